@@ -1,0 +1,134 @@
+"""The ``getstar`` command line: serve, db, ingest."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from getstar.config import Settings
+from getstar.errors import GetStarError
+
+SOURCES = ("build", "rebuild", "hipparcos", "gaia", "stellarium", "simbad-dump", "jmdc", "jsdc")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="getstar", description="Star resolver service (SIMBAD + JSDC snapshot)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the service (embedded database unless GETSTAR_DATABASE_URL is set)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+
+    dbp = sub.add_parser("db", help="manage the embedded PostgreSQL cluster")
+    dbp.add_argument("action", choices=("init", "start", "stop", "status"))
+
+    ingest = sub.add_parser("ingest", help="load catalogue files into a new snapshot")
+    ingest.add_argument("source", choices=SOURCES,
+                        help="'build' loads every default source; 'rebuild' rebuilds from what is loaded")
+    ingest.add_argument("files", nargs="*", type=Path)
+    return parser
+
+
+async def _prepare(settings: Settings) -> str:
+    """Start the database if embedded, apply migrations, return the DSN."""
+    from getstar import db
+    from getstar.schema import migrate
+
+    dsn = await db.ensure_database(settings)
+    conn = await db.connect(dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return dsn
+
+
+async def _has_snapshot(dsn: str) -> bool:
+    from getstar import db
+    from getstar.schema import has_live_snapshot
+
+    conn = await db.connect(dsn)
+    try:
+        return await has_live_snapshot(conn)
+    finally:
+        await conn.close()
+
+
+def cmd_db(settings: Settings, action: str) -> int:
+    from getstar.db import embedded_cluster
+
+    if settings.database_url:
+        print("GETSTAR_DATABASE_URL is set: the embedded cluster is not used", file=sys.stderr)
+        return 2
+    cluster = embedded_cluster(settings)
+    if action == "init":
+        created = cluster.init()
+        dsn = asyncio.run(_prepare(settings))
+        print(("created" if created else "exists") + f": {cluster.pgdata}\n{dsn}")
+    elif action == "start":
+        cluster.start()
+        print(f"running: {cluster.dsn}")
+    elif action == "stop":
+        cluster.stop()
+        print("stopped")
+    else:
+        running = cluster.status()
+        print(f"{'running' if running else 'stopped'}: {cluster.pgdata} (socket {cluster.socket_dir}, "
+              f"port {cluster.port})")
+        return 0 if running else 3
+    return 0
+
+
+def cmd_ingest(settings: Settings, source: str, files: list[Path]) -> int:
+    from getstar.ingest.pipeline import run_ingest
+
+    async def go() -> None:
+        dsn = await _prepare(settings)
+        version, report = await run_ingest(dsn, settings, source, files)
+        print(f"snapshot {version}: {report}")
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    async def prepare() -> str:
+        dsn = await _prepare(settings)
+        if not await _has_snapshot(dsn):
+            from getstar.ingest.pipeline import run_ingest
+
+            print("no snapshot yet: loading the default snapshot (first start, about a minute)", file=sys.stderr)
+            version, report = await run_ingest(dsn, settings, "build", [])
+            print(f"snapshot {version}: {report}", file=sys.stderr)
+        return dsn
+
+    os.environ["GETSTAR_DATABASE_URL"] = asyncio.run(prepare())
+    uvicorn.run("getstar.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level.lower())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        if args.command == "db":
+            return cmd_db(settings, args.action)
+        if args.command == "ingest":
+            return cmd_ingest(settings, args.source, args.files)
+        if args.command == "serve":
+            return cmd_serve(settings, args.host, args.port, args.workers)
+    except GetStarError as exc:
+        print(f"getstar: {exc.message}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Connecting to the snapshot database: the embedded cluster or GETSTAR_DATABASE_URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from getstar.config import Settings
+from getstar.embedded import DATABASE, EmbeddedCluster
+
+
+def embedded_cluster(settings: Settings) -> EmbeddedCluster:
+    return EmbeddedCluster(home=settings.home, port=settings.embedded_port)
+
+
+async def ensure_database(settings: Settings) -> str:
+    """Return a DSN for the snapshot database, starting the embedded cluster if needed."""
+    if settings.database_url:
+        return settings.database_url
+    cluster = embedded_cluster(settings)
+    cluster.start()
+    conn = await asyncpg.connect(cluster.admin_dsn())
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await conn.close()
+    return cluster.dsn
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog")
+
+
+def _json_dumps(value: Any) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
+def _json_loads(value: str) -> Any:
+    import orjson
+
+    return orjson.loads(value)
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    return conn
+
+
+async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn, min_size=settings.pool_min, max_size=settings.pool_max, init=_init_connection
+    )
+    assert pool is not None
+    return pool

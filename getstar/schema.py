@@ -1,0 +1,121 @@
+"""Database schema derived from the property catalogue, and its migrations.
+
+Layout:
+- ``getstar_meta``: schema version and the history of loaded snapshots.
+- ``live``: the snapshot being served (``star``, ``ident``, ``snapshot_info``).
+- ``staging``: where ``getstar ingest`` builds the next snapshot; validated, then swapped
+  with ``live`` in one transaction (readers see the old snapshot or the new one).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from getstar.properties import STORED, Property
+
+#: Bumped whenever the DDL below changes; readable by /health.
+SCHEMA_VERSION = "2026.11.1"
+
+LIVE = "live"
+STAGING = "staging"
+
+
+def property_columns(prop: Property) -> list[tuple[str, str]]:
+    """(column, SQL type) pairs stored for one property: value, error, origin, confidence."""
+    cols = [(prop.column, prop.sql_type)]
+    if prop.error:
+        cols.append((prop.column + "_e", "double precision"))
+    cols += [(prop.column + "_o", "smallint"), (prop.column + "_c", "smallint")]
+    return cols
+
+
+def star_columns() -> list[tuple[str, str]]:
+    cols = [("star_id", "bigint NOT NULL"), ("main_id", "text NOT NULL")]
+    for prop in STORED:
+        cols += property_columns(prop)
+    cols.append(("fetched_at", "timestamptz"))
+    return cols
+
+
+def star_table_ddl(schema: str) -> str:
+    body = ",\n  ".join(f"{name} {sqltype}" for name, sqltype in star_columns())
+    return f"CREATE TABLE {schema}.star (\n  {body}\n)"
+
+
+def data_tables_ddl(schema: str) -> list[str]:
+    """The tables of one snapshot (indexes are built after the bulk load)."""
+    return [
+        f"CREATE SCHEMA {schema}",
+        star_table_ddl(schema),
+        f"""CREATE TABLE {schema}.ident (
+              star_id bigint NOT NULL,
+              id text NOT NULL,
+              key text NOT NULL,
+              source smallint NOT NULL DEFAULT 0
+            )""",
+        f"""CREATE TABLE {schema}.snapshot_info (
+              version text NOT NULL,
+              sources jsonb NOT NULL,
+              row_counts jsonb NOT NULL,
+              load_started timestamptz NOT NULL,
+              load_finished timestamptz
+            )""",
+    ]
+
+
+def data_indexes_ddl(schema: str) -> list[str]:
+    """Indexes of one snapshot; the star table is clustered on its q3c index."""
+    return [
+        f"ALTER TABLE {schema}.star ADD PRIMARY KEY (star_id)",
+        f"CREATE INDEX star_q3c ON {schema}.star (q3c_ang2ipix(ra, dec))",
+        f"CLUSTER {schema}.star USING star_q3c",
+        f"CREATE INDEX ident_key ON {schema}.ident (key)",
+        f"CREATE INDEX ident_star ON {schema}.ident (star_id)",
+        f"CREATE INDEX ident_trgm ON {schema}.ident USING gin (key gin_trgm_ops)",
+        f"ANALYZE {schema}.star",
+        f"ANALYZE {schema}.ident",
+    ]
+
+
+META_DDL = [
+    "CREATE EXTENSION IF NOT EXISTS q3c",
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE SCHEMA IF NOT EXISTS getstar_meta",
+    "CREATE TABLE IF NOT EXISTS getstar_meta.schema_version (tag text NOT NULL, applied timestamptz NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS getstar_meta.snapshot_history (
+         version text NOT NULL, sources jsonb NOT NULL, row_counts jsonb NOT NULL,
+         load_started timestamptz NOT NULL, load_finished timestamptz NOT NULL)""",
+    "CREATE SEQUENCE IF NOT EXISTS getstar_meta.star_id_seq",
+]
+
+
+async def current_schema_version(conn: asyncpg.Connection) -> str | None:
+    exists = await conn.fetchval("SELECT to_regclass('getstar_meta.schema_version') IS NOT NULL")
+    if not exists:
+        return None
+    return await conn.fetchval("SELECT tag FROM getstar_meta.schema_version ORDER BY applied DESC LIMIT 1")
+
+
+async def migrate(conn: asyncpg.Connection) -> str:
+    """Bring the database to ``SCHEMA_VERSION``.
+
+    Snapshots are rebuilt from the catalogues, so a schema change drops the data
+    schemas of an older version (the next ingest recreates them) rather than
+    altering hundreds of columns in place.
+    """
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(4242)")
+        for stmt in META_DDL:
+            await conn.execute(stmt)
+        found = await current_schema_version(conn)
+        if found != SCHEMA_VERSION:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {LIVE} CASCADE")
+            await conn.execute(f"DROP SCHEMA IF EXISTS {STAGING} CASCADE")
+            await conn.execute(
+                "INSERT INTO getstar_meta.schema_version (tag, applied) VALUES ($1, now())", SCHEMA_VERSION
+            )
+    return SCHEMA_VERSION
+
+
+async def has_live_snapshot(conn: asyncpg.Connection) -> bool:
+    return bool(await conn.fetchval("SELECT to_regclass('live.snapshot_info') IS NOT NULL"))
