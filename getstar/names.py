@@ -265,6 +265,7 @@ for _initial, _family in (
     for _ch in _initial:
         for _case in (_ch, _ch.lower()):
             _FAMILIES[_case] = (*_FAMILIES.get(_case, ()), _family)
+del _simbad, _forms, _form, _line, _abbr, _nominative, _genitive, _name, _initial, _family, _ch, _case
 
 
 def _gcvs_pair(letters: str) -> bool:

@@ -193,9 +193,17 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
                 "pmDec": Src("h.pmdec", HIP2, HIGH, "h.e_pmdec"),
                 # G of the package's Hipparcos stand-ins for the brightest stars: an estimate
                 "G": Src("s.g", COMPUTED, LOW),
+                # no Gaia source within the radius at epoch 2016 (0 mates), recorded as SearchCal does
+                "XM_GAIA_n_mates": Src("0", COMPUTED),
                 **hip_values,
             },
         ))
+    if have_hip:
+        report.counts["hip_without_gaia"] = await conn.fetchval(
+            f"SELECT count(*) FROM {STAGING}.star WHERE {col('XM_GAIA_n_mates')} = 0")
+        if have_gaia:
+            report.counts["hip_gaia_standins"] = await conn.fetchval(
+                "SELECT count(*) FROM raw.gaia WHERE source_id < 0")
     report.counts["stars_from_catalogues"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
     await conn.execute(f"CREATE INDEX star_q3c ON {STAGING}.star (q3c_ang2ipix(ra, dec))")
     await conn.execute(f"CREATE INDEX ON {STAGING}.star ({col('HIP')})")

@@ -45,8 +45,10 @@ def read(path: Path) -> dict[str, np.ndarray]:
     bad = ~np.isfinite(out["ra"]) | ~np.isfinite(out["dec"]) | (np.abs(out["dec"]) > 90)
     if bad.any():
         raise IngestError(str(path), int(np.argmax(bad)) + 1, "position missing or out of range")
-    for name in ("pmra", "pmdec"):
-        col = out[name].astype(np.float64)
-        col[col == 0.0] = np.nan  # 0.0 was written for "unknown"
+    for name in ("g", "pmra", "pmdec"):
+        # float32 -> the shortest decimal that round-trips (-1.108, not -1.1079955101013184)
+        col = out[name].astype(str).astype(np.float64)
+        if name != "g":
+            col[col == 0.0] = np.nan  # 0.0 was written for "unknown"
         out[name] = col
     return out

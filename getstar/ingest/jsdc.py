@@ -22,6 +22,9 @@ column in the catalogue, so it is stored with LDD only.
 
 from __future__ import annotations
 
+import gc
+import gzip
+import itertools
 import math
 import re
 import warnings
@@ -39,6 +42,8 @@ CONFIDENCE = int(Confidence.HIGH)
 BANDS = ("B", "V", "R", "I", "J", "H", "K", "L", "M", "N")
 #: Stars turned into dicts at a time (bounds the Python objects alive at once).
 CHUNK = 20_000
+#: CDS text lines handed to astropy at a time.
+CDS_CHUNK = 25_000
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
 VOT_SUFFIXES = (".vot", ".xml", ".votable", ".vot.gz", ".xml.gz")
@@ -95,8 +100,8 @@ def _suffix(path: Path) -> str:
 def _load_fits(path: Path) -> tuple[Table, int]:
     from astropy.io import fits
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         with fits.open(path, memmap=not path.name.lower().endswith(".gz")) as hdul:
             hdu = next((h for h in hdul[1:] if isinstance(h, fits.BinTableHDU | fits.TableHDU)), None)
             if hdu is None:
@@ -116,6 +121,10 @@ def _load_fits(path: Path) -> tuple[Table, int]:
                     except (TypeError, ValueError):
                         pass
                 table[col.name] = arr
+    for warning in caught:
+        # astropy reads a short file (zeros or garbage past the end) and only warns.
+        if "truncated" in str(warning.message):
+            raise IngestError(str(path), None, f"truncated FITS file: {warning.message}")
     return table, nrows
 
 
@@ -130,30 +139,69 @@ def _load_votable(path: Path) -> tuple[Table, int]:
 
 
 def _load_cds(path: Path, readme: Path) -> tuple[Table, int]:
+    """The CDS text through astropy's CDS reader, fed ``CDS_CHUNK`` lines at a time.
+
+    Reading the 465,877 lines in one ``Table.read`` peaks near 2 GB (astropy keeps every
+    line and every split field as Python strings); chunks (and collecting the cycles each
+    reader leaves) bound that to about 0.5 GB.
+    """
     from astropy.io import ascii as asc
-    from astropy.table import Table as AstropyTable
 
     if not readme.exists():
         raise IngestError(str(path), None, f"CDS ReadMe not found: {readme}")
-    with warnings.catch_warnings():
+    parts: list[Any] = []
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    with warnings.catch_warnings(), opener(path, "rt", encoding="latin-1") as fh:
         warnings.simplefilter("ignore")
-        try:
-            tab = AstropyTable.read(str(path), format="ascii.cds", readme=str(readme))
-        except ValueError as exc:
-            # A cell astropy cannot convert: read that column as text to name the row.
-            m = re.search(r"Column (\S+) failed to convert", str(exc))
-            if not m:
+        while lines := [line.rstrip("\r\n") for line in itertools.islice(fh, CDS_CHUNK)]:
+            reader = asc.get_reader(asc.Cds, readme=str(readme))
+            # The ReadMe section to use is the one describing this file (what Table.read does).
+            reader.data.table_name = path.name
+            try:
+                parts.append(reader.read(lines))
+                del reader, lines
+                gc.collect()  # astropy's reader holds cycles: without this, every chunk stays alive
+            except ValueError as exc:
+                # A cell astropy cannot convert (it does not say which): find it to name the row.
+                m = re.search(r"Column (\S+) failed to convert", str(exc))
+                if m:
+                    _find_bad_cell(path, readme, m.group(1))
                 raise
-            col = m.group(1)
-            tab = AstropyTable.read(
-                str(path),
-                format="ascii.cds",
-                readme=str(readme),
-                converters={col: [asc.convert_numpy(str)]},
-            )
-            _floats(tab[col], col, path)  # raises, naming the row
-            raise
-    return {name: tab[name] for name in tab.colnames}, len(tab)
+    if not parts:
+        raise IngestError(str(path), None, "no data lines")
+    names = parts[0].colnames
+    if len(parts) == 1:
+        return {name: parts[0][name] for name in names}, len(parts[0])
+    table: Table = {}
+    for name in names:
+        table[name] = np.ma.concatenate([part[name] for part in parts])
+        for part in parts:
+            del part[name]
+    return table, len(table[names[0]])
+
+
+def _find_bad_cell(path: Path, readme: Path, label: str) -> None:
+    """Raise IngestError on the first line whose ``label`` cell is not a number of its ReadMe format."""
+    spec = re.compile(rf"^\s*(\d+)(?:\s*-\s*(\d+))?\s+([AIFE])\d*(?:\.\d+)?\s+\S+\s+{re.escape(label)}\s")
+    found = None
+    for line in readme.read_text(encoding="latin-1").splitlines():
+        found = spec.match(line + " ")
+        if found:
+            break
+    if not found or found.group(3) == "A":
+        return
+    start, end = int(found.group(1)) - 1, int(found.group(2) or found.group(1))
+    parse = int if found.group(3) == "I" else float
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="latin-1") as fh:
+        for lineno, line in enumerate(fh, 1):
+            cell = line.rstrip("\r\n")[start:end].strip()
+            if cell in _NULL_TEXT:
+                continue
+            try:
+                parse(cell)
+            except ValueError:
+                raise IngestError(str(path), lineno, f"{label}: not a number: {cell!r}") from None
 
 
 # ----------------------------------------------------------------------------- cells
@@ -216,7 +264,7 @@ def _sexagesimal(text: str, hours: bool) -> float:
     """
     s = text.strip()
     sign = 1.0
-    if s[:1] in "+-":
+    if s.startswith(("+", "-")):
         sign = -1.0 if s[0] == "-" else 1.0
         s = s[1:].strip()
     parts = [p for p in _SEXA_SPLIT.split(s) if p]

@@ -73,7 +73,7 @@ def read(root: Path) -> Iterator[tuple[int, str]]:
                 if "|" not in line:
                     continue
                 hip_text, designation = line.split("|", 1)
-                yield _hip(path, lineno, hip_text.strip()), "* " + canonical(designation.strip()).removeprefix("* ")
+                yield _hip(path, lineno, hip_text.strip()), canonical(designation.strip())
     path = find_file(root, "star_names")
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# getstar developer entry point: installs what is missing, then runs the service or the tests.
+#   bash deploy/dev.sh run    # install, then serve on the embedded default (http://127.0.0.1:8000)
+#   bash deploy/dev.sh test   # install (with test tools), then run the test suite
+# Debian/Ubuntu: apt-get only installs packages that are missing; Python packages go in .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ACTION="${1:-run}"; shift || true
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+pg_major() {
+  # the newest PostgreSQL server Debian offers here (bookworm: 15)
+  local v
+  v=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sed -E 's#.*/([0-9]+)/bin#\1#' | sort -n | tail -1)
+  if [ -z "$v" ]; then
+    v=$(apt-cache search --names-only '^postgresql-[0-9]+$' 2>/dev/null | sed -E 's/^postgresql-([0-9]+) .*/\1/' | sort -n | tail -1)
+  fi
+  echo "${v:-15}"
+}
+
+need=()
+want() { dpkg -s "$1" >/dev/null 2>&1 || need+=("$1"); }
+
+apt_updated=0
+apt_update() { if [ "$apt_updated" = 0 ]; then $SUDO apt-get update -qq; apt_updated=1; fi; }
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_update; fi
+PG=$(pg_major)
+want "postgresql-$PG"; want "postgresql-$PG-q3c"; want postgresql-contrib
+command -v python3 >/dev/null || want python3
+python3 -c 'import venv, ensurepip' 2>/dev/null || want python3-venv
+# Stellarium's star names: from Debian, unless the project's shared data has them
+if [ ! -f /usr/share/stellarium/stars/default/cross-id.dat ] && [ ! -f ../shared/data/stellarium/cross-id.dat ]; then
+  want stellarium-data
+fi
+if [ "$ACTION" = "test" ]; then
+  want redis-server   # cache tests
+  want wrk            # benchmarks' load generator
+fi
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${need[*]}"
+  apt_update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$ACTION
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  if [ "$ACTION" = "test" ]; then .venv/bin/pip install -q -e '.[test]'; else .venv/bin/pip install -q -e .; fi
+  touch "$stamp"
+fi
+
+case "$ACTION" in
+  run)  exec .venv/bin/getstar serve "$@" ;;
+  test) exec .venv/bin/python -m pytest "$@" ;;
+  install) echo "installed" ;;
+  *) echo "usage: $0 run|test|install" >&2; exit 2 ;;
+esac

@@ -1,0 +1,157 @@
+"""JSON answers (orjson) and RFC 7807 problem documents.
+
+Shape::
+
+    {"service": {"name": "getstar", "version": "0.1.0"},
+     "snapshot": "2025-12-01",
+     "request": {"query": "name=Sirius", "time": "2025-12-01T10:00:00+00:00"},
+     "results": [
+       {"query": "Sirius", "status": "ok", "main_id": "* alf CMa",
+        "identifiers": ["* alf CMa", "HD 48915", ...],
+        "separation_arcsec": 0.12,                      # position queries only
+        "properties": {"V": {"value": -1.46, "origin": "I/280", "confidence": "HIGH",
+                             "error": 0.01},           # "error" only when the property has one and it is set
+                       "RAJ2000": {"value": "06 45 08.917200", ...},  # as declared: sexagesimal
+                       "RA": {"value": 101.287155, ...}, ...}},
+       {"query": "foo", "status": "not_found", "suggestions": ["fo"]},
+       {"query": "bar", "status": "ambiguous", "candidates": ["A", "B"]}]}
+
+Null policy: a property whose value is unset (None/NaN/empty string) is **omitted** from
+``properties`` (most stars have about half of the ~130 properties unset; clients use
+``.get``).  Inside a present property, ``origin``/``confidence`` are ``null`` when unknown.
+NaN or infinite numbers anywhere are written as ``null`` (orjson's rule).
+Origins are catalogue strings (``ORIGINS``), confidences ``NO``/``LOW``/``MEDIUM``/``HIGH``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from getstar.errors import GetStarError
+from getstar.formats._common import (
+    PropertyReader,
+    confidence_name,
+    no_surrogates,
+    origin_name,
+    readers,
+    utc_iso,
+)
+from getstar.formats.model import Answer, Meta
+from getstar.properties import PROPERTIES, Property
+
+__all__ = ["MEDIA_TYPE", "PROBLEM_MEDIA_TYPE", "answer_dict", "problem_dict", "write_json", "write_problem"]
+
+MEDIA_TYPE = "application/json"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_READERS: dict[Any, list[PropertyReader]] = {}
+
+
+def _readers(props: Sequence[Property]) -> list[PropertyReader]:
+    key: Any = id(props) if props is PROPERTIES else tuple(p.name for p in props)
+    rs = _READERS.get(key)
+    if rs is None:
+        rs = _READERS[key] = readers(props)
+    return rs
+
+
+def answer_dict(a: Answer, props: Sequence[Property] = PROPERTIES) -> dict[str, Any]:
+    """One ``results`` entry."""
+    d: dict[str, Any] = {"query": a.query, "status": a.status}
+    if a.status == "ok" and a.star is not None:
+        star = a.star
+        d["main_id"] = star.get("main_id")
+        d["identifiers"] = list(a.identifiers)
+        if a.separation_arcsec is not None:
+            d["separation_arcsec"] = a.separation_arcsec
+        out: dict[str, Any] = {}
+        for r in _readers(props):
+            v, o, c, e = r.read(star, a.query)
+            if v is None:
+                continue
+            p = {"value": v, "origin": origin_name(o), "confidence": confidence_name(c)}
+            if e is not None:
+                p["error"] = e
+            out[r.name] = p
+        d["properties"] = out
+    elif a.status == "ambiguous":
+        d["candidates"] = list(a.candidates)
+    else:
+        d["suggestions"] = list(a.suggestions)
+    return d
+
+
+def _default(obj: Any) -> Any:
+    """orjson fallback: numpy scalars, Decimal, anything else as text."""
+    item = getattr(obj, "item", None)
+    if item is not None:
+        return item()
+    if hasattr(obj, "__float__"):
+        return float(obj)
+    return str(obj)
+
+
+def _scrub(obj: Any) -> Any:
+    """Replace lone surrogates (not encodable as UTF-8) in every string of ``obj``."""
+    if isinstance(obj, str):
+        return no_surrogates(obj)
+    if isinstance(obj, dict):
+        return {_scrub(k): _scrub(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_scrub(v) for v in obj]
+    return obj
+
+
+def dumps(doc: Any) -> bytes:
+    try:
+        return orjson.dumps(doc, default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_scrub(doc), default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def write_json(answers: Sequence[Answer], meta: Meta, *, properties: Sequence[Property] = PROPERTIES) -> bytes:
+    doc = {
+        "service": {"name": "getstar", "version": meta.service_version},
+        "snapshot": meta.snapshot_version,
+        "request": {"query": meta.query, "time": utc_iso(meta.request_time)},
+        "results": [answer_dict(a, properties) for a in answers],
+    }
+    return dumps(doc)
+
+
+def _kebab(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i:
+            out.append("-")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def problem_dict(exc: GetStarError | Exception, meta: Meta | None = None) -> dict[str, Any]:
+    """RFC 7807 problem details for ``exc`` (``type`` is a URN naming the error class)."""
+    status = getattr(exc, "status_code", 500)
+    doc: dict[str, Any] = {
+        "type": f"urn:getstar:error:{_kebab(exc.__class__.__name__)}",
+        "title": getattr(exc, "title", "Internal error"),
+        "status": status,
+        "detail": getattr(exc, "message", None) or str(exc),
+    }
+    retry = getattr(exc, "retry_after", None)
+    if retry is not None:
+        doc["retry_after"] = retry
+    for extra in ("suggestions", "candidates"):
+        value = getattr(exc, extra, None)
+        if value:
+            doc[extra] = list(value)
+    if meta is not None:
+        doc["service_version"] = meta.service_version
+        doc["snapshot"] = meta.snapshot_version
+    return doc
+
+
+def write_problem(exc: GetStarError | Exception, meta: Meta | None = None) -> bytes:
+    return dumps(problem_dict(exc, meta))

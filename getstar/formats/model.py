@@ -1,0 +1,47 @@
+"""What the output writers are given: one ``Answer`` per queried name or position, and ``Meta``.
+
+A star is any ``Mapping[str, Any]`` (an asyncpg ``Record`` or a ``dict``) holding ``star_id``,
+``main_id`` and, per stored property, the SQL columns ``prop.column`` (value), ``+ '_e'``
+(error), ``+ '_o'`` (origin code, index into ``ORIGINS``) and ``+ '_c'`` (confidence 0..3).
+Missing values are ``None`` (or absent keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["STATUSES", "Answer", "Meta"]
+
+STATUSES = ("ok", "not_found", "ambiguous")
+
+
+@dataclass(slots=True)
+class Answer:
+    """The outcome for one queried name or position."""
+
+    #: What the user typed (echoed as ``TARGET_ID``).
+    query: str
+    #: ``'ok'`` | ``'not_found'`` | ``'ambiguous'``
+    status: str
+    star: Mapping[str, Any] | None = None
+    identifiers: list[str] = field(default_factory=list)
+    #: Main identifiers of the candidates when ambiguous.
+    candidates: list[str] = field(default_factory=list)
+    #: Close names when not found.
+    suggestions: list[str] = field(default_factory=list)
+    #: Distance from the queried position (position queries only).
+    separation_arcsec: float | None = None
+
+
+@dataclass(slots=True)
+class Meta:
+    """Request-level facts written in document headers."""
+
+    service_version: str
+    snapshot_version: str
+    #: The request's query string (VOTable DESCRIPTION / INFO, JSON ``request.query``).
+    query: str
+    request_time: datetime

@@ -1,0 +1,132 @@
+"""Test fixtures: a throw-away embedded PostgreSQL + q3c cluster, the real default
+snapshot loaded into it once per session, and the service on a real HTTP port."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from getstar.config import Settings
+from getstar.embedded import DATABASE, EmbeddedCluster
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[EmbeddedCluster]:
+    """A private cluster on a random port in a temporary directory, destroyed at the end."""
+    home = Path(tempfile.mkdtemp(prefix="getstar-test-", dir="/tmp"))
+    os.chmod(home, 0o755)  # the postgres user must enter it when we run as root
+    c = EmbeddedCluster(home=home, port=free_port())
+    c.init()
+    c.start({"fsync": "off", "full_page_writes": "off"})
+    yield c
+    c.destroy()
+
+
+async def _create_database(c: EmbeddedCluster, name: str) -> str:
+    conn = await asyncpg.connect(c.admin_dsn())
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"postgresql://getstar@/{name}?host={c.socket_dir}&port={c.port}"
+
+
+@pytest.fixture(scope="session")
+def settings(cluster: EmbeddedCluster) -> Settings:
+    base = Settings.from_env()
+    return replace(base, home=cluster.home, embedded_port=cluster.port, database_url=None,
+                   shared_data=SHARED_DATA if SHARED_DATA.is_dir() else None, redis_url=None)
+
+
+@pytest.fixture(scope="session")
+def make_database(cluster: EmbeddedCluster):  # type: ignore[no-untyped-def]
+    """Create (once) a database of the given name in the test cluster; return its DSN."""
+
+    def make(name: str) -> str:
+        return asyncio.run(_create_database(cluster, name))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def snapshot_dsn(cluster: EmbeddedCluster, settings: Settings) -> str:
+    """The real default snapshot (Gaia + Hipparcos + Stellarium + SIMBAD dump + JMDC), loaded once."""
+    from getstar.ingest.pipeline import run_ingest
+    from getstar.schema import migrate
+
+    async def load() -> str:
+        dsn = await _create_database(cluster, DATABASE)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        await run_ingest(dsn, settings, "build", [], progress=lambda _label: None)
+        return dsn
+
+    return asyncio.run(load())
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def snapshot_conn(snapshot_dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    from getstar.db import connect
+
+    conn = await connect(snapshot_dsn)
+    yield conn
+    await conn.close()
+
+
+class LiveServer:
+    """uvicorn serving the app on a real loopback port, in a thread of its own."""
+
+    def __init__(self, dsn: str, settings: Settings) -> None:
+        import uvicorn
+
+        from getstar.app import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(settings, dsn=dsn)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(snapshot_dsn: str, settings: Settings) -> Iterator[LiveServer]:
+    server = LiveServer(snapshot_dsn, settings)
+    server.start()
+    yield server
+    server.stop()
