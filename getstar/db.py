@@ -47,14 +47,22 @@ def _json_loads(value: str) -> Any:
 
 
 async def connect(dsn: str) -> asyncpg.Connection:
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, server_settings=SERVER_SETTINGS)
     await _init_connection(conn)
     return conn
 
 
+#: Session settings sent at connection start-up (they survive the pool's RESET ALL).
+SERVER_SETTINGS = {
+    "pg_trgm.word_similarity_threshold": "0.4",  # 'Sirus' must suggest 'NAME Sirius'
+    "jit": "off",  # JIT compilation costs more than our millisecond queries
+}
+
+
 async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=settings.pool_min, max_size=settings.pool_max, init=_init_connection
+        dsn, min_size=settings.pool_min, max_size=settings.pool_max, init=_init_connection,
+        server_settings=SERVER_SETTINGS,
     )
     assert pool is not None
     return pool

@@ -81,3 +81,24 @@ class IngestError(GetStarError):
 
 class EmbeddedDatabaseError(GetStarError):
     """The embedded PostgreSQL cluster cannot be created or started."""
+
+
+class StarNotFound(NotFound):
+    """A single queried name is unknown; carries close names to suggest."""
+
+    def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"star {name!r} not found{hint}")
+        self.name = name
+        self.suggestions = suggestions or []
+
+
+class AmbiguousName(GetStarError):
+    """A single queried name matches several stars (409 with the candidates)."""
+
+    status_code = 409
+    title = "Ambiguous name"
+
+    def __init__(self, name: str, candidates: list[str]) -> None:
+        super().__init__(f"{name!r} matches {len(candidates)} stars: {', '.join(candidates[:10])}")
+        self.candidates = candidates

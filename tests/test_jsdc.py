@@ -305,7 +305,9 @@ def write_fits_hms(path: Path, stars: list[dict[str, Any]]) -> Path:
     return path
 
 
-def write_fits_degrees(path: Path, stars: list[dict[str, Any]], dec_override: dict[int, float] | None = None) -> Path:
+def write_fits_degrees(
+    path: Path, stars: list[dict[str, Any]], dec_override: dict[int, float] | None = None
+) -> Path:
     from astropy.table import Table
 
     pos = [_reference_position(s) for s in stars]
@@ -417,7 +419,9 @@ def test_gzip_variants(four_formats: dict[str, Path], stars: list[dict[str, Any]
     check(list(jsdc.read(fits_gz)), stars)
 
 
-def test_readme_default_and_explicit(four_formats: dict[str, Path], stars: list[dict[str, Any]], tmp_path: Path) -> None:
+def test_readme_default_and_explicit(
+    four_formats: dict[str, Path], stars: list[dict[str, Any]], tmp_path: Path
+) -> None:
     data = tmp_path / "jsdc_v2.dat"
     shutil.copy(four_formats["cds"], data)
     with pytest.raises(IngestError, match="ReadMe not found"):

@@ -84,6 +84,8 @@ def _fields() -> tuple[_Field, ...]:
 FIELDS = _fields()
 
 Table = dict[str, Any]  # column name -> numpy array (masked or not)
+#: (output key, values, valid mask, whether origin and confidence go with the value)
+Columns = list[tuple[str, np.ndarray, np.ndarray, bool]]
 
 
 # ----------------------------------------------------------------------------- loaders
@@ -97,7 +99,7 @@ def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
-def _load_fits(path: Path) -> tuple[Table, int]:
+def _load_fits(path: Path) -> Table:
     from astropy.io import fits
 
     with warnings.catch_warnings(record=True) as caught:
@@ -107,7 +109,6 @@ def _load_fits(path: Path) -> tuple[Table, int]:
             if hdu is None:
                 raise IngestError(str(path), None, "no table extension in the FITS file")
             data = hdu.data
-            nrows = 0 if data is None else len(data)
             table: Table = {}
             for col in hdu.columns:
                 if data is None:
@@ -115,30 +116,27 @@ def _load_fits(path: Path) -> tuple[Table, int]:
                 arr = np.array(data[col.name])  # a native copy: the file is closed below
                 if arr.ndim != 1:
                     continue
-                if arr.dtype.kind in "iu" and col.null is not None:
-                    try:
-                        arr = np.ma.MaskedArray(arr, mask=arr == int(col.null))
-                    except (TypeError, ValueError):
-                        pass
+                if arr.dtype.kind in "iu" and isinstance(col.null, int | np.integer):
+                    arr = np.ma.MaskedArray(arr, mask=arr == int(col.null))
                 table[col.name] = arr
     for warning in caught:
         # astropy reads a short file (zeros or garbage past the end) and only warns.
         if "truncated" in str(warning.message):
             raise IngestError(str(path), None, f"truncated FITS file: {warning.message}")
-    return table, nrows
+    return table
 
 
-def _load_votable(path: Path) -> tuple[Table, int]:
+def _load_votable(path: Path) -> Table:
     from astropy.io.votable import parse
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         vot = parse(str(path), verify="ignore")
         tab = vot.get_first_table().to_table(use_names_over_ids=True)
-    return {name: tab[name] for name in tab.colnames if tab[name].ndim == 1}, len(tab)
+    return {name: tab[name] for name in tab.colnames if tab[name].ndim == 1}
 
 
-def _load_cds(path: Path, readme: Path) -> tuple[Table, int]:
+def _load_cds(path: Path, readme: Path) -> Table:
     """The CDS text through astropy's CDS reader, fed ``CDS_CHUNK`` lines at a time.
 
     Reading the 465,877 lines in one ``Table.read`` peaks near 2 GB (astropy keeps every
@@ -171,13 +169,13 @@ def _load_cds(path: Path, readme: Path) -> tuple[Table, int]:
         raise IngestError(str(path), None, "no data lines")
     names = parts[0].colnames
     if len(parts) == 1:
-        return {name: parts[0][name] for name in names}, len(parts[0])
+        return {name: parts[0][name] for name in names}
     table: Table = {}
     for name in names:
         table[name] = np.ma.concatenate([part[name] for part in parts])
         for part in parts:
             del part[name]
-    return table, len(table[names[0]])
+    return table
 
 
 def _find_bad_cell(path: Path, readme: Path, label: str) -> None:
@@ -303,15 +301,13 @@ def _first_bad(bad: np.ndarray) -> int | None:
     return int(np.argmax(bad)) + 1 if bad.any() else None
 
 
-def _positions(table: Table, nrows: int, path: Path) -> tuple[np.ndarray, np.ndarray]:
+def _positions(table: Table, path: Path) -> tuple[np.ndarray, np.ndarray]:
     parts = {c: _lookup(table, c) for c in _HMS_COLS}
     if all(v is not None for v in parts.values()):
         h, m, s, d, dm, ds = (_floats(parts[c], c, path) for c in _HMS_COLS)
         sign_col = _lookup(table, "DE-")
-        if sign_col is not None:
-            south = _texts(sign_col) == "-"
-        else:  # no sign column: '-00' cannot be told from '+00', the sign of DEd is all we have
-            south = np.signbit(d)
+        # Without DE- a '-00' cannot be told from '+00': the sign of DEd is all there is.
+        south = _texts(sign_col) == "-" if sign_col is not None else np.signbit(d)
         checks = (
             ("RAh", h, (h < 0) | (h >= 24)),
             ("RAm", m, (m < 0) | (m >= 60)),
@@ -356,15 +352,15 @@ def _positions(table: Table, nrows: int, path: Path) -> tuple[np.ndarray, np.nda
 # ----------------------------------------------------------------------------- reading
 
 
-def _columns(table: Table, nrows: int, path: Path) -> list[tuple[str, Any, np.ndarray]]:
-    """(output key, values array, valid mask) for every value, error, origin and confidence."""
-    out: list[tuple[str, Any, np.ndarray]] = []
+def _columns(table: Table, path: Path) -> Columns:
+    """Every value and error column of the file, converted and with its null mask."""
+    out: Columns = []
     for f in FIELDS:
         col = _lookup(table, f.source)
         if col is None:
             continue
         if f.kind == "text":
-            values: Any = _texts(col)
+            values = _texts(col)
             valid = values != ""
         else:
             values = _floats(col, f.source, path)
@@ -373,37 +369,34 @@ def _columns(table: Table, nrows: int, path: Path) -> list[tuple[str, Any, np.nd
                 valid &= values >= 0
             if f.kind == "int":
                 values = np.where(valid, values, 0).astype(np.int64)
-        out.append((f.key, values, valid))
-        out.append((f.key + "_o", None, valid))
-        out.append((f.key + "_c", None, valid))
+        out.append((f.key, values, valid, True))
         err_col = _lookup(table, f.error) if f.error else None
         if err_col is not None and f.error:
             err = _floats(err_col, f.error, path)
-            out.append((f.key + "_e", err, valid & np.isfinite(err) & (err >= 0)))
+            out.append((f.key + "_e", err, valid & np.isfinite(err) & (err >= 0), False))
     return out
 
 
-def _stars(
-    names: np.ndarray, ra: np.ndarray, dec: np.ndarray, columns: list[tuple[str, Any, np.ndarray]]
-) -> Iterator[dict[str, Any]]:
-    constants = {"_o": ORIGIN, "_c": CONFIDENCE}
+def _stars(names: np.ndarray, ra: np.ndarray, dec: np.ndarray, columns: Columns) -> Iterator[dict[str, Any]]:
+    """One dict per star, converting ``CHUNK`` rows of every column to Python objects at a time."""
     for start in range(0, len(names), CHUNK):
         stop = min(start + CHUNK, len(names))
         chunk = [
-            (key, constants.get(key[-2:]) if values is None else None, None if values is None
-             else values[start:stop].tolist(), valid[start:stop].tolist())
-            for key, values, valid in columns
+            (key, key + "_o", key + "_c", values[start:stop].tolist(), valid[start:stop].tolist(), meta)
+            for key, values, valid, meta in columns
         ]
-        for i, (name, r, d) in enumerate(
-            zip(names[start:stop].tolist(), ra[start:stop].tolist(), dec[start:stop].tolist(), strict=True)
-        ):
+        rows = zip(names[start:stop].tolist(), ra[start:stop].tolist(), dec[start:stop].tolist(), strict=True)
+        for i, (name, r, d) in enumerate(rows):
             star: dict[str, Any] = {
                 "name": name, "ra": r, "dec": d,
                 "ra_o": ORIGIN, "ra_c": CONFIDENCE, "dec_o": ORIGIN, "dec_c": CONFIDENCE,
             }
-            for key, constant, values, valid in chunk:
+            for key, key_o, key_c, values, valid, meta in chunk:
                 if valid[i]:
-                    star[key] = constant if values is None else values[i]
+                    star[key] = values[i]
+                    if meta:
+                        star[key_o] = ORIGIN
+                        star[key_c] = CONFIDENCE
             yield star
 
 
@@ -423,11 +416,11 @@ def read(path: Path, readme: Path | None = None) -> Iterator[dict[str, Any]]:
     suffix = _suffix(path)
     try:
         if suffix in FITS_SUFFIXES:
-            table, nrows = _load_fits(path)
+            table = _load_fits(path)
         elif suffix in VOT_SUFFIXES:
-            table, nrows = _load_votable(path)
+            table = _load_votable(path)
         elif suffix in CDS_SUFFIXES:
-            table, nrows = _load_cds(path, Path(readme) if readme else path.parent / "ReadMe")
+            table = _load_cds(path, Path(readme) if readme else path.parent / "ReadMe")
         else:
             raise IngestError(
                 str(path), None, f"unknown format {suffix!r} (expected .fits, .vot/.xml or .dat + ReadMe)"
@@ -445,7 +438,7 @@ def read(path: Path, readme: Path | None = None) -> Iterator[dict[str, Any]]:
     row = _first_bad(names == "")
     if row is not None:
         raise IngestError(str(path), row, "empty Name")
-    ra, dec = _positions(table, nrows, path)
-    columns = _columns(table, nrows, path)
+    ra, dec = _positions(table, path)
+    columns = _columns(table, path)
     del table
     return _stars(names, ra, dec, columns)

@@ -1,0 +1,82 @@
+"""``GET /v1/stars``: names or a position in, answers in the negotiated format out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from getstar import __version__, coords
+from getstar.errors import AmbiguousName, BadRequest, StarNotFound
+from getstar.formats import Meta, choose_format, render
+from getstar.resolver import ConeQuery
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000
+
+
+def requested_names(request: Request) -> list[str]:
+    """``name=`` (repeatable) and ``names=A|B|C``, trimmed, empty ones dropped."""
+    names = list(request.query_params.getlist("name"))
+    for packed in request.query_params.getlist("names"):
+        names += packed.split("|")
+    return [n.strip() for n in names if n.strip()]
+
+
+async def make_meta(request: Request) -> Meta:
+    from getstar.app import get_state
+
+    state = get_state(request)
+    return Meta(service_version=__version__, snapshot_version=await state.snapshot_version(),
+                query=request.url.query, request_time=datetime.now(UTC))
+
+
+def _limit(text: str | None) -> int:
+    if text is None or not text.strip():
+        return DEFAULT_LIMIT
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadRequest(f"limit must be a whole number, got {text[:40]!r}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}, got {value}")
+    return value
+
+
+async def stars(request: Request) -> Response:
+    from getstar.app import get_state
+
+    state = get_state(request)
+    params = request.query_params
+    fmt = choose_format(params.get("format"), request.headers.get("accept"), "json")
+    names = requested_names(request)
+    has_position = "ra" in params or "dec" in params
+    if names and has_position:
+        raise BadRequest("give either name(s) or ra/dec, not both")
+    if has_position:
+        if "ra" not in params or "dec" not in params:
+            raise BadRequest("a position needs both ra and dec")
+        query = ConeQuery(
+            ra=coords.parse_ra(params["ra"]),
+            dec=coords.parse_dec(params["dec"]),
+            radius_deg=coords.parse_radius(params.get("radius"), state.settings.default_cone_radius_deg,
+                                           maximum=state.settings.max_cone_radius_deg),
+            limit=_limit(params.get("limit")),
+            epoch=coords.parse_epoch(params.get("epoch")),
+        )
+        answers = await state.resolver.cone(query)
+    elif names:
+        if len(names) > state.settings.max_names:
+            raise BadRequest(f"at most {state.settings.max_names} names per request, got {len(names)}")
+        if any(len(n) > 200 for n in names):
+            raise BadRequest("a name is longer than 200 characters")
+        answers = await state.resolver.resolve_names(names)
+        if len(answers) == 1 and answers[0].status == "not_found":
+            raise StarNotFound(answers[0].query, answers[0].suggestions)
+        if len(answers) == 1 and answers[0].status == "ambiguous":
+            raise AmbiguousName(answers[0].query, answers[0].candidates)
+    else:
+        raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
+    body, media_type = render(fmt, answers, await make_meta(request))
+    return Response(body, media_type=media_type)

@@ -1,0 +1,158 @@
+"""Resolving names and positions against the live snapshot.
+
+Names: every queried name is normalised into its candidate keys (``names.query_keys``)
+and all names of a request are looked up in ONE statement (``unnest`` of arrays, index
+hits on ``ident.key``), which also returns the star rows and their identifiers.  Names
+without a hit get trigram suggestions.  Positions use ``q3c_radial_query`` with the
+table's columns first, so the q3c index serves it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from getstar import coords
+from getstar.formats.model import Answer
+from getstar.names import query_keys
+
+#: Fastest proper motion we allow for when a query gives an epoch (Barnard's star: 10.4"/yr).
+MAX_PM_ARCSEC_PER_YEAR = 11.0
+SUGGESTIONS = 5
+#: Positions typed in place of a name are searched within this radius (arcsec).
+NAME_POSITION_RADIUS_ARCSEC = 5.0
+
+NAMES_SQL = """
+WITH q AS (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank)
+), hits AS (
+    SELECT q.qi, q.rank, i.star_id FROM q JOIN live.ident i ON i.key = q.key
+), best AS (
+    SELECT qi, min(rank) AS rank FROM hits GROUP BY qi
+), chosen AS (
+    SELECT DISTINCT h.qi, h.star_id FROM hits h JOIN best b ON b.qi = h.qi AND b.rank = h.rank
+)
+SELECT c.qi, count(*) OVER (PARTITION BY c.qi) AS n_candidates,
+       ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
+       s.*
+FROM chosen c JOIN live.star s ON s.star_id = c.star_id
+ORDER BY c.qi, s.star_id
+"""
+
+SUGGEST_SQL = """
+SELECT DISTINCT ON (star_id) id, star_id,
+       $1 <<-> key AS distance, similarity($1, key) AS sim
+FROM live.ident
+WHERE $1 <% key
+ORDER BY star_id, distance
+"""
+
+# star positions are J2000; with an epoch they are moved by their proper motion first
+CONE_SQL = """
+WITH p AS (SELECT $1::float8 AS ra0, $2::float8 AS dec0, $3::float8 AS radius, $5::float8 AS dt,
+                  $6::float8 AS margin)
+SELECT q3c_dist(t.ra_at_epoch, t.dec_at_epoch, p.ra0, p.dec0) * 3600 AS separation_arcsec, t.*
+FROM p, LATERAL (
+    SELECT s.*,
+           s.ra + coalesce(s.p_pmra, 0) * p.dt / 3600000.0 / greatest(cos(radians(s.dec)), 1e-6) AS ra_at_epoch,
+           s.dec + coalesce(s.p_pmdec, 0) * p.dt / 3600000.0 AS dec_at_epoch,
+           ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id)
+               AS identifiers
+    FROM live.star s
+    WHERE q3c_radial_query(s.ra, s.dec, p.ra0, p.dec0, p.radius + p.margin)
+) t
+WHERE q3c_dist(t.ra_at_epoch, t.dec_at_epoch, p.ra0, p.dec0) <= p.radius
+ORDER BY separation_arcsec
+LIMIT $4::int
+"""
+
+
+@dataclass(frozen=True)
+class ConeQuery:
+    ra: float
+    dec: float
+    radius_deg: float
+    limit: int
+    epoch: float | None
+
+
+def _star_dict(row: asyncpg.Record) -> dict[str, object]:
+    return dict(row.items())
+
+
+class Resolver:
+    """Name and position lookups on a pool of connections to the snapshot."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def resolve_names(self, names: Sequence[str]) -> list[Answer]:
+        """One answer per name, in order; positions typed as names are cone-searched."""
+        answers: list[Answer | None] = [None] * len(names)
+        idx: list[int] = []
+        keys: list[str] = []
+        ranks: list[int] = []
+        positions: list[tuple[int, float, float]] = []
+        for qi, name in enumerate(names):
+            if coords.looks_like_position(name):
+                try:
+                    ra, dec = coords.parse_position(name)
+                except Exception:  # noqa: BLE001 - an unreadable position is then a name
+                    pass
+                else:
+                    positions.append((qi, ra, dec))
+                    continue
+            for rank, key in enumerate(query_keys(name)):
+                idx.append(qi)
+                keys.append(key)
+                ranks.append(rank)
+        async with self.pool.acquire() as conn:
+            if keys:
+                rows = await conn.fetch(NAMES_SQL, idx, keys, ranks)
+                by_query: dict[int, list[asyncpg.Record]] = {}
+                for row in rows:
+                    by_query.setdefault(row["qi"], []).append(row)
+                for qi, found in by_query.items():
+                    if len(found) == 1:
+                        answers[qi] = Answer(query=names[qi], status="ok", star=_star_dict(found[0]),
+                                             identifiers=list(found[0]["identifiers"]))
+                    else:
+                        answers[qi] = Answer(query=names[qi], status="ambiguous",
+                                             candidates=[r["main_id"] for r in found])
+            for qi, ra, dec in positions:
+                found = await self._cone(conn, ConeQuery(ra, dec, NAME_POSITION_RADIUS_ARCSEC / 3600, 1, None))
+                if found:
+                    found[0].query = names[qi]
+                    answers[qi] = found[0]
+            for qi, name in enumerate(names):
+                if answers[qi] is None:
+                    answers[qi] = Answer(query=name, status="not_found",
+                                         suggestions=await self._suggest(conn, name))
+        return [a for a in answers if a is not None]
+
+    async def _suggest(self, conn: asyncpg.Connection, name: str) -> list[str]:
+        """Close identifiers (trigram word similarity), best first, one per star."""
+        keys = query_keys(name)
+        if not keys or len(keys[0]) < 3:
+            return []
+        rows = await conn.fetch(SUGGEST_SQL, keys[0])
+        rows = sorted(rows, key=lambda r: (r["distance"], -r["sim"], len(r["id"])))
+        return [r["id"] for r in rows[:SUGGESTIONS]]
+
+    async def cone(self, query: ConeQuery) -> list[Answer]:
+        async with self.pool.acquire() as conn:
+            return await self._cone(conn, query)
+
+    async def _cone(self, conn: asyncpg.Connection, q: ConeQuery) -> list[Answer]:
+        dt = (q.epoch - 2000.0) if q.epoch is not None else 0.0
+        margin = MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0
+        rows = await conn.fetch(CONE_SQL, q.ra, q.dec, q.radius_deg, q.limit, dt, margin)
+        label = f"{q.ra:.6f} {q.dec:+.6f}"
+        return [
+            Answer(query=label, status="ok", star=_star_dict(r), identifiers=list(r["identifiers"]),
+                   separation_arcsec=float(r["separation_arcsec"]) if math.isfinite(r["separation_arcsec"]) else None)
+            for r in rows
+        ]

@@ -1,0 +1,400 @@
+"""Output formats: JSON, CSV, negotiation and dispatch (VOTable specifics: test_formats_votable.py).
+
+Stars come from REAL data: GetStar's 2021 answer for Sirius (the reference sample) mapped
+into the resolver's input shape, plus hand-made stars with nulls in every datatype.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+
+from getstar.errors import BadRequest, NotAcceptable, NotFound, ServiceUnavailable
+from getstar.formats import FORMATS, MEDIA_TYPES, Answer, Meta, choose_format, render, render_error
+from getstar.formats.csvfmt import header as csv_header
+from getstar.properties import BY_NAME, ORIGIN_CODE, ORIGINS, PROPERTIES, STORED, storage_column
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+SAMPLE = REFERENCE / "getstar-samples" / "aspro_getstar-votable_Sirius.vot"
+
+needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason="GetStar Sirius sample not available")
+
+META = Meta(
+    service_version="0.1.0",
+    snapshot_version="test-snapshot-1",
+    query="name=Sirius",
+    request_time=datetime(2025, 12, 1, 10, 11, 12, tzinfo=UTC),
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Real data: the GetStar Sirius answer in the resolver's input shape
+
+
+@functools.cache
+def sample_cells() -> tuple[dict[str, Any], dict[int, str], list[str]]:
+    """(FIELD name -> cell (None when masked), origin index -> catalogue, FIELD names)."""
+    from astropy.io.votable import parse
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = parse(str(SAMPLE)).get_first_table()
+    opts = next(p for p in table.params if p.name == "OriginIndexes").values.options
+    origins = {int(k): v for k, v in opts}
+    arr = table.array
+    cells = {f.name: (None if arr.mask[0][i] else arr.data[0][i]) for i, f in enumerate(table.fields)}
+    return cells, origins, [f.name for f in table.fields]
+
+
+def _sample_value(prop: Any, v: Any) -> Any:
+    from astropy.coordinates import Angle
+
+    if v is None:
+        return None
+    if prop.render:  # sexagesimal in the file, degrees in the database
+        return float(Angle(str(v), unit="hourangle" if prop.render == "hms" else "deg").deg)
+    if prop.datatype in ("int", "long"):  # typed char in the 2021 sample
+        return int(v) if str(v).strip() else None
+    if prop.datatype == "double":
+        return None if math.isnan(v) else float(v)
+    if prop.datatype == "boolean":
+        return bool(v)
+    return str(v) or None
+
+
+def sirius_star() -> dict[str, Any]:
+    """Every stored property the sample has: value, origin code (by catalogue name), confidence,
+    error.  2021 convention: an unset int/bool was written ``0`` with ``[0, 0]``."""
+    cells, origins, _ = sample_cells()
+    star: dict[str, Any] = {"star_id": 1, "main_id": str(cells["SIMBAD"])}
+    for p in STORED:
+        if p.name not in cells or p.name == "TARGET_ID":
+            continue
+        o, c = int(cells[p.name + ".origin"]), int(cells[p.name + ".confidence"])
+        v = None if (o == 0 and c == 0) else _sample_value(p, cells[p.name])
+        star[p.column] = v
+        star[p.column + "_o"] = None if v is None else ORIGIN_CODE.get(origins.get(o, ""), o)
+        star[p.column + "_c"] = None if v is None else c
+        if p.error is not None:
+            e = cells.get(p.error.name)
+            star[p.column + "_e"] = None if v is None or e is None or math.isnan(e) else float(e)
+    return star
+
+
+def sirius_answer() -> Answer:
+    cells, _, _ = sample_cells()
+    return Answer("Sirius", "ok", sirius_star(), identifiers=["* alf CMa", "HD 48915", "HIP 32349"])
+
+
+def null_star() -> dict[str, Any]:
+    """Every column present and None (nulls in every datatype)."""
+    star: dict[str, Any] = {"star_id": 2, "main_id": "NULL STAR"}
+    for p in STORED:
+        star[p.column] = star[p.column + "_o"] = star[p.column + "_c"] = None
+        if p.error is not None:
+            star[p.column + "_e"] = None
+    return star
+
+
+def odd_star() -> dict[str, Any]:
+    """One property per datatype with awkward values; everything else absent (missing keys)."""
+    return {
+        "star_id": 3,
+        "main_id": "HD 1 <odd> & \"quoted\" 'single'",
+        "p_hd": 1, "p_hd_o": 4, "p_hd_c": 3,                       # int
+        "p_gaia": 2**62 + 5, "p_gaia_o": 25, "p_gaia_c": 3,          # long
+        "p_diamflag": False, "p_diamflag_o": 2, "p_diamflag_c": 2,   # boolean False (set!)
+        "p_sptype": "A0V <&> \"x\" 'y' é", "p_sptype_o": 23, "p_sptype_c": None,
+        "p_v": np.float64(3.25), "p_v_o": None, "p_v_c": 1, "p_v_e": float("nan"),  # numpy value
+        "p_b": float("nan"), "p_b_o": 4, "p_b_c": 3, "p_b_e": 0.1,   # NaN value = unset
+        "p_j": 1e-9, "p_j_o": 99, "p_j_c": 3, "p_j_e": 1.5e20,       # unknown origin code
+        "p_k": -0.0, "p_k_o": 14, "p_k_c": 0, "p_k_e": None,
+        "ra": 359.99999999999, "ra_o": 25, "ra_c": 3, "ra_e": 0.02,  # rounds to 00 00 00
+        "dec": -1e-12, "dec_o": 25, "dec_c": 3, "dec_e": 0.03,       # rounds to +00 00 00
+        "p_diam_chi2": 0.08823, "p_diam_chi2_o": 2, "p_diam_chi2_c": 3,
+        "p_objtypes": "", "p_objtypes_o": 23, "p_objtypes_c": 3,      # empty string = unset
+    }
+
+
+def several() -> list[Answer]:
+    return [
+        sirius_answer(),
+        Answer("nobody", "not_found", suggestions=["nobodi", "nobody2"]),
+        Answer("odd <name> & co", "ok", odd_star(), identifiers=["HD 1"], separation_arcsec=0.25),
+        Answer("alf Cen", "ambiguous", candidates=["* alf Cen A", "* alf Cen B"]),
+        Answer("null", "ok", null_star(), identifiers=[]),
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers shared with test_formats_votable.py
+
+
+def expected_properties(answer: Answer) -> dict[str, dict[str, Any]]:
+    """The JSON writer's view of a star: what every other format must agree with."""
+    body, _ = render("json", [answer], META)
+    return orjson.loads(body)["results"][0]["properties"]
+
+
+# ---------------------------------------------------------------------------------------
+# Sample mapping sanity (the fixtures are what they claim)
+
+
+@needs_sample
+def test_sample_mapping_is_real_sirius() -> None:
+    star = sirius_star()
+    assert star["p_hd"] == 48915 and star["p_hip"] == 32349
+    assert star["p_simbad"] == "* alf CMa" and star["p_simbad_o"] == ORIGIN_CODE["SIMBAD"]
+    assert star["ra"] == pytest.approx(101.2871385, abs=1e-6)
+    assert star["dec"] == pytest.approx(-16.7160753, abs=1e-6)
+    assert star["p_plx"] == 379.21 and star["p_plx_e"] == 1.58
+    assert star["p_plx_o"] == ORIGIN_CODE["I/311/hip2"]
+    assert star["p_gaia"] is None  # unset in 2021 ([0,0])
+    assert sum(v is not None for k, v in star.items() if not k.endswith(("_o", "_c", "_e"))) > 60
+
+
+# ---------------------------------------------------------------------------------------
+# JSON
+
+
+@needs_sample
+def test_json_single_star() -> None:
+    body, mt = render("json", [sirius_answer()], META)
+    assert mt == "application/json"
+    doc = orjson.loads(body)
+    assert doc["service"] == {"name": "getstar", "version": "0.1.0"}
+    assert doc["snapshot"] == "test-snapshot-1"
+    assert doc["request"] == {"query": "name=Sirius", "time": "2025-12-01T10:11:12+00:00"}
+    (r,) = doc["results"]
+    assert r["query"] == "Sirius" and r["status"] == "ok" and r["main_id"] == "* alf CMa"
+    assert r["identifiers"] == ["* alf CMa", "HD 48915", "HIP 32349"]
+    assert "separation_arcsec" not in r  # name query
+    props = r["properties"]
+    assert props["V"] == {"value": -1.121, "origin": "I/280", "confidence": "HIGH", "error": 0.002}
+    assert props["HD"] == {"value": 48915, "origin": "I/280", "confidence": "HIGH"}
+    assert props["RAJ2000"]["value"] == "06 45 08.913260"  # as GetStar wrote it
+    assert props["DEJ2000"]["value"] == "-16 42 57.870999"
+    assert props["RA"]["value"] == pytest.approx(101.2871385, abs=1e-6)  # degrees, derived
+    assert props["RA"]["origin"] == props["RAJ2000"]["origin"]
+    assert props["TARGET_ID"] == {"value": "Sirius", "origin": "USER", "confidence": "HIGH"}
+    assert props["diamFlag"]["value"] is True
+    assert props["R"]["confidence"] == "LOW"
+    assert "GAIA" not in props  # null policy: unset properties are omitted
+    assert set(props) <= {p.name for p in PROPERTIES}
+
+
+def test_json_nulls_nan_and_odd_values() -> None:
+    ans = Answer("odd", "ok", odd_star(), separation_arcsec=float("nan"))
+    r = orjson.loads(render("json", [ans], META)[0])["results"][0]
+    assert r["separation_arcsec"] is None  # NaN -> null
+    p = r["properties"]
+    assert "B" not in p  # NaN value = unset
+    assert "ObjTypes" not in p  # empty string = unset
+    assert p["V"] == {"value": 3.25, "origin": None, "confidence": "LOW"}  # NaN error dropped
+    assert p["J"]["origin"] == "99" and p["J"]["error"] == 1.5e20
+    assert p["GAIA"]["value"] == 2**62 + 5
+    assert p["diamFlag"]["value"] is False
+    assert p["SpType"]["confidence"] is None
+    assert p["RAJ2000"]["value"] == "00 00 00.000000"
+    assert p["DEJ2000"]["value"] == "+00 00 00.000000"
+    assert p["K"] == {"value": -0.0, "origin": "II/246/out", "confidence": "NO"}
+    null = orjson.loads(render("json", [Answer("n", "ok", null_star())], META)[0])["results"][0]
+    assert set(null["properties"]) == {"TARGET_ID"}
+
+
+def test_json_not_found_ambiguous_and_several() -> None:
+    doc = orjson.loads(render("json", several(), META)[0])
+    rs = doc["results"]
+    assert [r["query"] for r in rs] == ["Sirius", "nobody", "odd <name> & co", "alf Cen", "null"]
+    assert [r["status"] for r in rs] == ["ok", "not_found", "ok", "ambiguous", "ok"]
+    assert rs[1] == {"query": "nobody", "status": "not_found", "suggestions": ["nobodi", "nobody2"]}
+    assert rs[3] == {"query": "alf Cen", "status": "ambiguous", "candidates": ["* alf Cen A", "* alf Cen B"]}
+    assert rs[2]["separation_arcsec"] == 0.25
+    assert rs[2]["properties"]["TARGET_ID"]["value"] == "odd <name> & co"
+
+
+def test_json_lone_surrogates_do_not_crash() -> None:
+    ans = Answer("bad\ud800name", "ok", {"main_id": "x\udfff", "p_sptype": "A\ud83d", "p_sptype_o": 23})
+    r = orjson.loads(render("json", [ans], META)[0])["results"][0]
+    assert r["query"] == "bad\ufffdname" and r["properties"]["SpType"]["value"] == "A\ufffd"
+
+
+@pytest.mark.parametrize(
+    ("exc", "status"),
+    [(NotFound("Star named 'foo' has not been found"), 404), (BadRequest("bad radius"), 400),
+     (ServiceUnavailable("SIMBAD is down", retry_after=30), 503), (RuntimeError("boom"), 500)],
+)
+def test_json_problem_document(exc: Exception, status: int) -> None:
+    body, mt = render_error("json", exc, META)
+    assert mt == "application/problem+json"
+    doc = orjson.loads(body)
+    assert doc["status"] == status
+    assert doc["title"] and doc["type"].startswith("urn:getstar:error:")
+    assert doc["detail"] == str(exc)
+    if status == 503:
+        assert doc["retry_after"] == 30
+
+
+# ---------------------------------------------------------------------------------------
+# CSV
+
+
+def _csv(answers: list[Answer]) -> list[dict[str, str]]:
+    body, mt = render("csv", answers, META)
+    assert mt.startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
+    assert rows[0] == csv_header()
+    assert all(len(r) == len(rows[0]) or len(r) == 2 for r in rows[1:])
+    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
+
+
+def test_csv_header() -> None:
+    h = csv_header()
+    assert h[:3] == ["query", "status", "main_id"]
+    assert h[3:7] == ["HD", "HD.origin", "HD.confidence", "HIP"]
+    i = h.index("V")
+    assert h[i: i + 4] == ["V", "V.origin", "V.confidence", "e_V"]
+    assert len(h) == 3 + 3 * len(PROPERTIES) + sum(p.error is not None for p in PROPERTIES)
+
+
+@needs_sample
+def test_csv_values_match_json() -> None:
+    answers = several()
+    rows = _csv(answers)
+    assert len(rows) == len(answers)
+    for ans, row in zip(answers, rows, strict=True):
+        assert row["query"] == ans.query and row["status"] == ans.status
+        if ans.status != "ok":
+            assert "main_id" not in row
+            continue
+        assert row["main_id"] == ans.star["main_id"]  # type: ignore[index]
+        props = expected_properties(ans)
+        for p in PROPERTIES:
+            exp = props.get(p.name)
+            if exp is None:
+                assert row[p.name] == row[p.name + ".origin"] == row[p.name + ".confidence"] == ""
+                continue
+            v = exp["value"]
+            if isinstance(v, bool):
+                assert row[p.name] == ("true" if v else "false")
+            elif isinstance(v, float):
+                assert float(row[p.name]) == v
+            else:
+                assert row[p.name] == str(v)
+            assert row[p.name + ".origin"] == (exp["origin"] or "")
+            assert row[p.name + ".confidence"] == (exp["confidence"] or "")
+            if p.error is not None:
+                assert row[p.error.name] == ("" if "error" not in exp else repr(exp["error"]))
+
+
+def test_csv_quoting_and_error() -> None:
+    rows = _csv([Answer('a,"b"\nc', "not_found")])
+    assert rows[0]["query"] == 'a,"b"\nc'
+    body, mt = render_error("csv", NotFound("Star named 'x' has not been found"), META)
+    assert mt.startswith("text/csv")
+    assert list(csv.reader(io.StringIO(body.decode()))) == [
+        ["status", "title", "detail"], ["404", "Not found", "Star named 'x' has not been found"]]
+
+
+# ---------------------------------------------------------------------------------------
+# Negotiation
+
+
+@pytest.mark.parametrize(
+    ("fmt", "accept", "default", "expected"),
+    [
+        (None, None, "json", "json"),
+        ("", "", "json", "json"),
+        ("json", "application/x-votable+xml", "votable", "json"),  # explicit wins
+        ("VOTABLE", None, "json", "votable"),
+        ("votable14", None, "json", "votable"),
+        ("xml", None, "json", "votable"),
+        ("vot", None, "json", "votable11"),  # GetStar's format=vot
+        ("votable11", None, "json", "votable11"),
+        (" csv ", None, "json", "csv"),
+        ("tsv", None, "json", "csv"),
+        ("application/json", None, "votable", "json"),
+        (None, "application/x-votable+xml", "json", "votable"),
+        (None, "text/xml", "json", "votable"),
+        (None, "text/csv", "json", "csv"),
+        (None, "application/json", "votable", "json"),
+        (None, "*/*", "csv", "csv"),
+        (None, "*", "votable", "votable"),
+        (None, "text/*", "json", "votable"),  # text/xml and text/csv tie: earlier format order
+        (None, "text/*", "csv", "csv"),  # ... or the default when it is among them
+        (None, "application/json;q=0.5, text/csv;q=0.8", "json", "csv"),
+        (None, "application/json;q=0.5, */*", "json", "votable"),  # json demoted below */*
+        (None, "application/json;q=0.5, */*", "votable", "votable"),
+        (None, "text/csv, application/json", "votable", "csv"),  # same q: first listed
+        (None, "application/json;q=0, */*;q=0.1", "json", "votable"),  # q=0 excludes
+        (None, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "json", "json"),  # browser
+        (None, "application/x-votable+xml; version=1.4; q=1.0", "json", "votable"),
+    ],
+)
+def test_choose_format(fmt: str | None, accept: str | None, default: str, expected: str) -> None:
+    assert choose_format(fmt, accept, default) == expected
+
+
+def test_choose_format_legacy_path() -> None:
+    assert choose_format("vot", None, "votable11", legacy=True) == "votable11"
+    assert choose_format("bogus", None, "votable11", legacy=True) == "votable11"  # GetStar: else vot
+    assert choose_format(None, "text/xml", "votable11", legacy=True) == "votable11"
+    assert choose_format(None, "application/x-votable+xml", "json", legacy=True) == "votable11"
+    assert choose_format(None, "image/png", "votable11", legacy=True) == "votable11"
+    java = "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2"  # HttpURLConnection default
+    assert choose_format(None, java, "votable11", legacy=True) == "votable11"
+
+
+def test_choose_format_errors() -> None:
+    with pytest.raises(BadRequest) as e:
+        choose_format("fits", None, "json")
+    assert all(f in e.value.message for f in FORMATS)
+    assert e.value.status_code == 400
+    with pytest.raises(NotAcceptable) as e2:
+        choose_format(None, "image/png, text/html", "json")
+    assert e2.value.status_code == 406 and "application/json" in e2.value.message
+    with pytest.raises(ValueError):
+        choose_format(None, None, "fits")
+
+
+def test_render_dispatch_and_media_types() -> None:
+    answers = [Answer("n", "ok", null_star())]
+    for fmt in FORMATS:
+        body, mt = render(fmt, answers, META)
+        assert isinstance(body, bytes) and body
+        assert mt == MEDIA_TYPES[fmt]
+        ebody, emt = render_error(fmt, NotFound("nope"), META)
+        assert b"nope" in ebody and emt
+    assert MEDIA_TYPES["votable"] == "application/x-votable+xml"
+    assert MEDIA_TYPES["votable11"].startswith("text/xml")
+    with pytest.raises(ValueError):
+        render("fits", answers, META)
+
+
+def test_properties_subset() -> None:
+    subset = (BY_NAME["V"], BY_NAME["RAJ2000"], BY_NAME["TARGET_ID"])
+    star = {"p_v": 1.5, "p_v_o": 4, "p_v_c": 3, "ra": 10.0, "ra_o": 25, "ra_c": 3}
+    for fmt in FORMATS:
+        body, _ = render(fmt, [Answer("q", "ok", star)], META, properties=subset)
+        assert b"HD" not in body.replace(b"HD ", b"")
+    doc = orjson.loads(render("json", [Answer("q", "ok", star)], META, properties=subset)[0])
+    assert set(doc["results"][0]["properties"]) == {"V", "RAJ2000", "TARGET_ID"}
+
+
+def test_storage_columns_cover_catalogue() -> None:
+    """Every property reads a column the hand-made null star has (the input-shape contract)."""
+    star = null_star()
+    for p in PROPERTIES:
+        if p.name != "TARGET_ID":
+            assert storage_column(p) in star
+    assert ORIGINS.index("USER") == 28
