@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from getstar.formats import Answer, Meta  # noqa: E402
 from getstar.formats.votable import write_votable  # noqa: E402
-from getstar.properties import ORIGIN_CODE, PROPERTIES, STORED, storage_column  # noqa: E402
+from getstar.properties import ORIGIN_CODE, PROPERTIES, STORED, Property, storage_column  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "getstar-samples" / (
     "aspro_getstar-votable_Sirius.vot"
@@ -49,7 +49,10 @@ def sirius_star() -> dict[str, Any]:
         table = parse(str(SAMPLE)).get_first_table()
     opts = next(p for p in table.params if p.name == "OriginIndexes").values.options
     origin_str = {int(k): v for k, v in opts}
-    cells = {f.name: (None if table.array.mask[0][i] else table.array[0][i]) for i, f in enumerate(table.fields)}
+    arr = table.array
+    cells: dict[str, Any] = {
+        f.name: (None if arr.mask[0][i] else arr.data[0][i]) for i, f in enumerate(table.fields)
+    }
     star: dict[str, Any] = {"star_id": 1, "main_id": str(cells["SIMBAD"])}
     for p in STORED:
         if p.name not in cells or p.name == "TARGET_ID":
@@ -96,9 +99,9 @@ def synthetic_star() -> dict[str, Any]:
 _NUMPY = {"double": "f8", "int": "i4", "long": "i8", "boolean": "?", "char": "O"}
 
 
-def _columns() -> list[tuple[str, str, str, str, str, Any]]:
+def _columns() -> list[tuple[str, str, str, str, str, Property | None]]:
     """(name, datatype, ucd, unit, column key, kind) for every FIELD, GetStar order."""
-    cols = []
+    cols: list[tuple[str, str, str, str, str, Property | None]] = []
     for p in PROPERTIES:
         base = storage_column(p)
         dt = p.datatype
@@ -138,7 +141,7 @@ def _fill(table: TableElement, star: dict[str, Any], query: str) -> None:
     # costs ~1 ms per cell and would flatter our ratio.
     arr = table.array
     data, mask = arr.data, arr.mask
-    for name, dt, _ucd, _unit, key, p in COLUMNS:
+    for name, _dt, _ucd, _unit, key, p in COLUMNS:
         if p is not None and p.name == "TARGET_ID":
             v: Any = query
         elif name == "TARGET_ID.origin":

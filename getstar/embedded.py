@@ -77,7 +77,8 @@ def server_major(bindir: Path) -> int:
 def check_extensions(bindir: Path) -> None:
     """Fail early, naming the Debian packages, when q3c or pg_trgm are missing."""
     major = server_major(bindir)
-    sharedirs = [Path(f"/usr/share/postgresql/{major}"), bindir.parent / "share" / "postgresql", bindir.parent / "share"]
+    sharedirs = [Path(f"/usr/share/postgresql/{major}"), bindir.parent / "share" / "postgresql",
+                 bindir.parent / "share"]
     missing = []
     for ext, package in (("q3c", f"postgresql-{major}-q3c"), ("pg_trgm", "postgresql-contrib")):
         if not any((d / "extension" / f"{ext}.control").exists() for d in sharedirs):

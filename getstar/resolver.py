@@ -10,6 +10,7 @@ table's columns first, so the q3c index serves it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from getstar import coords
 from getstar.formats.model import Answer
 from getstar.names import query_keys
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Fastest proper motion we allow for when a query gives an epoch (Barnard's star: 10.4"/yr).
 MAX_PM_ARCSEC_PER_YEAR = 11.0
 SUGGESTIONS = 5
@@ -91,6 +93,7 @@ class Resolver:
 
     async def resolve_names(self, names: Sequence[str]) -> list[Answer]:
         """One answer per name, in order; positions typed as names are cone-searched."""
+        names = [_CONTROL.sub("", n) for n in names]  # PostgreSQL text cannot hold NUL
         answers: list[Answer | None] = [None] * len(names)
         idx: list[int] = []
         keys: list[str] = []

@@ -17,6 +17,7 @@ from getstar.ingest import build, gaia, hipparcos, raw, simbad_dump, stellarium
 from getstar.schema import STAGING, data_indexes_ddl, data_tables_ddl, migrate
 from tests.conftest import SHARED_DATA
 
+
 @pytest.fixture(scope="module")
 def scratch_dsn(make_database) -> str:  # type: ignore[no-untyped-def]
     return make_database("scratch")

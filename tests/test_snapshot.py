@@ -12,6 +12,7 @@ from getstar.names import ident_key
 from getstar.properties import BY_NAME, ORIGIN_CODE, STORED
 from getstar.schema import SCHEMA_VERSION, star_columns
 
+
 async def star_of(conn: asyncpg.Connection, name: str) -> list[int]:
     rows = await conn.fetch("SELECT DISTINCT star_id FROM live.ident WHERE key = $1", ident_key(name))
     return [r["star_id"] for r in rows]
@@ -43,7 +44,8 @@ async def test_snapshot_size_and_invariants(snapshot_conn: asyncpg.Connection) -
     for prop in ("RAJ2000", "pmRa", "plx", "V", "SpType", "LDD", "G", "HIP"):
         c = BY_NAME[prop].column
         bad = await snapshot_conn.fetchval(
-            f"SELECT count(*) FROM live.star WHERE ({c} IS NULL) <> ({c}_o IS NULL) OR ({c} IS NULL) <> ({c}_c IS NULL)")
+            f"SELECT count(*) FROM live.star "
+            f"WHERE ({c} IS NULL) <> ({c}_o IS NULL) OR ({c} IS NULL) <> ({c}_c IS NULL)")
         assert bad == 0, prop
 
 

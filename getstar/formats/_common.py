@@ -136,20 +136,6 @@ def confidence_name(code: Any) -> str | None:
         return str(code)
 
 
-def is_missing(v: Any) -> bool:
-    """None, NaN (and empty strings) count as unset."""
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return v != v
-    if isinstance(v, str):
-        return v == ""
-    try:
-        return bool(v != v)  # numpy floats
-    except Exception:  # pragma: no cover - exotic types
-        return False
-
-
 class PropertyReader:
     """Reads one property of a star as Python values: (value, origin, confidence, error).
 

@@ -112,7 +112,9 @@ def dumps(doc: Any) -> bytes:
         return orjson.dumps(_scrub(doc), default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def write_json(answers: Sequence[Answer], meta: Meta, *, properties: Sequence[Property] = PROPERTIES) -> bytes:
+def write_json(
+    answers: Sequence[Answer], meta: Meta, *, properties: Sequence[Property] = PROPERTIES
+) -> bytes:
     doc = {
         "service": {"name": "getstar", "version": meta.service_version},
         "snapshot": meta.snapshot_version,

@@ -5,8 +5,10 @@ into the ``staging`` schema; ``swap`` then exchanges ``staging`` and ``live`` in
 transaction, so readers see the old snapshot or the new one, never neither.
 
 Precedence per property (as GetStar: Gaia overwrites astrometry, SIMBAD overwrites
-identity and spectral type): positions Gaia > SIMBAD > Hipparcos; proper motions Gaia >
-Hipparcos > SIMBAD; main identifier, SpType, object types from SIMBAD; magnitudes from
+identity and spectral type): positions Gaia (moved to J2000) > SIMBAD > Hipparcos, a Gaia
+position without a known proper motion stays at epoch 2016.0 with MEDIUM confidence;
+proper motions Hipparcos > SIMBAD (the Gaia file has none); main identifier, SpType, object
+types from SIMBAD; magnitudes from
 SIMBAD, then JMDC, then JSDC; diameters from JMDC, then JSDC.
 """
 
@@ -92,7 +94,8 @@ def set_property(name: str, src: Src, *, overwrite: bool, alias: str = "t") -> l
 
 
 def simbad_conf(qual: str) -> str:
-    return f"(CASE upper({qual}) WHEN 'A' THEN 3 WHEN 'B' THEN 3 WHEN 'C' THEN 2 WHEN 'D' THEN 1 WHEN 'E' THEN 1 ELSE 2 END)"
+    return (f"(CASE upper({qual}) WHEN 'A' THEN 3 WHEN 'B' THEN 3 WHEN 'C' THEN 2 "
+            "WHEN 'D' THEN 1 WHEN 'E' THEN 1 ELSE 2 END)")
 
 
 async def table_exists(conn: asyncpg.Connection, name: str) -> bool:
@@ -165,13 +168,13 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
             "'Gaia DR3 ' || g.source_id",
             {
                 "GAIA": Src("g.source_id", GAIA),
-                "RAJ2000": Src("g.ra2000", GAIA),
-                "DEJ2000": Src("g.dec2000", GAIA),
-                "pmRa": Src("coalesce(g.pmra, h.pmra)", f"CASE WHEN g.pmra IS NOT NULL THEN {GAIA} ELSE {HIP2} END",
-                            HIGH, "CASE WHEN g.pmra IS NULL THEN h.e_pmra END"),
-                "pmDec": Src("coalesce(g.pmdec, h.pmdec)",
-                             f"CASE WHEN g.pmdec IS NOT NULL THEN {GAIA} ELSE {HIP2} END",
-                             HIGH, "CASE WHEN g.pmdec IS NULL THEN h.e_pmdec END"),
+                # epoch 2016.0 until a proper motion moves it to J2000 (MEDIUM until then)
+                "RAJ2000": Src("g.ra", GAIA, MEDIUM),
+                "DEJ2000": Src("g.dec", GAIA, MEDIUM),
+                "pmRa": Src("h.pmra", HIP2, HIGH, "h.e_pmra"),
+                "pmDec": Src("h.pmdec", HIP2, HIGH, "h.e_pmdec"),
+                "Bp": Src("g.bp", GAIA),
+                "Rp": Src("g.rp", GAIA),
                 "G": Src("g.g", GAIA),
                 "XM_GAIA_sep": Src("x.sep", COMPUTED),
                 "XM_GAIA_n_mates": Src("x.n", COMPUTED),
@@ -210,9 +213,14 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
     await conn.execute(f"CREATE INDEX ON {STAGING}.star ({col('GAIA')})")
     await conn.execute(f"ANALYZE {STAGING}.star")
 
+    step("moving Gaia positions to J2000")
+    report.counts["gaia_positions_propagated"] = await _propagate_gaia_positions(conn)
     if await table_exists(conn, "raw.simbad"):
         step("merging SIMBAD")
         report.counts.update(await _merge_simbad(conn))
+        report.counts["gaia_positions_propagated"] += await _propagate_gaia_positions(conn)
+    report.counts["gaia_positions_at_2016"] = await conn.fetchval(
+        f"SELECT count(*) FROM {STAGING}.star WHERE ra_o = {GAIA} AND ra_c = {MEDIUM}")
 
     step("collecting identifiers")
     await _build_idents(conn)
@@ -231,6 +239,35 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
     report.counts["stars"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
     report.counts["identifiers"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.ident")
     return report
+
+
+async def _propagate_gaia_positions(conn: asyncpg.Connection) -> int:
+    """Move epoch-2016 Gaia positions to J2000 for stars whose proper motion is known.
+
+    Done in numpy with the exact spherical propagation (``coords.propagate_many``) and
+    written back through a temporary table: ~10^5 rows take well under a second.
+    """
+    import numpy as np
+
+    from getstar.coords import propagate_many
+
+    rows = await conn.fetch(
+        f"SELECT star_id, ra, dec, {col('pmRa')} AS pmra, {col('pmDec')} AS pmdec FROM {STAGING}.star "
+        f"WHERE ra_o = {GAIA} AND ra_c = {MEDIUM} AND {col('pmRa')} IS NOT NULL AND {col('pmDec')} IS NOT NULL")
+    if not rows:
+        return 0
+    arr = np.array([tuple(r) for r in rows], dtype=np.float64)
+    ra, dec = propagate_many(arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], 2016.0, 2000.0)
+    await conn.execute("CREATE TEMP TABLE moved (star_id bigint, ra float8, dec float8)")
+    try:
+        await conn.copy_records_to_table(
+            "moved", records=zip((r["star_id"] for r in rows), ra.tolist(), dec.tolist(), strict=True))
+        await conn.execute(f"""
+            UPDATE {STAGING}.star t SET ra = m.ra, dec = m.dec, ra_c = {HIGH}, dec_c = {HIGH}
+            FROM moved m WHERE t.star_id = m.star_id""")
+    finally:
+        await conn.execute("DROP TABLE moved")
+    return len(rows)
 
 
 async def _merge_simbad(conn: asyncpg.Connection) -> dict[str, int]:
@@ -304,8 +341,9 @@ async def _merge_simbad(conn: asyncpg.Connection) -> dict[str, int]:
     sets = ["main_id = b.main_id"]
     for name, src in simbad_values.items():
         sets += set_property(name, src, overwrite=name in ("SIMBAD", "SpType", "ObjTypes", "OType", "V_SIMBAD"))
-    # a Hipparcos-only position is replaced by SIMBAD's (epoch 2000, mostly Gaia-based)
-    replace_pos = f"t.ra_o = {HIP2} AND b.ra IS NOT NULL"
+    # a Hipparcos-only position, or a Gaia one still at epoch 2016, is replaced by
+    # SIMBAD's (epoch J2000, mostly Gaia-based)
+    replace_pos = f"(t.ra_o = {HIP2} OR t.ra_c < {HIGH}) AND b.ra IS NOT NULL"
     for name, value, err, qual in (("RAJ2000", "b.ra", "b.coo_err_maj", "b.coo_qual"),
                                    ("DEJ2000", "b.dec", "b.coo_err_min", "b.coo_qual")):
         c = col(name)
@@ -346,11 +384,13 @@ async def _build_idents(conn: asyncpg.Connection) -> None:
         f"SELECT star_id, 'Gaia DR3 ' || {col('GAIA')} AS id, 'GAIA DR3 ' || {col('GAIA')} AS key, 1 AS source "
         f"FROM {s}.star "
         f"WHERE {col('GAIA')} IS NOT NULL",
-        f"SELECT star_id, 'HIP ' || {col('HIP')}, 'HIP ' || {col('HIP')}, 1 FROM {s}.star WHERE {col('HIP')} IS NOT NULL",
+        f"SELECT star_id, 'HIP ' || {col('HIP')}, 'HIP ' || {col('HIP')}, 1 FROM {s}.star "
+        f"WHERE {col('HIP')} IS NOT NULL",
         f"SELECT star_id, main_id, NULL, 0 FROM {s}.star",
     ]
     if await table_exists(conn, "raw.stellarium"):
-        parts.append(f"SELECT t.star_id, r.id, r.key, 2 FROM raw.stellarium r JOIN {s}.star t ON t.{col('HIP')} = r.hip")
+        parts.append(f"SELECT t.star_id, r.id, r.key, 2 FROM raw.stellarium r "
+                     f"JOIN {s}.star t ON t.{col('HIP')} = r.hip")
     if await table_exists(conn, f"{s}.simbad_link"):
         parts.append(f"SELECT l.star_id, r.id, r.key, 3 FROM raw.simbad_ident r JOIN {s}.simbad_link l USING (oid) "
                      "WHERE l.star_id IS NOT NULL")
@@ -362,7 +402,8 @@ async def _build_idents(conn: asyncpg.Connection) -> None:
 
         await conn.execute("CREATE TEMP TABLE main_keys (id text, key text)")
         await conn.copy_records_to_table("main_keys", records=[(r["id"], ident_key(r["id"])) for r in rows])
-        await conn.execute(f"UPDATE {s}.ident_all a SET key = m.key FROM main_keys m WHERE a.key IS NULL AND a.id = m.id")
+        await conn.execute(f"UPDATE {s}.ident_all a SET key = m.key FROM main_keys m "
+                           "WHERE a.key IS NULL AND a.id = m.id")
         await conn.execute("DROP TABLE main_keys")
     await conn.execute(f"""
         INSERT INTO {s}.ident (star_id, id, key, source)
@@ -371,6 +412,12 @@ async def _build_idents(conn: asyncpg.Connection) -> None:
         ORDER BY star_id, key, source DESC""")
     await conn.execute(f"DROP TABLE {s}.ident_all")
     await conn.execute(f"CREATE INDEX ident_key_build ON {s}.ident (key)")
+    # SIMBAD is the authority on identifiers: a key SIMBAD gives to one star is taken
+    # from any other star that a lesser source gave it to (Stellarium maps a double's HIP
+    # to the HD/HR of the system, SIMBAD to a component; old proper names are reused)
+    await conn.execute(f"""
+        DELETE FROM {s}.ident i WHERE i.source < 3 AND EXISTS (
+            SELECT 1 FROM {s}.ident j WHERE j.key = i.key AND j.source = 3 AND j.star_id <> i.star_id)""")
     # identifier-valued properties from the identifiers (HD, HR, SAO, TYC, 2MASS, WDS, Gaia)
     for name in ("HD", "HR", "SAO"):
         await _property_from_ident(conn, name, rf"^{name} (\d+)$", "m[1]::int")
@@ -450,7 +497,8 @@ async def validate(conn: asyncpg.Connection) -> dict[str, int]:
         "duplicate_identifiers": await conn.fetchval(
             f"SELECT count(*) FROM (SELECT 1 FROM {s}.ident GROUP BY star_id, key HAVING count(*) > 1) d"),
         "orphan_identifiers": await conn.fetchval(
-            f"SELECT count(*) FROM {s}.ident i WHERE NOT EXISTS (SELECT 1 FROM {s}.star t WHERE t.star_id = i.star_id)"),
+            f"SELECT count(*) FROM {s}.ident i "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {s}.star t WHERE t.star_id = i.star_id)"),
     }
     problems = []
     if checks["stars"] == 0:

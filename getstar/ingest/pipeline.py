@@ -7,6 +7,7 @@ bright-star dump and JMDC (shared/data, when present).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -67,10 +68,8 @@ async def ingest_source(conn: asyncpg.Connection, settings: Settings, source: st
 async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
     """The sources of the default snapshot that this machine has."""
     plan: list[tuple[str, list[Path]]] = [("hipparcos", []), ("gaia", [])]
-    try:
+    with contextlib.suppress(IngestError):  # no Stellarium data on this machine
         plan.append(("stellarium", [stellarium.default_dir(settings.shared_data)]))
-    except IngestError:
-        pass
     folder = simbad_dump.default_dir(settings.shared_data)
     if folder:
         plan.append(("simbad-dump", [folder]))

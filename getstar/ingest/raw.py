@@ -110,11 +110,7 @@ async def load_gaia(conn: asyncpg.Connection, path: Path) -> int:
     from getstar.ingest import gaia
 
     cols = gaia.read(path)
-    cols["ra2000"], cols["dec2000"] = propagate_many(
-        cols["ra"], cols["dec"], cols["pmra"], cols["pmdec"], gaia.EPOCH, 2000.0
-    )
-    names = ["source_id", "ra", "dec", "ra2000", "dec2000", "g", "pmra", "pmdec"]
-    cols["g"] = cols["g"].astype(np.float64)
+    names = ["source_id", "ra", "dec", "g", "bp", "rp"]
     columns = [(n, "bigint" if n == "source_id" else "double precision") for n in names]
     return await replace_table(
         conn, "gaia", columns, columns_to_records(cols, names), source_paths=[path],
@@ -143,7 +139,8 @@ async def load_simbad_dump(conn: asyncpg.Connection, folder: Path) -> tuple[int,
     if orphans:
         from getstar.errors import IngestError
 
-        raise IngestError(str(folder / simbad_dump.IDS), None, f"{len(orphans)} identifiers of unknown oid {orphans[0]}")
+        raise IngestError(str(folder / simbad_dump.IDS), None,
+                          f"{len(orphans)} identifiers of unknown oid {orphans[0]}")
     async with conn.transaction():
         n_basic = await replace_table(
             conn, "simbad", [(c, t) for c, t, _ in simbad_dump.COLUMNS], basic,
