@@ -55,20 +55,25 @@ ORDER BY star_id, distance
 # star positions are J2000; with an epoch they are moved by their proper motion first
 CONE_SQL = """
 WITH p AS (SELECT $1::float8 AS ra0, $2::float8 AS dec0, $3::float8 AS radius, $5::float8 AS dt,
-                  $6::float8 AS margin)
-SELECT q3c_dist(t.ra_at_epoch, t.dec_at_epoch, p.ra0, p.dec0) * 3600 AS separation_arcsec, t.*
-FROM p, LATERAL (
-    SELECT s.*,
-           s.ra + coalesce(s.p_pmra, 0) * p.dt / 3600000.0 / greatest(cos(radians(s.dec)), 1e-6) AS ra_at_epoch,
-           s.dec + coalesce(s.p_pmdec, 0) * p.dt / 3600000.0 AS dec_at_epoch,
-           ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id)
-               AS identifiers
-    FROM live.star s
-    WHERE q3c_radial_query(s.ra, s.dec, p.ra0, p.dec0, p.radius + p.margin)
-) t
-WHERE q3c_dist(t.ra_at_epoch, t.dec_at_epoch, p.ra0, p.dec0) <= p.radius
-ORDER BY separation_arcsec
-LIMIT $4::int
+                  $6::float8 AS margin),
+near AS (
+    SELECT c.star_id, q3c_dist(c.ra_at_epoch, c.dec_at_epoch, p.ra0, p.dec0) AS dist
+    FROM p, LATERAL (
+        SELECT s.star_id,
+               s.ra + coalesce(s.p_pmra, 0) * p.dt / 3600000.0 / greatest(cos(radians(s.dec)), 1e-6) AS ra_at_epoch,
+               s.dec + coalesce(s.p_pmdec, 0) * p.dt / 3600000.0 AS dec_at_epoch
+        FROM live.star s
+        WHERE q3c_radial_query(s.ra, s.dec, p.ra0, p.dec0, p.radius + p.margin)
+    ) c
+    WHERE q3c_dist(c.ra_at_epoch, c.dec_at_epoch, p.ra0, p.dec0) <= p.radius
+    ORDER BY dist
+    LIMIT $4::int
+)
+SELECT n.dist * 3600 AS separation_arcsec,
+       ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
+       s.*
+FROM near n JOIN live.star s ON s.star_id = n.star_id
+ORDER BY n.dist
 """
 
 
@@ -79,10 +84,6 @@ class ConeQuery:
     radius_deg: float
     limit: int
     epoch: float | None
-
-
-def _star_dict(row: asyncpg.Record) -> dict[str, object]:
-    return dict(row.items())
 
 
 class Resolver:
@@ -120,7 +121,7 @@ class Resolver:
                     by_query.setdefault(row["qi"], []).append(row)
                 for qi, found in by_query.items():
                     if len(found) == 1:
-                        answers[qi] = Answer(query=names[qi], status="ok", star=_star_dict(found[0]),
+                        answers[qi] = Answer(query=names[qi], status="ok", star=found[0],
                                              identifiers=list(found[0]["identifiers"]))
                     else:
                         answers[qi] = Answer(query=names[qi], status="ambiguous",
@@ -155,7 +156,7 @@ class Resolver:
         rows = await conn.fetch(CONE_SQL, q.ra, q.dec, q.radius_deg, q.limit, dt, margin)
         label = f"{q.ra:.6f} {q.dec:+.6f}"
         return [
-            Answer(query=label, status="ok", star=_star_dict(r), identifiers=list(r["identifiers"]),
+            Answer(query=label, status="ok", star=r, identifiers=list(r["identifiers"]),
                    separation_arcsec=float(r["separation_arcsec"]) if math.isfinite(r["separation_arcsec"]) else None)
             for r in rows
         ]

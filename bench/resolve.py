@@ -1,0 +1,142 @@
+"""Requests/s and latency of `GET /v1/stars` vs a bare starlette+orjson endpoint (SPEC §5).
+
+Both run under uvicorn[standard] (uvloop, httptools), one worker, on loopback; wrk drives
+each with 32 connections over the same mix of 1,000 real names and positions taken from
+the snapshot.  Prints requests/s, p50, p99 and the ratio to the baseline measured in the
+same run.  Set GETSTAR_BENCH_DSN to reuse a loaded snapshot; otherwise a throw-away cluster
+is created and the default snapshot loaded (about 40 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench._cluster import free_port, throwaway_cluster  # noqa: E402
+
+
+async def sample_paths(dsn: str, n: int, seed: int = 7) -> list[str]:
+    """Real names (every identifier family) and positions of snapshot stars."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"SELECT setseed({1 / seed})")
+        names = [r["id"] for r in await conn.fetch(
+            "SELECT id FROM live.ident TABLESAMPLE SYSTEM (2) ORDER BY random() LIMIT $1", n * 3 // 4)]
+        stars = await conn.fetch(
+            "SELECT ra, dec FROM live.star TABLESAMPLE SYSTEM (1) ORDER BY random() LIMIT $1", n - len(names))
+    finally:
+        await conn.close()
+    paths = ["/v1/stars?" + urllib.parse.urlencode({"name": name}) for name in names]
+    paths += [f"/v1/stars?ra={s['ra']:.6f}&dec={s['dec']:.6f}&radius=2arcsec" for s in stars]
+    random.Random(seed).shuffle(paths)
+    return paths
+
+
+def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", *args, "--port", str(port), "--log-level", "warning",
+                             "--no-access-log", "--loop", "uvloop", "--http", "httptools"],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/stars?name=Sirius", timeout=2).read()
+            return proc
+        except Exception:  # noqa: BLE001 - not up yet
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died") from None
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+LUA = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = (i %% #paths) + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+
+def wrk(port: int, paths_file: str, seconds: int, connections: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(LUA % paths_file)
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name,
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
+    os.unlink(fh.name)
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "non2xx": float(non2xx.group(1)) if non2xx else 0.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=1000)
+    opts = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    with ExitStack() as stack:
+        dsn = os.environ.get("GETSTAR_BENCH_DSN")
+        if not dsn:
+            cluster = stack.enter_context(throwaway_cluster())
+            dsn = cluster.dsn
+            env = dict(os.environ, GETSTAR_HOME=str(cluster.home), GETSTAR_EMBEDDED_PORT=str(cluster.port))
+            env.pop("GETSTAR_DATABASE_URL", None)
+            print("loading the default snapshot ...", flush=True)
+            subprocess.run([sys.executable, "-m", "getstar.cli", "ingest", "build"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+        paths = asyncio.run(sample_paths(dsn, opts.requests))
+        paths_file = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".txt"))
+        paths_file.write("\n".join(paths) + "\n")
+        paths_file.flush()
+        env = dict(os.environ, GETSTAR_DATABASE_URL=dsn)
+        results = {}
+        for label, app_args in (("baseline (bare starlette+orjson)", ["bench.baseline_app:app"]),
+                                ("getstar /v1/stars", ["getstar.app:create_app", "--factory"])):
+            port = free_port()
+            proc = start_server(app_args, env, port)
+            try:
+                wrk(port, paths_file.name, 2, opts.connections)  # warm-up: pool, prepared statements
+                results[label] = wrk(port, paths_file.name, opts.seconds, opts.connections)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+    base = results["baseline (bare starlette+orjson)"]["rps"]
+    print(f"{len(paths)} distinct requests (names and positions), {opts.connections} connections, "
+          f"{opts.seconds} s each, 1 uvicorn worker, 2-core machine")
+    for label, r in results.items():
+        print(f"{label:34s} {r['rps']:8.0f} req/s   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms   "
+              f"ratio {r['rps'] / base:5.1%}   non-2xx {r['non2xx']:.0f}")
+    print("SPEC §5 targets: cache warm >= 60 % of the baseline; cache cold (database hit) >= 35 %, p99 < 20 ms. "
+          "No cache layer yet: every getstar request above hits the database (cold).")
+
+
+if __name__ == "__main__":
+    main()
