@@ -178,7 +178,9 @@ async def load_jsdc(conn: asyncpg.Connection, path: Path, readme: Path | None = 
     from getstar.ingest import jsdc
 
     stars = list(jsdc.read(path, readme))
-    prop_cols = _property_columns_of(stars)
+    # the position is matched on, not copied: it stays the snapshot's own
+    prop_cols = [(c, t) for c, t in _property_columns_of(stars)
+                 if c not in ("ra", "dec") and not c.startswith(("ra_", "dec_"))]
     columns = [("name", "text"), ("ra", "double precision"), ("dec", "double precision"), *prop_cols]
     records = [(s.get("name"), s["ra"], s["dec"], *(s.get(c) for c, _ in prop_cols)) for s in stars]
     paths = [path] + ([readme] if readme else [])
