@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cache import CachedAnswer
 from getstar import __version__, coords
-from getstar.errors import AmbiguousName, BadRequest, StarNotFound
-from getstar.formats import Meta, choose_format, render
+from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
+from getstar.formats import Meta, choose_format, render, render_error
+from getstar.httpcache import cache_key, etag_for, not_modified, respond
+from getstar.metrics import NOT_MODIFIED
 from getstar.resolver import ConeQuery
 
 DEFAULT_LIMIT = 10
@@ -45,11 +48,40 @@ def _limit(text: str | None) -> int:
 
 
 async def stars(request: Request) -> Response:
+    """Answers are cached whole, keyed by snapshot version, path, query and format."""
+    from getstar.app import get_state
+
+    state = get_state(request)
+    fmt = choose_format(request.query_params.get("format"), request.headers.get("accept"), "json")
+    key = cache_key(state.snapshot, fmt, request)
+    etag = not_modified(request, key)
+    if etag is not None:
+        NOT_MODIFIED.inc()
+        return Response(status_code=304, headers={"ETag": etag,
+                                                  "Cache-Control": f"public, max-age={state.settings.http_max_age}"})
+    answer = state.cache.get_memory(key)
+    if answer is None:
+        answer = await state.cache.fill(key, lambda: _answer(request, fmt, key))
+    return respond(request, answer, state.settings.http_max_age)
+
+
+async def _answer(request: Request, fmt: str, key: str) -> CachedAnswer:
+    """The answer to cache: the document, or the 4xx error document (a fact of the snapshot too)."""
+    try:
+        body, media_type = await _compute(request, fmt)
+        return CachedAnswer(body, media_type, 200, etag_for(key))
+    except GetStarError as exc:
+        if exc.status_code >= 500:
+            raise
+        body, media_type = render_error(fmt, exc, await make_meta(request))
+        return CachedAnswer(body, media_type, exc.status_code, etag_for(key))
+
+
+async def _compute(request: Request, fmt: str) -> tuple[bytes, str]:
     from getstar.app import get_state
 
     state = get_state(request)
     params = request.query_params
-    fmt = choose_format(params.get("format"), request.headers.get("accept"), "json")
     names = requested_names(request)
     has_position = "ra" in params or "dec" in params
     if names and has_position:
@@ -76,7 +108,8 @@ async def stars(request: Request) -> Response:
             raise StarNotFound(answers[0].query, answers[0].suggestions)
         if len(answers) == 1 and answers[0].status == "ambiguous":
             raise AmbiguousName(answers[0].query, answers[0].candidates)
+        if len(answers) == 1 and answers[0].status == "unavailable" and isinstance(answers[0].error, GetStarError):
+            raise answers[0].error  # not local and SIMBAD cannot be asked now: 503/504 with Retry-After
     else:
         raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
-    body, media_type = render(fmt, answers, await make_meta(request))
-    return Response(body, media_type=media_type)
+    return render(fmt, answers, await make_meta(request))

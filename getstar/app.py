@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import orjson
@@ -21,6 +21,9 @@ from getstar.errors import GetStarError
 from getstar.health import health
 from getstar.resolver import Resolver
 
+if TYPE_CHECKING:
+    from getstar.simbad.fallback import SimbadFallback
+
 
 class JSONResponse(Response):
     media_type = "application/json"
@@ -29,17 +32,27 @@ class JSONResponse(Response):
         return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-SNAPSHOT_VERSION_TTL = 2.0
+#: Re-read the snapshot version this often even without a NOTIFY (a lost listener, an
+#: external database swapped by other means).
+SNAPSHOT_POLL_SECONDS = 30.0
+SNAPSHOT_CHANNEL = "getstar_snapshot"
 
 
 class State:
-    """What the routes share: settings, the pool, the resolver, the start time."""
+    """What the routes share: settings, the pool, the resolver, the cache, the snapshot version."""
 
     def __init__(self, settings: Settings) -> None:
+        from cache import LayeredCache
+
         self.settings = settings
         self.pool: asyncpg.Pool | None = None
         self.started = datetime.now(UTC)
-        self._snapshot: tuple[float, str] = (0.0, "")
+        self.snapshot = ""
+        self.cache = LayeredCache(max_entries=settings.cache_max_entries, ttl=settings.cache_ttl,
+                                  redis_url=settings.redis_url)
+        self._listener: asyncpg.Connection | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self.fallback: SimbadFallback | None = None  # names the snapshot lacks are asked of SIMBAD
 
     @property
     def resolver(self) -> Resolver:
@@ -47,18 +60,53 @@ class State:
             from getstar.errors import ServiceUnavailable
 
             raise ServiceUnavailable("the database is not connected", retry_after=5)
-        return Resolver(self.pool)
+        return Resolver(self.pool, self.fallback)
 
     async def snapshot_version(self) -> str:
-        """The live snapshot's version, re-read at most every couple of seconds."""
-        now = time.monotonic()
-        if now - self._snapshot[0] > SNAPSHOT_VERSION_TTL and self.pool is not None:
-            async with self.pool.acquire() as conn:
-                version = await conn.fetchval(
-                    "SELECT version FROM live.snapshot_info LIMIT 1"
-                ) if await conn.fetchval("SELECT to_regclass('live.snapshot_info') IS NOT NULL") else ""
-            self._snapshot = (now, version or "")
-        return self._snapshot[1]
+        """The live snapshot's version, kept in memory (NOTIFY on swap, polled as a backstop)."""
+        return self.snapshot
+
+    def set_snapshot(self, version: str) -> None:
+        if version != self.snapshot:
+            self.snapshot = version
+            self.cache.clear_memory()  # old entries are unreachable (keys hold the version): free them
+
+    async def refresh_snapshot(self) -> None:
+        if self.pool is None:
+            return
+        async with self.pool.acquire() as conn:
+            exists = await conn.fetchval("SELECT to_regclass('live.snapshot_info') IS NOT NULL")
+            version = await conn.fetchval("SELECT version FROM live.snapshot_info LIMIT 1") if exists else ""
+        self.set_snapshot(version or "")
+
+    async def watch_snapshot(self, dsn: str) -> None:
+        """Follow snapshot swaps: LISTEN for the swap's NOTIFY, and poll as a backstop."""
+        await self.refresh_snapshot()
+        try:
+            self._listener = await db.connect(dsn)
+            await self._listener.add_listener(
+                SNAPSHOT_CHANNEL, lambda _conn, _pid, _channel, payload: self.set_snapshot(payload))
+        except (OSError, asyncpg.PostgresError):
+            self._listener = None
+
+        async def poll() -> None:
+            while True:
+                await asyncio.sleep(SNAPSHOT_POLL_SECONDS)
+                with contextlib.suppress(OSError, asyncpg.PostgresError):
+                    await self.refresh_snapshot()
+
+        self._poller = asyncio.create_task(poll())
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+        if self._listener is not None:
+            await self._listener.close()
+        await self.cache.close()
+        if self.fallback is not None:
+            await self.fallback.close()
+        if self.pool is not None:
+            await self.pool.close()
 
 
 def get_state(request: Request) -> State:
@@ -68,7 +116,11 @@ def get_state(request: Request) -> State:
 
 async def health_endpoint(request: Request) -> Response:
     state = get_state(request)
-    return JSONResponse(await health(state.pool, state.started))
+    report = await health(state.pool, state.started, state.fallback)
+    report["cache"] = {**state.cache.stats.snapshot(), "memory_entries": len(state.cache.memory),
+                       "single_flight_shared": state.cache.flight.shared,
+                       "redis": "configured" if state.settings.redis_url else "off"}
+    return JSONResponse(report)
 
 
 async def ready_endpoint(request: Request) -> Response:
@@ -114,19 +166,43 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         target = dsn or await db.ensure_database(settings)
         state.pool = await db.create_pool(target, settings)
+        if settings.simbad_enabled:
+            from getstar.simbad.fallback import SimbadFallback
+
+            state.fallback = SimbadFallback(settings, state.pool)
+        await state.watch_snapshot(target)
         try:
             yield
         finally:
-            await state.pool.close()
+            await state.close()
 
     from getstar import api, legacy
+    from getstar.xmatch import xmatch_endpoint
+
+    async def metrics_endpoint(request: Request) -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        from getstar.metrics import exposition
+
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     routes = [
         Route("/v1/stars", api.stars),
+        Route("/metrics", metrics_endpoint),
+        Route("/v1/xmatch", xmatch_endpoint, methods=["POST"]),
         Route("/sclwsGetStarProxy.php", legacy.getstar_proxy),
         Route("/health", health_endpoint),
         Route("/health/ready", ready_endpoint),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={GetStarError: getstar_error_handler})
+    from starlette.middleware import Middleware
+
+    from getstar.metrics import MetricsMiddleware, track
+
+    track(state)
+    # no global GZipMiddleware: it costs ~15 % of a cached answer's time; cached answers
+    # carry pre-compressed bodies (getstar.httpcache), streamed batches compress themselves
+    middleware = [Middleware(MetricsMiddleware)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
+                    exception_handlers={GetStarError: getstar_error_handler})
     app.state.getstar = state
     return app

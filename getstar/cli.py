@@ -11,7 +11,8 @@ from pathlib import Path
 from getstar.config import Settings
 from getstar.errors import GetStarError
 
-SOURCES = ("build", "rebuild", "hipparcos", "gaia", "stellarium", "simbad-dump", "jmdc", "jsdc")
+SOURCES = ("build", "rebuild", "hipparcos", "gaia", "stellarium", "simbad-dump", "jmdc", "jsdc", "synthetic",
+           "simbad-names")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,8 +29,17 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="load catalogue files into a new snapshot")
     ingest.add_argument("source", choices=SOURCES,
-                        help="'build' loads every default source; 'rebuild' rebuilds from what is loaded")
+                        help="'build' loads every default source; 'rebuild' rebuilds from what is loaded; "
+                             "'simbad-names FILE' asks SIMBAD about the names of FILE (one per line)")
     ingest.add_argument("files", nargs="*", type=Path)
+    ingest.add_argument("--rows", type=int, default=None, help="synthetic: number of random stars")
+
+    xm = sub.add_parser("xmatch", help="cross-identify a target list (CSV, TSV, JSON or VOTable file)")
+    xm.add_argument("file", type=Path)
+    xm.add_argument("--radius", default=None, help="match radius (default 2arcsec; e.g. 1.5arcsec, 0.01deg)")
+    xm.add_argument("--epoch", default=None, help="observation epoch for rows without one (e.g. 2024.5)")
+    xm.add_argument("--format", default="csv", choices=("csv", "json", "votable", "votable11"))
+    xm.add_argument("--output", "-o", type=Path, default=None, help="write here instead of standard output")
     return parser
 
 
@@ -83,15 +93,33 @@ def cmd_db(settings: Settings, action: str) -> int:
     return 0
 
 
-def cmd_ingest(settings: Settings, source: str, files: list[Path]) -> int:
+def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | None = None) -> int:
     from getstar.ingest.pipeline import run_ingest
 
     async def go() -> None:
         dsn = await _prepare(settings)
-        version, report = await run_ingest(dsn, settings, source, files)
+        version, report = await run_ingest(dsn, settings, source, files, rows=rows)
         print(f"snapshot {version}: {report}")
 
     asyncio.run(go())
+    return 0
+
+
+def cmd_xmatch(settings: Settings, path: Path, radius: str | None, epoch: str | None, fmt: str,
+               output: Path | None) -> int:
+    from getstar.xmatch.runner import xmatch_file
+
+    async def go() -> dict[str, int]:
+        dsn = await _prepare(settings)
+        if output is None:
+            return await xmatch_file(dsn, path, sys.stdout.buffer, radius=radius, epoch=epoch, fmt=fmt,
+                                     max_radius_deg=settings.xmatch_max_radius_deg)
+        with open(output, "wb") as out:
+            return await xmatch_file(dsn, path, out, radius=radius, epoch=epoch, fmt=fmt,
+                                     max_radius_deg=settings.xmatch_max_radius_deg)
+
+    counts = asyncio.run(go())
+    print(", ".join(f"{flag}={n}" for flag, n in sorted(counts.items())), file=sys.stderr)
     return 0
 
 
@@ -121,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "db":
             return cmd_db(settings, args.action)
         if args.command == "ingest":
-            return cmd_ingest(settings, args.source, args.files)
+            return cmd_ingest(settings, args.source, args.files, args.rows)
+        if args.command == "xmatch":
+            return cmd_xmatch(settings, args.file, args.radius, args.epoch, args.format, args.output)
         if args.command == "serve":
             return cmd_serve(settings, args.host, args.port, args.workers)
     except GetStarError as exc:

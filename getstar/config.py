@@ -44,6 +44,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    return default if raw == "" else raw not in ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
     """All of getstar's configuration."""
@@ -63,7 +68,21 @@ class Settings:
     xmatch_max_rows: int
     xmatch_max_bytes: int
     cache_ttl: int
+    cache_max_entries: int
+    http_max_age: int
     log_level: str
+    # SIMBAD TAP fallback (getstar.simbad): names the snapshot lacks are asked of SIMBAD
+    simbad_enabled: bool = True
+    simbad_timeout: float = 5.0
+    simbad_retries: int = 2
+    simbad_breaker_threshold: int = 5
+    simbad_breaker_reset: float = 30.0
+    simbad_rate: float = 5.0
+    simbad_negative_ttl: float = 3600.0
+    simbad_table_prefix: str = ""
+    simbad_batch_size: int = 100
+    # batch cross-identification (POST /v1/xmatch): the largest radius a request or row may ask
+    xmatch_max_radius_deg: float = 60.0 / 3600.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -87,7 +106,19 @@ class Settings:
             xmatch_max_rows=_int("GETSTAR_XMATCH_MAX_ROWS", 200_000),
             xmatch_max_bytes=_int("GETSTAR_XMATCH_MAX_BYTES", 64 * 1024 * 1024),
             cache_ttl=_int("GETSTAR_CACHE_TTL", 3600),
+            cache_max_entries=_int("GETSTAR_CACHE_MAX_ENTRIES", 20_000),
+            http_max_age=_int("GETSTAR_HTTP_MAX_AGE", 3600),
             log_level=os.environ.get("GETSTAR_LOG_LEVEL", "INFO"),
+            simbad_enabled=_bool("GETSTAR_SIMBAD_ENABLED", True),
+            simbad_timeout=_float("GETSTAR_SIMBAD_TIMEOUT", 5.0),
+            simbad_retries=_int("GETSTAR_SIMBAD_RETRIES", 2),
+            simbad_breaker_threshold=_int("GETSTAR_SIMBAD_BREAKER_THRESHOLD", 5),
+            simbad_breaker_reset=_float("GETSTAR_SIMBAD_BREAKER_RESET", 30.0),
+            simbad_rate=_float("GETSTAR_SIMBAD_RATE", 5.0),
+            simbad_negative_ttl=_float("GETSTAR_SIMBAD_NEGATIVE_TTL", 3600.0),
+            simbad_table_prefix=os.environ.get("GETSTAR_SIMBAD_TABLE_PREFIX", ""),
+            simbad_batch_size=_int("GETSTAR_SIMBAD_BATCH_SIZE", 100),
+            xmatch_max_radius_deg=_float("GETSTAR_XMATCH_MAX_RADIUS_ARCSEC", 60.0) / 3600.0,
         )
 
     @property

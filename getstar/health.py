@@ -28,7 +28,8 @@ async def snapshot_info(pool: asyncpg.Pool) -> dict[str, Any] | None:
     }
 
 
-async def health(pool: asyncpg.Pool | None, started: datetime) -> dict[str, Any]:
+async def health(pool: asyncpg.Pool | None, started: datetime, fallback: Any = None) -> dict[str, Any]:
+    """``fallback``: the SIMBAD fallback (``status()``: breaker state, last error, counters), if enabled."""
     report: dict[str, Any] = {
         "status": "ok",
         "service": "getstar",
@@ -36,6 +37,7 @@ async def health(pool: asyncpg.Pool | None, started: datetime) -> dict[str, Any]
         "started": started.isoformat(),
         "database": {"reachable": False},
         "snapshot": None,
+        "simbad": fallback.status() if fallback is not None else {"enabled": False},
     }
     if pool is None:
         report["status"] = "degraded"

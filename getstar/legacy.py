@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from getstar.api import make_meta
+from getstar.errors import GetStarError
 from getstar.formats import render
 
 MAX_OBJECT_IDS = 2000
@@ -47,6 +48,9 @@ async def getstar_proxy(request: Request) -> Response:
     names = [n.replace("_", " ") for n in names]
     answers = await get_state(request).resolver.resolve_names(names)
     found = [a for a in answers if a.status == "ok"]
+    unavailable = [a.error for a in answers if a.status == "unavailable" and isinstance(a.error, GetStarError)]
+    if not found and unavailable:
+        raise unavailable[0]  # SIMBAD cannot be asked now: 503/504 with Retry-After, not "not found"
     if not found:
         if len(names) == 1:
             return error_page(f"Star named '{names[0][:80]}' has not been found in CDS SIMBAD")

@@ -5,6 +5,12 @@ and all names of a request are looked up in ONE statement (``unnest`` of arrays,
 hits on ``ident.key``), which also returns the star rows and their identifiers.  Names
 without a hit get trigram suggestions.  Positions use ``q3c_radial_query`` with the
 table's columns first, so the q3c index serves it.
+
+Fallback: with a ``SimbadFallback``, names found neither in the snapshot nor as positions
+are asked of SIMBAD after the local lookup has released its connection, so local answers
+never wait on SIMBAD; what SIMBAD returns is stored and read back from the snapshot.  A name
+the fallback cannot answer now (SIMBAD down, timeout) gets status ``unavailable`` with the
+error (503/504 when it is the only name asked); the other names of the request are answered.
 """
 
 from __future__ import annotations
@@ -13,12 +19,17 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from getstar import coords
 from getstar.formats.model import Answer
+from getstar.metrics import DB_QUERIES
 from getstar.names import query_keys
+
+if TYPE_CHECKING:
+    from getstar.simbad.fallback import SimbadFallback
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Fastest proper motion we allow for when a query gives an epoch (Barnard's star: 10.4"/yr).
@@ -28,20 +39,26 @@ SUGGESTIONS = 5
 NAME_POSITION_RADIUS_ARCSEC = 5.0
 
 NAMES_SQL = """
-WITH q AS (
-    SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank)
-), hits AS (
-    SELECT q.qi, q.rank, i.star_id FROM q JOIN live.ident i ON i.key = q.key
-), best AS (
-    SELECT qi, min(rank) AS rank FROM hits GROUP BY qi
+WITH hits AS MATERIALIZED (
+    SELECT q.qi, q.rank, i.star_id
+    FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank)
+    JOIN live.ident i ON i.key = q.key
 ), chosen AS (
-    SELECT DISTINCT h.qi, h.star_id FROM hits h JOIN best b ON b.qi = h.qi AND b.rank = h.rank
+    SELECT h.qi, h.star_id, count(*) OVER (PARTITION BY h.qi) AS n_candidates
+    FROM hits h WHERE h.rank = (SELECT min(h2.rank) FROM hits h2 WHERE h2.qi = h.qi)
 )
-SELECT c.qi, count(*) OVER (PARTITION BY c.qi) AS n_candidates,
+SELECT c.qi, c.n_candidates,
        ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
        s.*
 FROM chosen c JOIN live.star s ON s.star_id = c.star_id
 ORDER BY c.qi, s.star_id
+"""
+
+#: Star rows (and identifiers) by id: the fallback reads back what it stored.
+STARS_SQL = """
+SELECT ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
+       s.*
+FROM live.star s WHERE s.star_id = any($1::bigint[])
 """
 
 SUGGEST_SQL = """
@@ -89,8 +106,9 @@ class ConeQuery:
 class Resolver:
     """Name and position lookups on a pool of connections to the snapshot."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, fallback: SimbadFallback | None = None) -> None:
         self.pool = pool
+        self.fallback = fallback
 
     async def resolve_names(self, names: Sequence[str]) -> list[Answer]:
         """One answer per name, in order; positions typed as names are cone-searched."""
@@ -116,6 +134,7 @@ class Resolver:
         async with self.pool.acquire() as conn:
             if keys:
                 rows = await conn.fetch(NAMES_SQL, idx, keys, ranks)
+                DB_QUERIES.labels("names").inc()
                 by_query: dict[int, list[asyncpg.Record]] = {}
                 for row in rows:
                     by_query.setdefault(row["qi"], []).append(row)
@@ -131,11 +150,41 @@ class Resolver:
                 if found:
                     found[0].query = names[qi]
                     answers[qi] = found[0]
+            cones = {qi for qi, _, _ in positions}
+            asked = [qi for qi, a in enumerate(answers) if a is None and qi not in cones] if self.fallback else []
             for qi, name in enumerate(names):
-                if answers[qi] is None:
+                if answers[qi] is None and qi not in asked:
                     answers[qi] = Answer(query=name, status="not_found",
                                          suggestions=await self._suggest(conn, name))
+        if asked:
+            await self._ask_fallback(names, answers, asked)
         return [a for a in answers if a is not None]
+
+    async def _ask_fallback(self, names: Sequence[str], answers: list[Answer | None], asked: list[int]) -> None:
+        """SIMBAD for the names the snapshot lacks; answers are read back from the stored rows."""
+        assert self.fallback is not None
+        outcomes = await self.fallback.lookup([names[qi] for qi in asked])
+        learned = sorted({sid for o in outcomes for sid in o.star_ids})
+        async with self.pool.acquire() as conn:
+            rows = {r["star_id"]: r for r in await conn.fetch(STARS_SQL, learned)} if learned else {}
+            for qi, outcome in zip(asked, outcomes, strict=True):
+                found = [rows[sid] for sid in outcome.star_ids if sid in rows]
+                if len(found) == 1:
+                    answers[qi] = Answer(query=names[qi], status="ok", star=found[0],
+                                         identifiers=list(found[0]["identifiers"]))
+                elif found:
+                    answers[qi] = Answer(query=names[qi], status="ambiguous", candidates=[r["main_id"] for r in found])
+                else:
+                    suggestions = await self._suggest(conn, names[qi])
+                    error = outcome.error
+                    if error is None:
+                        answers[qi] = Answer(query=names[qi], status="not_found", suggestions=suggestions)
+                    else:
+                        hint = f"; close names: {', '.join(suggestions)}" if suggestions else ""
+                        answers[qi] = Answer(
+                            query=names[qi], status="unavailable", suggestions=suggestions,
+                            error=type(error)(f"{names[qi]!r} is not in the local snapshot and SIMBAD cannot be "
+                                              f"asked now: {error.message}{hint}", retry_after=error.retry_after))
 
     async def _suggest(self, conn: asyncpg.Connection, name: str) -> list[str]:
         """Close identifiers (trigram word similarity), best first, one per star."""
@@ -143,6 +192,7 @@ class Resolver:
         if not keys or len(keys[0]) < 3:
             return []
         rows = await conn.fetch(SUGGEST_SQL, keys[0])
+        DB_QUERIES.labels("suggest").inc()
         rows = sorted(rows, key=lambda r: (r["distance"], -r["sim"], len(r["id"])))
         return [r["id"] for r in rows[:SUGGESTIONS]]
 
@@ -154,6 +204,7 @@ class Resolver:
         dt = (q.epoch - 2000.0) if q.epoch is not None else 0.0
         margin = MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0
         rows = await conn.fetch(CONE_SQL, q.ra, q.dec, q.radius_deg, q.limit, dt, margin)
+        DB_QUERIES.labels("cone").inc()
         label = f"{q.ra:.6f} {q.dec:+.6f}"
         return [
             Answer(query=label, status="ok", star=r, identifiers=list(r["identifiers"]),

@@ -55,7 +55,8 @@ async def _create_database(c: EmbeddedCluster, name: str) -> str:
 def settings(cluster: EmbeddedCluster) -> Settings:
     base = Settings.from_env()
     return replace(base, home=cluster.home, embedded_port=cluster.port, database_url=None,
-                   shared_data=SHARED_DATA if SHARED_DATA.is_dir() else None, redis_url=None)
+                   shared_data=SHARED_DATA if SHARED_DATA.is_dir() else None, redis_url=None,
+                   simbad_enabled=False)  # no internet: SIMBAD fallback tests enable it with a stand-in
 
 
 @pytest.fixture(scope="session")

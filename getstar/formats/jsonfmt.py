@@ -14,7 +14,9 @@ Shape::
                        "RAJ2000": {"value": "06 45 08.917200", ...},  # as declared: sexagesimal
                        "RA": {"value": 101.287155, ...}, ...}},
        {"query": "foo", "status": "not_found", "suggestions": ["fo"]},
-       {"query": "bar", "status": "ambiguous", "candidates": ["A", "B"]}]}
+       {"query": "bar", "status": "ambiguous", "candidates": ["A", "B"]},
+       {"query": "baz", "status": "unavailable", "suggestions": [],   # not local, SIMBAD down:
+        "message": "...", "retry_after": 30.0}]}                      # ask again later
 
 Null policy: a property whose value is unset (None/NaN/empty string) is **omitted** from
 ``properties`` (most stars have about half of the ~130 properties unset; clients use
@@ -81,6 +83,10 @@ def answer_dict(a: Answer, props: Sequence[Property] = PROPERTIES) -> dict[str, 
         d["candidates"] = list(a.candidates)
     else:
         d["suggestions"] = list(a.suggestions)
+        if a.error is not None:
+            d["message"] = getattr(a.error, "message", str(a.error))
+            if getattr(a.error, "retry_after", None):
+                d["retry_after"] = a.error.retry_after  # type: ignore[attr-defined]
     return d
 
 

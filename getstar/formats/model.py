@@ -15,7 +15,7 @@ from typing import Any
 
 __all__ = ["STATUSES", "Answer", "Meta"]
 
-STATUSES = ("ok", "not_found", "ambiguous")
+STATUSES = ("ok", "not_found", "ambiguous", "unavailable")
 
 
 @dataclass(slots=True)
@@ -24,7 +24,7 @@ class Answer:
 
     #: What the user typed (echoed as ``TARGET_ID``).
     query: str
-    #: ``'ok'`` | ``'not_found'`` | ``'ambiguous'``
+    #: ``'ok'`` | ``'not_found'`` | ``'ambiguous'`` | ``'unavailable'`` (not local, SIMBAD cannot be asked now)
     status: str
     star: Mapping[str, Any] | None = None
     identifiers: list[str] = field(default_factory=list)
@@ -34,6 +34,8 @@ class Answer:
     suggestions: list[str] = field(default_factory=list)
     #: Distance from the queried position (position queries only).
     separation_arcsec: float | None = None
+    #: Why the answer is ``unavailable`` (a ServiceUnavailable / UpstreamTimeout, with retry_after).
+    error: Exception | None = None
 
 
 @dataclass(slots=True)

@@ -43,7 +43,8 @@ Dialects
     ``identifiers`` (``|``-separated).
 
 Names not found or ambiguous are not rows: each gets an ``INFO name="NOT_FOUND"`` or
-``INFO name="AMBIGUOUS"`` (value = the query; text = suggestions / candidates).
+``INFO name="AMBIGUOUS"`` (value = the query; text = suggestions / candidates), or
+``INFO name="UNAVAILABLE"`` (not local, SIMBAD cannot be asked now; text = why).
 """
 
 from __future__ import annotations
@@ -442,6 +443,9 @@ def _status_infos(answers: Sequence[Answer], indent: str) -> list[str]:
         if a.status == "ambiguous":
             text = "ambiguous; candidates: " + ", ".join(a.candidates) if a.candidates else "ambiguous"
             out.append(f'{indent}<INFO name="AMBIGUOUS" value="{q}">{esc_text(text)}</INFO>\n')
+        elif a.status == "unavailable":
+            text = getattr(a.error, "message", "not in the snapshot and SIMBAD cannot be asked now")
+            out.append(f'{indent}<INFO name="UNAVAILABLE" value="{q}">{esc_text(text)}</INFO>\n')
         else:
             text = "not found"
             if a.suggestions:

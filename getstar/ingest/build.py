@@ -110,8 +110,8 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
         if progress is not None:
             progress(label)
 
-    if not await table_exists(conn, "raw.hip") and not await table_exists(conn, "raw.gaia"):
-        raise RuntimeError("the raw store holds neither Hipparcos nor Gaia: ingest them first")
+    if not any([await table_exists(conn, f"raw.{t}") for t in ("hip", "gaia", "synthetic")]):
+        raise RuntimeError("the raw store holds neither Hipparcos, Gaia nor synthetic stars: ingest them first")
     await conn.execute(f"DROP SCHEMA IF EXISTS {STAGING} CASCADE")
     for stmt in data_tables_ddl(STAGING):
         await conn.execute(stmt)
@@ -207,6 +207,13 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
         if have_gaia:
             report.counts["hip_gaia_standins"] = await conn.fetchval(
                 "SELECT count(*) FROM raw.gaia WHERE source_id < 0")
+    if await table_exists(conn, "raw.synthetic"):
+        step("creating synthetic stars")  # scale tests (getstar.ingest.synthetic): extra stars, no cross-match
+        await conn.execute(insert_stars("FROM raw.synthetic y", "'SYN ' || y.n", {
+            "RAJ2000": Src("y.ra", COMPUTED), "DEJ2000": Src("y.dec", COMPUTED),
+            "pmRa": Src("y.pmra", COMPUTED, MEDIUM), "pmDec": Src("y.pmdec", COMPUTED, MEDIUM),
+            "plx": Src("y.plx", COMPUTED, MEDIUM), "V": Src("y.v", COMPUTED, MEDIUM),
+            "G": Src("y.g", COMPUTED, MEDIUM), "K": Src("y.k", COMPUTED, MEDIUM)}))
     report.counts["stars_from_catalogues"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
     await conn.execute(f"CREATE INDEX star_q3c ON {STAGING}.star (q3c_ang2ipix(ra, dec))")
     await conn.execute(f"CREATE INDEX ON {STAGING}.star ({col('HIP')})")
@@ -215,15 +222,19 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
 
     step("moving Gaia positions to J2000")
     report.counts["gaia_positions_propagated"] = await _propagate_gaia_positions(conn)
-    if await table_exists(conn, "raw.simbad"):
+    simbad_idents = "raw.simbad_ident"
+    if await table_exists(conn, "raw.simbad") or await table_exists(conn, "raw.simbad_learned"):
         step("merging SIMBAD")
-        report.counts.update(await _merge_simbad(conn))
+        from getstar.simbad.learned import stage_sources  # the dump plus what the fallback learned
+
+        simbad_basic, simbad_idents = await stage_sources(conn, STAGING)
+        report.counts.update(await _merge_simbad(conn, simbad_basic, simbad_idents))
         report.counts["gaia_positions_propagated"] += await _propagate_gaia_positions(conn)
     report.counts["gaia_positions_at_2016"] = await conn.fetchval(
         f"SELECT count(*) FROM {STAGING}.star WHERE ra_o = {GAIA} AND ra_c = {MEDIUM}")
 
     step("collecting identifiers")
-    await _build_idents(conn)
+    await _build_idents(conn, simbad_idents)
 
     if await table_exists(conn, "raw.jmdc"):
         step("attaching JMDC")
@@ -270,7 +281,8 @@ async def _propagate_gaia_positions(conn: asyncpg.Connection) -> int:
     return len(rows)
 
 
-async def _merge_simbad(conn: asyncpg.Connection) -> dict[str, int]:
+async def _merge_simbad(conn: asyncpg.Connection, basic: str = "raw.simbad",
+                        idents: str = "raw.simbad_ident") -> dict[str, int]:
     s = STAGING
     await conn.execute(f"""
         CREATE TABLE {s}.simbad_link AS
@@ -278,12 +290,12 @@ async def _merge_simbad(conn: asyncpg.Connection) -> dict[str, int]:
             SELECT oid,
                    max((regexp_match(id, '^HIP\\s+(\\d+)$'))[1]::bigint) AS hip,
                    max((regexp_match(id, '^Gaia DR3\\s+(\\d+)$'))[1]::bigint) AS gaia
-            FROM raw.simbad_ident WHERE id ~ '^(HIP|Gaia DR3)\\s' GROUP BY oid)
+            FROM {idents} WHERE id ~ '^(HIP|Gaia DR3)\\s' GROUP BY oid)
         SELECT b.oid, b.ra, b.dec,
                coalesce(sg.star_id, sh.star_id) AS star_id,
                CASE WHEN sg.star_id IS NOT NULL THEN 'gaia' WHEN sh.star_id IS NOT NULL THEN 'hip' END AS how,
                (sg.star_id IS NOT NULL AND sh.star_id IS NOT NULL AND sg.star_id <> sh.star_id) AS id_conflict
-        FROM raw.simbad b
+        FROM {basic} b
         LEFT JOIN ids ON ids.oid = b.oid
         LEFT JOIN {s}.star sg ON sg.{col('GAIA')} = ids.gaia
         LEFT JOIN {s}.star sh ON sh.{col('HIP')} = ids.hip""")
@@ -321,13 +333,9 @@ async def _merge_simbad(conn: asyncpg.Connection) -> dict[str, int]:
     # new stars for SIMBAD objects that match nothing
     await conn.execute(f"ALTER TABLE {s}.star ADD COLUMN simbad_oid bigint")
     ins = insert_stars(
-        f"FROM {s}.simbad_link l JOIN raw.simbad b ON b.oid = l.oid WHERE l.star_id IS NULL AND b.ra IS NOT NULL",
+        f"FROM {s}.simbad_link l JOIN {basic} b ON b.oid = l.oid WHERE l.star_id IS NULL AND b.ra IS NOT NULL",
         "b.main_id",
-        {"RAJ2000": Src("b.ra", SIMBAD, simbad_conf("b.coo_qual"), "b.coo_err_maj"),
-         "DEJ2000": Src("b.dec", SIMBAD, simbad_conf("b.coo_qual"), "b.coo_err_min"),
-         "pmRa": Src("b.pmra", SIMBAD, simbad_conf("b.pm_qual"), "b.pm_err_maj"),
-         "pmDec": Src("b.pmdec", SIMBAD, simbad_conf("b.pm_qual"), "b.pm_err_min"),
-         **simbad_values},
+        simbad_star_values("b"),
     )
     ins = ins.replace("INSERT INTO staging.star (star_id,", "INSERT INTO staging.star (simbad_oid, star_id,", 1)
     ins = ins.replace("SELECT nextval", "SELECT b.oid, nextval", 1)
@@ -356,9 +364,18 @@ async def _merge_simbad(conn: asyncpg.Connection) -> dict[str, int]:
         sets += set_property(name, Src(value, SIMBAD, simbad_conf(qual), err), overwrite=False)
     await conn.execute(f"""
         UPDATE {s}.star t SET {', '.join(sets)}
-        FROM {s}.simbad_link l JOIN raw.simbad b ON b.oid = l.oid
+        FROM {s}.simbad_link l JOIN {basic} b ON b.oid = l.oid
         WHERE l.star_id = t.star_id AND l.how IN ('gaia', 'hip', 'position')""")
     return {k: int(v) for k, v in counts.items()}
+
+
+def simbad_star_values(b: str) -> dict[str, Src]:
+    """Every property of a star made from one SIMBAD object (``raw.simbad`` columns, alias ``b``)."""
+    return {"RAJ2000": Src(f"{b}.ra", SIMBAD, simbad_conf(f"{b}.coo_qual"), f"{b}.coo_err_maj"),
+            "DEJ2000": Src(f"{b}.dec", SIMBAD, simbad_conf(f"{b}.coo_qual"), f"{b}.coo_err_min"),
+            "pmRa": Src(f"{b}.pmra", SIMBAD, simbad_conf(f"{b}.pm_qual"), f"{b}.pm_err_maj"),
+            "pmDec": Src(f"{b}.pmdec", SIMBAD, simbad_conf(f"{b}.pm_qual"), f"{b}.pm_err_min"),
+            **_simbad_values(b)}
 
 
 def _simbad_values(b: str) -> dict[str, Src]:
@@ -378,7 +395,7 @@ def _simbad_values(b: str) -> dict[str, Src]:
     return values
 
 
-async def _build_idents(conn: asyncpg.Connection) -> None:
+async def _build_idents(conn: asyncpg.Connection, simbad_idents: str = "raw.simbad_ident") -> None:
     s = STAGING
     parts = [
         f"SELECT star_id, 'Gaia DR3 ' || {col('GAIA')} AS id, 'GAIA DR3 ' || {col('GAIA')} AS key, 1 AS source "
@@ -386,13 +403,14 @@ async def _build_idents(conn: asyncpg.Connection) -> None:
         f"WHERE {col('GAIA')} IS NOT NULL",
         f"SELECT star_id, 'HIP ' || {col('HIP')}, 'HIP ' || {col('HIP')}, 1 FROM {s}.star "
         f"WHERE {col('HIP')} IS NOT NULL",
-        f"SELECT star_id, main_id, NULL, 0 FROM {s}.star",
+        # 'SYN n' (synthetic stars) is its own key: millions of them need no Python round trip
+        f"SELECT star_id, main_id, CASE WHEN main_id ~ '^SYN [0-9]+$' THEN main_id END, 0 FROM {s}.star",
     ]
     if await table_exists(conn, "raw.stellarium"):
         parts.append(f"SELECT t.star_id, r.id, r.key, 2 FROM raw.stellarium r "
                      f"JOIN {s}.star t ON t.{col('HIP')} = r.hip")
     if await table_exists(conn, f"{s}.simbad_link"):
-        parts.append(f"SELECT l.star_id, r.id, r.key, 3 FROM raw.simbad_ident r JOIN {s}.simbad_link l USING (oid) "
+        parts.append(f"SELECT l.star_id, r.id, r.key, 3 FROM {simbad_idents} r JOIN {s}.simbad_link l USING (oid) "
                      "WHERE l.star_id IS NOT NULL")
     await conn.execute(f"CREATE TABLE {s}.ident_all AS {' UNION ALL '.join(parts)}")
     # main ids made here ('Gaia DR3 n', 'HIP n') get their key like the rest
@@ -532,6 +550,8 @@ async def swap(conn: asyncpg.Connection, sources: dict[str, dict[str, Any]], cou
         if await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", LIVE):
             await conn.execute(f"ALTER SCHEMA {LIVE} RENAME TO retired")
         await conn.execute(f"ALTER SCHEMA {STAGING} RENAME TO {LIVE}")
+        # services LISTEN on this channel: their caches are keyed by the version
+        await conn.execute("SELECT pg_notify('getstar_snapshot', $1)", version)
         await conn.execute(
             "INSERT INTO getstar_meta.snapshot_history (version, sources, row_counts, load_started, load_finished) "
             "VALUES ($1, $2, $3, $4, $5)", version, sources, counts, started, finished)

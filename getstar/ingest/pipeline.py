@@ -38,8 +38,8 @@ def console_progress(enabled: bool | None = None) -> Progress:
 
 
 async def ingest_source(conn: asyncpg.Connection, settings: Settings, source: str, paths: list[Path],
-                        progress: Progress) -> Any:
-    """Load one source into the raw store (atomically, per source)."""
+                        progress: Progress, *, rows: int | None = None) -> Any:
+    """Load one source into the raw store (atomically, per source); ``rows``: synthetic only."""
     progress(f"loading {source} from {', '.join(map(str, paths)) or 'default location'}")
     if source == "hipparcos":
         return await raw.load_hipparcos(conn, paths[0] if paths else hipparcos.default_path())
@@ -62,6 +62,12 @@ async def ingest_source(conn: asyncpg.Connection, settings: Settings, source: st
         if not paths:
             raise IngestError("jsdc", None, "give the JSDC file (jsdc_v2.fits, .vot or .dat with its ReadMe)")
         return await raw.load_jsdc(conn, paths[0], paths[1] if len(paths) > 1 else None)
+    if source == "synthetic":
+        from getstar.ingest.synthetic import load_synthetic
+
+        if rows is None:
+            raise IngestError("synthetic", None, "give the number of stars: --rows N")
+        return await load_synthetic(conn, rows)
     raise IngestError(source, None, f"unknown source {source!r}")
 
 
@@ -91,8 +97,8 @@ async def build_and_swap(conn: asyncpg.Connection, progress: Progress) -> tuple[
 
 
 async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path],
-                     progress: Progress | None = None) -> tuple[str, build.BuildReport]:
-    """``getstar ingest SOURCE FILE...``: ``build`` loads every default source."""
+                     progress: Progress | None = None, *, rows: int | None = None) -> tuple[str, build.BuildReport]:
+    """``getstar ingest SOURCE FILE...``: ``build`` loads every default source; ``rows``: synthetic."""
     progress = progress or console_progress()
     conn = await asyncpg.connect(dsn)
     try:
@@ -100,11 +106,15 @@ async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path
 
         await _init_connection(conn)
         await migrate(conn)
+        if source == "simbad-names":  # asks SIMBAD through the fallback; the live snapshot grows in place
+            from getstar.simbad.bulk import ingest_names
+
+            return await ingest_names(conn, dsn, settings, paths, progress)
         if source in ("build", "default"):
             for name, src_paths in await default_sources(settings):
                 await ingest_source(conn, settings, name, src_paths, progress)
         elif source != "rebuild":
-            await ingest_source(conn, settings, source, paths, progress)
+            await ingest_source(conn, settings, source, paths, progress, rows=rows)
         return await build_and_swap(conn, progress)
     finally:
         await conn.close()

@@ -1,0 +1,153 @@
+"""Process memory in front of Redis (aiocache), never failing because of the cache.
+
+A Redis error is logged and counted, and the answer comes from the lower level (the
+database): the cache may make answers faster, never make them fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from cache.memory import BoundedTTLCache
+from cache.singleflight import SingleFlight
+from cache.stats import CacheStats
+
+log = logging.getLogger("getstar.cache")
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    """A rendered HTTP answer: enough to serve it again without the database."""
+
+    body: bytes
+    media_type: str
+    status: int = 200
+    etag: str = ""
+    #: Compressed bodies by content coding, filled on first use (getstar.httpcache.respond).
+    encoded: dict[str, bytes] = field(default_factory=dict)
+
+
+def _encode(answer: CachedAnswer) -> bytes:
+    head = orjson.dumps([answer.media_type, answer.status, answer.etag])
+    return len(head).to_bytes(4, "big") + head + answer.body
+
+
+def _decode(raw: bytes) -> CachedAnswer:
+    size = int.from_bytes(raw[:4], "big")
+    media_type, status, etag = orjson.loads(raw[4:4 + size])
+    return CachedAnswer(raw[4 + size:], media_type, status, etag)
+
+
+class LayeredCache:
+    """get_or_compute over memory -> Redis -> compute, with single flight per key.
+
+    Answers below 500 are cached (a 404 is as much a fact of the snapshot as a 200);
+    server errors never are.
+    """
+
+    def __init__(self, *, max_entries: int = 20_000, ttl: float = 3600, redis_url: str | None = None,
+                 redis_timeout: float = 0.05) -> None:
+        self.memory: BoundedTTLCache[CachedAnswer] = BoundedTTLCache(max_entries, ttl)
+        self.ttl = ttl
+        self.stats = CacheStats()
+        self.flight: SingleFlight[CachedAnswer] = SingleFlight()
+        self.redis: Any = None
+        self.redis_timeout = redis_timeout
+        if redis_url:
+            self.redis = _redis_cache(redis_url, redis_timeout)
+
+    def get_memory(self, key: str) -> CachedAnswer | None:
+        """The hot path: a dict lookup, no await."""
+        value = self.memory.get(key)
+        if value is None:
+            self.stats.miss("memory")
+        else:
+            self.stats.hit("memory")
+        return value
+
+    async def get_or_compute(self, key: str, compute: Callable[[], Awaitable[CachedAnswer]]) -> CachedAnswer:
+        value = self.get_memory(key)
+        if value is not None:
+            return value
+        return await self.fill(key, compute)
+
+    async def fill(self, key: str, compute: Callable[[], Awaitable[CachedAnswer]]) -> CachedAnswer:
+        """After a memory miss: Redis, else compute once however many callers wait (single flight)."""
+        return await self.flight.run(key, lambda: self._from_redis_or_compute(key, compute))
+
+    async def _from_redis_or_compute(self, key: str,
+                                     compute: Callable[[], Awaitable[CachedAnswer]]) -> CachedAnswer:
+        value = await self._redis_get(key)
+        if value is None:
+            value = await compute()
+            if value.status < 500:
+                await self._redis_set(key, value)
+        if value.status < 500:
+            self.memory.set(key, value)
+        return value
+
+    async def _redis_get(self, key: str) -> CachedAnswer | None:
+        if self.redis is None:
+            return None
+        try:
+            raw = await asyncio.wait_for(self.redis.get(key), self.redis_timeout * 4)
+        except Exception as exc:  # noqa: BLE001 - any Redis failure falls through to the database
+            self.stats.error("redis")
+            log.warning("redis get failed: %s", exc)
+            return None
+        if raw is None:
+            self.stats.miss("redis")
+            return None
+        self.stats.hit("redis")
+        return _decode(raw)
+
+    async def _redis_set(self, key: str, value: CachedAnswer) -> None:
+        if self.redis is None:
+            return
+        try:
+            await asyncio.wait_for(self.redis.set(key, _encode(value), ttl=int(self.ttl)), self.redis_timeout * 4)
+        except Exception as exc:  # noqa: BLE001
+            self.stats.error("redis")
+            log.warning("redis set failed: %s", exc)
+
+    def clear_memory(self) -> None:
+        self.memory.clear()
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            with contextlib.suppress(Exception):  # closing a dead connection
+                await self.redis.close()
+
+
+def _redis_cache(url: str, timeout: float) -> Any:
+    """aiocache's Redis backend with short timeouts, so a dead Redis fails fast."""
+    from urllib.parse import urlparse
+
+    from aiocache import RedisCache
+    from aiocache.serializers import BaseSerializer
+
+    class BytesSerializer(BaseSerializer):  # type: ignore[misc]
+        """Values are our own framed bytes: no encoding, no pickling."""
+
+        DEFAULT_ENCODING = None
+
+        def dumps(self, value: bytes) -> bytes:
+            return value
+
+        def loads(self, value: bytes | None) -> bytes | None:
+            return value
+
+    parts = urlparse(url)
+    db = int(parts.path.lstrip("/") or 0)
+    return RedisCache(
+        endpoint=parts.hostname or "127.0.0.1", port=parts.port or 6379, db=db, password=parts.password,
+        create_connection_timeout=timeout, timeout=timeout * 4, serializer=BytesSerializer(), namespace="getstar",
+        connection_pool_kwargs={"socket_timeout": timeout},
+    )

@@ -1,0 +1,179 @@
+"""``POST /v1/xmatch``: a target list in, the same rows with their matches out, streamed.
+
+Everything that can fail for the whole request happens before the first byte is sent, so
+it is answered with the right status in the requested format: parameters (400), content
+type (415), size and row count (413), an unreadable body (400 naming the line), the
+database (503).  Then the answer streams: the match query runs in the database on one core
+while this process formats the previous chunk on the other (the next fetch is sent before
+a chunk is formatted).  The connection goes back to the pool when the response ends, also
+when the client goes away mid-stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import anyio
+import asyncpg
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from getstar import coords
+from getstar.errors import PayloadTooLarge, ServiceUnavailable
+from getstar.formats import choose_format
+from getstar.xmatch.match import Batch, Target, open_batch
+from getstar.xmatch.output import Layout, Writer, make_writer
+from getstar.xmatch.reader import InputTable, kind_of, read_body
+from getstar.xmatch.targets import find_roles, to_targets
+
+__all__ = ["CHUNK", "DEFAULT_RADIUS_ARCSEC", "prepare", "xmatch_endpoint"]
+
+DEFAULT_RADIUS_ARCSEC = 2.0
+#: Rows fetched and written per chunk: big enough to amortise round trips, small enough to
+#: keep the event loop responsive (~20 ms of formatting).
+CHUNK = 2000
+
+
+async def read_limited(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused (413) as soon as it is larger than ``max_bytes``."""
+    declared = request.headers.get("content-length", "")
+    limit = f"the body is larger than the limit of {max_bytes} bytes (split the list into several requests)"
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def prepare(body: bytes, kind: str, charset: str, *, max_rows: int | None, radius_deg: float,
+            max_radius_deg: float, epoch: float | None) -> tuple[InputTable, list[Target]]:
+    """Body -> (table, targets); CPU-bound, run off the event loop for large bodies."""
+    table = read_body(body, kind, charset, max_rows=max_rows)
+    roles = find_roles(table)
+    return table, to_targets(table, roles, radius_deg=radius_deg, max_radius_deg=max_radius_deg, epoch=epoch)
+
+
+class _Run:
+    """One batch's connection, transaction and running query, released exactly once."""
+
+    def __init__(self, pool: asyncpg.Pool, conn: asyncpg.Connection, tr: Any) -> None:
+        self.pool, self.conn, self.tr = pool, conn, tr
+        self.batch: Batch | None = None
+        self.pending: asyncio.Future[list[asyncpg.Record]] | None = None
+        self.closed = False
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with anyio.CancelScope(shield=True):
+            if self.pending is not None and not self.pending.done():
+                self.pending.cancel()
+            if self.pending is not None:
+                with contextlib.suppress(BaseException):
+                    await self.pending
+            with contextlib.suppress(Exception):
+                await self.tr.rollback()
+            await self.pool.release(self.conn)
+
+    async def records(self, first: list[asyncpg.Record], n: int) -> AsyncIterator[list[asyncpg.Record]]:
+        """Chunks in order; the next chunk is requested before the current one is handed out."""
+        assert self.batch is not None
+        recs = first
+        while recs:
+            if len(recs) < n:
+                yield recs
+                return
+            self.pending = asyncio.ensure_future(self.batch.fetch(n))
+            await asyncio.sleep(0)  # let the fetch go out before the caller formats
+            yield recs
+            recs = await self.pending
+            self.pending = None
+
+
+class _BatchResponse(StreamingResponse):
+    """A streaming response that always gives its connection back, even if never iterated."""
+
+    def __init__(self, run: _Run, content: AsyncIterator[bytes], media_type: str) -> None:
+        super().__init__(content, media_type=media_type)
+        self.run = run
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.run.close()
+
+
+async def _body(run: _Run, first: list[asyncpg.Record], writer: Writer, rows: Sequence[Sequence[Any]],
+                targets: Sequence[Target]) -> AsyncIterator[bytes]:
+    yield writer.head()
+    done = 0
+    async for recs in run.records(first, CHUNK):
+        items = []
+        for k, rec in enumerate(recs, done):
+            if rec["xm_i"] != k:  # the SQL orders by input row: anything else is a bug, not data
+                raise RuntimeError(f"xmatch rows out of order: {rec['xm_i']} at {k}")
+            items.append((rows[k], targets[k], rec))
+        done += len(recs)
+        yield writer.chunk(items)
+    yield writer.tail()
+
+
+async def start(pool: asyncpg.Pool, targets: Sequence[Target]) -> tuple[_Run, list[asyncpg.Record]]:
+    """Acquire, load the targets, run the query up to its first chunk (503 if the database cannot)."""
+    try:
+        conn = await pool.acquire()
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+        raise ServiceUnavailable(f"the database is not reachable: {exc}", retry_after=5) from None
+    tr = conn.transaction()
+    run = _Run(pool, conn, tr)
+    try:
+        await tr.start()
+        run.batch = await open_batch(conn, targets)
+        first = await run.batch.fetch(CHUNK)
+    except asyncpg.UndefinedTableError:
+        await run.close()
+        raise ServiceUnavailable("no snapshot is loaded yet", retry_after=30) from None
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+        await run.close()
+        raise ServiceUnavailable(f"the database connection failed: {exc}", retry_after=5) from None
+    except BaseException:
+        await run.close()
+        raise
+    return run, first
+
+
+async def xmatch_endpoint(request: Request) -> Response:
+    from getstar.api import make_meta
+    from getstar.app import get_state
+
+    state = get_state(request)
+    settings = state.settings
+    params = request.query_params
+    fmt = choose_format(params.get("format"), request.headers.get("accept"), "json")
+    radius_deg = coords.parse_radius(params.get("radius"), DEFAULT_RADIUS_ARCSEC / 3600.0,
+                                     maximum=settings.xmatch_max_radius_deg)
+    epoch = coords.parse_epoch(params.get("epoch"))
+    kind, charset = kind_of(request.headers.get("content-type"))
+    body = await read_limited(request, settings.xmatch_max_bytes)
+    table, targets = await run_in_threadpool(
+        prepare, body, kind, charset, max_rows=settings.xmatch_max_rows, radius_deg=radius_deg,
+        max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
+    del body
+    layout = Layout(table.columns, table.rows)
+    writer = make_writer(fmt, layout, await make_meta(request), len(targets))
+    if state.pool is None:
+        raise ServiceUnavailable("the database is not connected", retry_after=5)
+    run, first = await start(state.pool, targets)
+    return _BatchResponse(run, _body(run, first, writer, table.rows, targets), writer.media_type)

@@ -1,0 +1,230 @@
+"""Batch bodies (CSV, TSV, JSON, VOTable) into one plain table of raw cells.
+
+Why one table shape for every input: the per-row reading of names, positions, epochs and
+radii (``xmatch.targets``) and the echo of the input columns in the answer are then the same
+whatever the client sent.  Only what makes the body as a whole unreadable is an error here
+(400 naming the line, 413 over the row limit, 415 for a content type we do not read);
+problems of single rows (a ragged CSV line, a JSON row that is not an object) are recorded
+per row and reported in that row's ``status``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from getstar.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+__all__ = ["KINDS", "InputTable", "kind_of", "read_body"]
+
+#: Content types we read -> body kind.
+KINDS = {
+    "text/csv": "csv",
+    "application/csv": "csv",
+    "text/comma-separated-values": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/json": "json",
+    "application/x-votable+xml": "votable",
+    "text/x-votable+xml": "votable",
+    "application/xml": "votable",
+    "text/xml": "votable",
+}
+#: More columns than this is not a target list (and would multiply memory by rows x columns).
+MAX_COLUMNS = 500
+_ACCEPTED = "text/csv, text/tab-separated-values, application/json or application/x-votable+xml"
+
+
+@dataclass
+class InputTable:
+    """The body as read: column names as given, one list of raw cells per row."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    #: Per-row problems found while reading (row index -> message).
+    errors: dict[int, str] = field(default_factory=dict)
+    #: Per column, the VOTable UCD when the body said one (for finding RA/Dec).
+    ucds: list[str] = field(default_factory=list)
+
+
+def kind_of(content_type: str | None) -> tuple[str, str]:
+    """(body kind, charset) from a Content-Type header; 415 for what we do not read."""
+    if not content_type or not content_type.strip():
+        raise UnsupportedMediaType(f"the request has no Content-Type: send {_ACCEPTED}")
+    media, *params = (p.strip() for p in content_type.split(";"))
+    kind = KINDS.get(media.lower())
+    if kind is None:
+        raise UnsupportedMediaType(f"cannot read a {media[:60]!r} body: send {_ACCEPTED}")
+    charset = "utf-8"
+    for p in params:
+        k, _, v = p.partition("=")
+        if k.strip().lower() == "charset" and v.strip():
+            charset = v.strip().strip('"').lower()
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        raise UnsupportedMediaType(f"unknown charset {charset[:40]!r}: send UTF-8") from None
+    return kind, charset
+
+
+def _too_many(max_rows: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"more than {max_rows} rows: the limit is {max_rows} rows per request "
+                           "(split the list into several requests)")
+
+
+def _decode(body: bytes, charset: str) -> str:
+    try:
+        text = body.decode("utf-8-sig" if charset in ("utf-8", "utf8") else charset)
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        raise BadRequest(f"line {line}: the body is not valid {charset.upper()} text (byte {exc.start})") from None
+    if not text.strip():
+        raise BadRequest("the body is empty: send a header line and one row per target")
+    return text
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    """Header names, blanks named colN; a repeated name is an error (which one would we read?)."""
+    if len(names) > MAX_COLUMNS:
+        raise BadRequest(f"{len(names)} columns: at most {MAX_COLUMNS} are read")
+    out = [n.strip() or f"col{i + 1}" for i, n in enumerate(names)]
+    seen: set[str] = set()
+    for n in out:
+        if n.lower() in seen:
+            raise BadRequest(f"the column {n[:40]!r} appears twice in the header")
+        seen.add(n.lower())
+    return out
+
+
+def read_csv(text: str, delimiter: str, max_rows: int | None) -> InputTable:
+    """CSV with a header line; '#' comment lines before the header and blank lines are skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    rows: list[list[Any]] = []
+    errors: dict[int, str] = {}
+    try:
+        for cells in reader:
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            if header is None:
+                if cells[0].lstrip().startswith("#"):
+                    continue
+                header = _unique(cells)
+                continue
+            if max_rows is not None and len(rows) >= max_rows:
+                raise _too_many(max_rows)
+            if len(cells) != len(header):
+                errors[len(rows)] = (f"line {reader.line_num}: {len(cells)} fields where the header has "
+                                     f"{len(header)}")
+                rows.append((cells + [None] * len(header))[: len(header)])
+                continue
+            rows.append(cells)
+    except csv.Error as exc:
+        raise BadRequest(f"line {reader.line_num}: cannot read the CSV body: {exc}") from None
+    if header is None:
+        raise BadRequest("the body has no header line: the first line must name the columns (name and/or ra,dec)")
+    return InputTable(header, rows, errors)
+
+
+def read_json(body: bytes, max_rows: int | None) -> InputTable:
+    """A list of objects, or ``{"rows": [...]}`` / ``{"targets": [...]}``."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"line {exc.lineno}, column {exc.colno}: cannot read the JSON body: {exc.msg}") from None
+    if isinstance(doc, dict):
+        key = next((k for k in ("rows", "targets") if isinstance(doc.get(k), list)), None)
+        if key is None:
+            raise BadRequest('the JSON body must be a list of objects, or {"rows": [...]}')
+        doc = doc[key]
+    if not isinstance(doc, list):
+        raise BadRequest('the JSON body must be a list of objects, or {"rows": [...]}')
+    if max_rows is not None and len(doc) > max_rows:
+        raise _too_many(max_rows)
+    index: dict[str, int] = {}
+    for item in doc:
+        if isinstance(item, dict):
+            for k in item:
+                if k not in index:
+                    index[k] = len(index)
+                    if len(index) > MAX_COLUMNS:
+                        raise BadRequest(f"more than {MAX_COLUMNS} different keys: at most {MAX_COLUMNS} are read")
+    columns = list(index)
+    _unique(columns)
+    rows: list[list[Any]] = []
+    errors: dict[int, str] = {}
+    for n, item in enumerate(doc):
+        cells: list[Any] = [None] * len(columns)
+        if isinstance(item, dict):
+            for k, v in item.items():
+                cells[index[k]] = v
+        else:
+            errors[n] = f"row {n + 1} is not a JSON object"
+        rows.append(cells)
+    return InputTable(columns, rows, errors)
+
+
+def _python(v: Any) -> Any:
+    """A VOTable cell as a plain Python value (numpy scalars, bytes, arrays)."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    item = getattr(v, "item", None)
+    if item is not None and getattr(v, "ndim", 0) == 0:
+        return item()
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    return v
+
+
+def read_votable(body: bytes, max_rows: int | None) -> InputTable:
+    """The first table of a VOTable document (any version, TABLEDATA/BINARY/BINARY2), via astropy."""
+    from astropy.io.votable import parse
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = parse(io.BytesIO(body), verify="ignore").get_first_table()
+    except Exception as exc:  # noqa: BLE001 - astropy raises many kinds on a bad document
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise BadRequest(f"cannot read the VOTable body: {message[:300]}") from None
+    columns = _unique([f.name or f.ID or "" for f in table.fields])
+    ucds = [f.ucd or "" for f in table.fields]
+    array = table.array
+    if max_rows is not None and len(array) > max_rows:
+        raise _too_many(max_rows)
+    cols: list[list[Any]] = []
+    for name in array.dtype.names:
+        col = array[name]
+        values = [_python(v) for v in col.data.tolist()] if col.dtype.kind in "SOV" or col.ndim > 1 \
+            else col.data.tolist()
+        mask = getattr(col, "mask", None)
+        if mask is not None and mask.ndim == 1 and mask.any():
+            values = [None if m else v for v, m in zip(values, mask.tolist(), strict=True)]
+        if col.dtype.kind == "f" and col.ndim == 1:
+            values = [None if v is not None and v != v else v for v in values]  # NaN is VOTable's float null
+        cols.append(values)
+    rows = [list(cells) for cells in zip(*cols, strict=True)] if cols else [[] for _ in range(len(array))]
+    return InputTable(columns, rows, {}, ucds)
+
+
+def read_body(body: bytes, kind: str, charset: str = "utf-8", *, max_rows: int | None = None) -> InputTable:
+    """The body's table; raises BadRequest (empty, unreadable, no rows) or PayloadTooLarge."""
+    if not body.strip():
+        raise BadRequest("the body is empty: send a header line and one row per target")
+    if kind in ("csv", "tsv"):
+        table = read_csv(_decode(body, charset), "\t" if kind == "tsv" else ",", max_rows)
+    elif kind == "json":
+        table = read_json(body if charset in ("utf-8", "utf8") else _decode(body, charset).encode(), max_rows)
+    elif kind == "votable":
+        table = read_votable(body, max_rows)
+    else:
+        raise ValueError(f"unknown body kind {kind!r}")
+    if not table.rows:
+        raise BadRequest("the body has no rows: give one row per target after the header")
+    return table

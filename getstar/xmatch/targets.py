@@ -1,0 +1,126 @@
+"""Input rows into targets: which columns hold the name, RA/Dec, epoch and radius, and
+each row's values read with ``getstar.coords`` (degrees or sexagesimal, epochs as years,
+MJD, JD or dates, radii with units).
+
+A row that cannot be read keeps going through the batch with its problem as ``error``
+(reported in its ``status``); only a table without usable columns is a 400.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from getstar import coords
+from getstar.errors import BadRequest
+from getstar.xmatch.match import Target
+from getstar.xmatch.reader import InputTable
+
+__all__ = ["MAX_NAME", "Roles", "find_roles", "to_targets"]
+
+MAX_NAME = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+#: Accepted column names (case-insensitive), first found wins.
+NAMES = {
+    "name": ("name",),
+    "ra": ("ra", "raj2000", "ra_icrs", "ra_deg"),
+    "dec": ("dec", "de", "dej2000", "decj2000", "de_icrs", "dec_icrs", "dec_deg"),
+    "epoch": ("epoch", "date_obs", "date-obs", "obs_epoch", "mjd_obs", "mjd-obs"),
+    "radius": ("radius",),
+}
+#: VOTable UCDs that also say "this is the position" (TOPCAT exports, VizieR tables).
+UCDS = {"ra": ("pos.eq.ra;meta.main", "pos_eq_ra_main"), "dec": ("pos.eq.dec;meta.main", "pos_eq_dec_main")}
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Column index of each recognised input, or None."""
+
+    name: int | None
+    ra: int | None
+    dec: int | None
+    epoch: int | None
+    radius: int | None
+
+
+def find_roles(table: InputTable) -> Roles:
+    """The columns to read; 400 when there is neither a name column nor both RA and Dec."""
+    lowered = [c.strip().lower() for c in table.columns]
+    found: dict[str, int | None] = {}
+    for role, names in NAMES.items():
+        found[role] = next((lowered.index(n) for n in names if n in lowered), None)
+    for role, ucds in UCDS.items():
+        if found[role] is None and table.ucds:
+            found[role] = next((i for i, u in enumerate(table.ucds) if u.strip().lower() in ucds), None)
+    roles = Roles(**found)
+    have = ", ".join(c[:40] for c in table.columns[:20]) or "none"
+    if (roles.ra is None) != (roles.dec is None):
+        missing = "dec" if roles.dec is None else "ra"
+        raise BadRequest(f"missing column {missing!r}: a position needs both ra and dec (columns: {have})")
+    if roles.name is None and roles.ra is None:
+        raise BadRequest(f"missing columns: give a 'name' column and/or 'ra' and 'dec' columns (columns: {have})")
+    return roles
+
+
+def _given(v: Any) -> bool:
+    return v is not None and not (isinstance(v, str) and not v.strip())
+
+
+def _number_or_text(v: Any) -> Any:
+    """What coords' parsers take: text, or a float for any real number (ints, numpy scalars)."""
+    if isinstance(v, str | float):
+        return v
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise BadRequest(f"expected a number or text, got {type(v).__name__}")
+    return float(v)
+
+
+def _name(v: Any) -> str | None:
+    if not _given(v):
+        return None
+    if not isinstance(v, str | int):
+        raise BadRequest(f"name must be text, got {type(v).__name__}")
+    text = _CONTROL.sub("", str(v)).strip()
+    if len(text) > MAX_NAME:
+        raise BadRequest(f"name is longer than {MAX_NAME} characters")
+    return text or None
+
+
+def _target(row: Sequence[Any], roles: Roles, radius_deg: float, max_radius_deg: float,
+            epoch: float | None) -> Target:
+    name = _name(row[roles.name]) if roles.name is not None else None
+    ra = dec = None
+    if roles.ra is not None and roles.dec is not None:
+        ra_v, dec_v = row[roles.ra], row[roles.dec]
+        if _given(ra_v) and _given(dec_v):
+            ra = coords.parse_ra(_number_or_text(ra_v))
+            dec = coords.parse_dec(_number_or_text(dec_v))
+        elif _given(ra_v) or _given(dec_v):
+            raise BadRequest("ra given without dec" if _given(ra_v) else "dec given without ra")
+    if name is None and ra is None:
+        raise BadRequest("the row has neither a name nor ra/dec")
+    if roles.epoch is not None and _given(row[roles.epoch]):
+        epoch = coords.parse_epoch(_number_or_text(row[roles.epoch]))
+    if roles.radius is not None and _given(row[roles.radius]):
+        radius_deg = coords.parse_radius(_number_or_text(row[roles.radius]), radius_deg,
+                                         maximum=max_radius_deg)
+    return Target(name, ra, dec, epoch, radius_deg)
+
+
+def to_targets(table: InputTable, roles: Roles, *, radius_deg: float, max_radius_deg: float,
+               epoch: float | None = None) -> list[Target]:
+    """One target per row, in order; unreadable rows carry their problem in ``error``."""
+    out: list[Target] = []
+    for i, row in enumerate(table.rows):
+        problem = table.errors.get(i)
+        if problem is None:
+            try:
+                out.append(_target(row, roles, radius_deg, max_radius_deg, epoch))
+                continue
+            except BadRequest as exc:
+                problem = exc.message
+        out.append(Target(None, None, None, None, radius_deg, error=problem))
+    return out
