@@ -40,6 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     xm.add_argument("--epoch", default=None, help="observation epoch for rows without one (e.g. 2024.5)")
     xm.add_argument("--format", default="csv", choices=("csv", "json", "votable", "votable11"))
     xm.add_argument("--output", "-o", type=Path, default=None, help="write here instead of standard output")
+
+    rs = sub.add_parser("resolve", help="resolve names or 'RA DEC' positions with a running service")
+    rs.add_argument("queries", nargs="+", metavar='NAME|"RA DEC"')
+    rs_fmt = rs.add_mutually_exclusive_group()
+    rs_fmt.add_argument("--json", dest="fmt", action="store_const", const="json", help="the service's JSON results")
+    rs_fmt.add_argument("--votable", dest="fmt", action="store_const", const="votable",
+                        help="GetStar's VOTable 1.1")
+    rs.add_argument("--url", default="http://127.0.0.1:8000", help="the service (default http://127.0.0.1:8000)")
+
+    snap = sub.add_parser("snapshot", help="the served snapshot")
+    snap.add_argument("action", choices=("reload",),
+                      help="reload: rebuild the snapshot from the raw store and swap it in (running services "
+                           "keep answering and switch to it)")
     return parser
 
 
@@ -99,7 +112,9 @@ def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | N
     async def go() -> None:
         dsn = await _prepare(settings)
         version, report = await run_ingest(dsn, settings, source, files, rows=rows)
-        print(f"snapshot {version}: {report}")
+        print(f"snapshot {version}")
+        for name, count in report.counts.items():
+            print(f"  {name.replace('_', ' '):32s} {count:>10,}")
 
     asyncio.run(go())
     return 0
@@ -137,8 +152,13 @@ def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> int:
         return dsn
 
     os.environ["GETSTAR_DATABASE_URL"] = asyncio.run(prepare())
+    from getstar.logs import log_config
+
+    # SIGTERM: stop accepting, let requests in flight finish (drain_timeout), then the lifespan closes the pool
     uvicorn.run("getstar.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), access_log=False,
+                log_config=log_config(settings.log_level, settings.log_format, settings.access_log),
+                timeout_graceful_shutdown=max(1, round(settings.drain_timeout)))
     return 0
 
 
@@ -152,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_ingest(settings, args.source, args.files, args.rows)
         if args.command == "xmatch":
             return cmd_xmatch(settings, args.file, args.radius, args.epoch, args.format, args.output)
+        if args.command == "resolve":
+            from getstar.remote import run as run_resolve
+
+            return run_resolve(args.queries, args.url, args.fmt or "text")
+        if args.command == "snapshot":
+            return cmd_ingest(settings, "rebuild", [])
         if args.command == "serve":
             return cmd_serve(settings, args.host, args.port, args.workers)
     except GetStarError as exc:

@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from getstar.coords import format_dec_dms, format_ra_hms
 from getstar.properties import ORIGINS, Confidence, Property, storage_column
-
-try:  # another helper owns getstar/coords.py; keep working if it is absent or changes
-    from getstar.coords import format_dec_dms, format_ra_hms
-except ImportError:  # pragma: no cover - fallback only used when coords.py is missing
-
-    def _sexa(value: float, precision: int) -> tuple[int, int, int, str]:
-        scale = 10**precision
-        total = round(value * 3600 * scale)
-        whole, frac = divmod(total, scale)
-        minutes, seconds = divmod(whole, 60)
-        hours, minutes = divmod(minutes, 60)
-        return hours, minutes, seconds, f".{frac:0{precision}d}" if precision else ""
-
-    def format_ra_hms(ra_deg: float, precision: int = 6) -> str:
-        if not math.isfinite(ra_deg):
-            raise ValueError(f"RA {ra_deg} is not finite")
-        h, m, s, f = _sexa((ra_deg % 360.0) / 15.0, precision)
-        return f"{h % 24:02d} {m:02d} {s:02d}{f}"
-
-    def format_dec_dms(dec_deg: float, precision: int = 6) -> str:
-        if not -90.0 <= dec_deg <= 90.0:
-            raise ValueError(f"Dec {dec_deg} is outside [-90, 90]")
-        d, m, s, f = _sexa(abs(dec_deg), precision)
-        zero = d == m == s == 0 and not f.strip(".0")
-        return f"{'-' if dec_deg < 0 and not zero else '+'}{d:02d} {m:02d} {s:02d}{f}"
-
 
 CONFIDENCE_NAMES: tuple[str, ...] = tuple(c.name for c in sorted(Confidence))
 USER_ORIGIN = ORIGINS.index("USER")

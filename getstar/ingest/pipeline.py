@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,13 +25,21 @@ Progress = Callable[[str], None]
 
 
 def console_progress(enabled: bool | None = None) -> Progress:
-    """A progress line per step with elapsed time; a tqdm bar would need row counts we stream."""
+    """A tqdm bar on a terminal: one tick per step (source loaded, build stage), with its label.
+
+    Steps are few and long (seconds each, set-based SQL inside PostgreSQL), so the bar
+    counts steps and shows elapsed time rather than rows.
+    """
     on = sys.stderr.isatty() if enabled is None else enabled
-    start = time.monotonic()
+    if not on:
+        return lambda _label: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=None, unit="step", bar_format="{elapsed} [{n_fmt} steps] {desc}", file=sys.stderr)
 
     def report(label: str) -> None:
-        if on:
-            print(f"[{time.monotonic() - start:7.1f}s] {label}", file=sys.stderr, flush=True)
+        bar.set_description_str(label)
+        bar.update(1)
 
     return report
 
