@@ -35,21 +35,42 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || want python3-venv
 if [ ! -f /usr/share/stellarium/stars/default/cross-id.dat ] && [ ! -f ../shared/data/stellarium/cross-id.dat ]; then
   want stellarium-data
 fi
+want_dachs=0
 if [ "$ACTION" = "test" ]; then
   want redis-server   # cache tests
   want wrk            # benchmarks' load generator
+  want chromium; want chromium-driver   # the web page, end to end in headless Chromium
+  want stilts         # votlint on the Simple Cone Search answers
+  want "postgresql-$PG-pgsphere"   # a real TAP server for the SIMBAD fallback tests (tap_server)...
+  if [ "$(dpkg-query -W -f='${Status}' gavodachs2-server 2>/dev/null)" != "install ok installed" ]; then
+    want_dachs=1                   # ...GAVO DaCHS, installed below
+  fi
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   apt_update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+if [ "$want_dachs" = 1 ]; then
+  # gavodachs2-server's post-install creates its database in the system PostgreSQL cluster, so
+  # that cluster must run meanwhile (containers start no services); the tests run their own.
+  echo "installing Debian package: gavodachs2-server"
+  apt_update
+  started=""
+  if [ "$(pg_lsclusters -h 2>/dev/null | awk -v v="$PG" '$1 == v && $2 == "main" {print $4}')" = "down" ]; then
+    $SUDO pg_ctlcluster "$PG" main start && started=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends gavodachs2-server >/dev/null \
+    || DEBIAN_FRONTEND=noninteractive $SUDO dpkg --configure -a
+  if [ -n "$started" ]; then $SUDO pg_ctlcluster "$PG" main stop; fi
+fi
 
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$ACTION
+stamp=.venv/.installed-$(cat pyproject.toml clients/python/pyproject.toml | sha256sum | cut -c1-16)-$ACTION
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   if [ "$ACTION" = "test" ]; then .venv/bin/pip install -q -e '.[test]'; else .venv/bin/pip install -q -e .; fi
+  .venv/bin/pip install -q -e clients/python   # the Python client: `getstar resolve` and the tests use it
   touch "$stamp"
 fi
 

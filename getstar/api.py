@@ -61,8 +61,20 @@ async def stars(request: Request) -> Response:
                                                   "Cache-Control": f"public, max-age={state.settings.http_max_age}"})
     answer = state.cache.get_memory(key)
     if answer is None:
-        answer = await state.cache.fill(key, lambda: _answer(request, fmt, key))
+        try:
+            answer = await state.cache.fill(key, lambda: _answer(request, fmt, key))
+        except UncachedAnswer as partial:
+            return Response(partial.body, media_type=partial.media_type, headers={"Cache-Control": "no-store"})
     return respond(request, answer, state.settings.http_max_age)
+
+
+class UncachedAnswer(Exception):  # noqa: N818 - not an error: an answer that takes another way out
+    """An answer holding a name SIMBAD could not be asked about now: served, never cached."""
+
+    def __init__(self, body: bytes, media_type: str) -> None:
+        super().__init__("answer with unavailable names")
+        self.body = body
+        self.media_type = media_type
 
 
 async def _answer(request: Request, fmt: str, key: str) -> CachedAnswer:
@@ -112,4 +124,7 @@ async def _compute(request: Request, fmt: str) -> tuple[bytes, str]:
             raise answers[0].error  # not local and SIMBAD cannot be asked now: 503/504 with Retry-After
     else:
         raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
-    return render(fmt, answers, await make_meta(request))
+    body, media_type = render(fmt, answers, await make_meta(request))
+    if any(a.status == "unavailable" for a in answers):
+        raise UncachedAnswer(body, media_type)  # SIMBAD was down for one of the names: ask again later
+    return body, media_type

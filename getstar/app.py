@@ -13,7 +13,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from getstar import db
 from getstar.config import Settings
@@ -106,7 +106,10 @@ class State:
         if self.fallback is not None:
             await self.fallback.close()
         if self.pool is not None:
-            await self.pool.close()
+            try:  # uvicorn gave requests in flight drain_timeout to finish; a stuck one must not block the exit
+                await asyncio.wait_for(self.pool.close(), self.settings.drain_timeout)
+            except TimeoutError:
+                self.pool.terminate()
 
 
 def get_state(request: Request) -> State:
@@ -154,6 +157,10 @@ async def getstar_error_handler(request: Request, exc: Exception) -> Response:
         from getstar.api import Meta, __version__
 
         meta = Meta(__version__, "", request.url.query, datetime.now(UTC))
+    if request.url.path == "/scs":  # Simple Cone Search 1.03 has its own error document
+        from getstar.scs import error_response
+
+        return error_response(request, exc, headers)
     body, media_type = render_error(_error_format(request), exc, meta)
     return Response(body, status_code=exc.status_code, headers=headers, media_type=media_type)
 
@@ -176,7 +183,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
         finally:
             await state.close()
 
-    from getstar import api, legacy
+    from getstar import api, legacy, scs, web
     from getstar.xmatch import xmatch_endpoint
 
     async def metrics_endpoint(request: Request) -> Response:
@@ -193,15 +200,19 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
         Route("/sclwsGetStarProxy.php", legacy.getstar_proxy),
         Route("/health", health_endpoint),
         Route("/health/ready", ready_endpoint),
+        Route("/scs", scs.cone_search),
+        Route("/", web.index),
+        Mount("/static", app=web.static_files(), name="static"),
     ]
     from starlette.middleware import Middleware
 
+    from getstar.logs import RequestLogMiddleware
     from getstar.metrics import MetricsMiddleware, track
 
     track(state)
     # no global GZipMiddleware: it costs ~15 % of a cached answer's time; cached answers
     # carry pre-compressed bodies (getstar.httpcache), streamed batches compress themselves
-    middleware = [Middleware(MetricsMiddleware)]
+    middleware = [Middleware(MetricsMiddleware), Middleware(RequestLogMiddleware)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={GetStarError: getstar_error_handler})
     app.state.getstar = state

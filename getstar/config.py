@@ -83,6 +83,13 @@ class Settings:
     simbad_batch_size: int = 100
     # batch cross-identification (POST /v1/xmatch): the largest radius a request or row may ask
     xmatch_max_radius_deg: float = 60.0 / 3600.0
+    # operations (getstar serve): log lines as JSON or text, one line per request, and how long
+    # a stopping worker lets requests in flight finish (then the pool is closed)
+    log_format: str = "json"
+    access_log: bool = True
+    drain_timeout: float = 20.0
+    # Simple Cone Search (/scs): rows per answer at most (VO clients cannot page)
+    scs_max_records: int = 10_000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -119,6 +126,10 @@ class Settings:
             simbad_table_prefix=os.environ.get("GETSTAR_SIMBAD_TABLE_PREFIX", ""),
             simbad_batch_size=_int("GETSTAR_SIMBAD_BATCH_SIZE", 100),
             xmatch_max_radius_deg=_float("GETSTAR_XMATCH_MAX_RADIUS_ARCSEC", 60.0) / 3600.0,
+            log_format=os.environ.get("GETSTAR_LOG_FORMAT", "json").strip().lower() or "json",
+            access_log=_bool("GETSTAR_ACCESS_LOG", True),
+            drain_timeout=_float("GETSTAR_DRAIN_TIMEOUT", 20.0),
+            scs_max_records=_int("GETSTAR_SCS_MAX_RECORDS", 10_000),
         )
 
     @property

@@ -88,13 +88,43 @@ class Replay:
         self.queries: list[str] = []
 
     def answer(self, query: str) -> bytes:
+        """The recorded answer of the name asked; for a batch, their rows in one table."""
         self.calls += 1
         self.queries.append(query)
+        found: dict[int, bytes] = {}
         for name in names_in(query):
-            found = self.answers.get(loose(name))
-            if found is not None:
-                return found() if callable(found) else found
-        return recorded("tap_query_object_TEST_empty.vot")
+            answer = self.answers.get(loose(name))
+            if answer is not None:
+                found.setdefault(id(answer), answer() if callable(answer) else answer)
+        if not found:
+            return recorded("tap_query_object_TEST_empty.vot")
+        if len(found) == 1:
+            return next(iter(found.values()))
+        return merged(list(found.values()))
+
+
+def merged(answers: list[bytes]) -> bytes:
+    """Several answers' rows as one VOTable (columns one answer lacks are empty)."""
+    import warnings
+
+    from astropy.io.votable import from_table, parse_single_table
+    from astropy.io.votable.tree import Info
+    from astropy.table import vstack
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tables = [parse_single_table(io.BytesIO(a)).to_table() for a in answers]
+        for t in tables:  # the recorded answers disagree on string types (object / fixed width)
+            for name in t.colnames:
+                if t[name].dtype.kind in "OUS":
+                    t[name] = t[name].astype(str)
+        table = vstack(tables, join_type="outer", metadata_conflicts="silent")
+    vot = from_table(table)
+    vot.resources[0].type = "results"
+    vot.resources[0].infos.append(Info(name="QUERY_STATUS", value="OK"))
+    out = io.BytesIO()
+    vot.to_xml(out)
+    return out.getvalue()
 
 
 def form_query(request: httpx.Request) -> str:
@@ -188,7 +218,7 @@ def simbad_settings(**changes: Any) -> Any:
 
     from getstar.config import Settings
 
-    base = dict(simbad_enabled=True, simbad_tap_url="http://simbad.stand-in/sync", simbad_timeout=5.0,
+    base: dict[str, Any] = dict(simbad_enabled=True, simbad_tap_url="http://simbad.stand-in/sync", simbad_timeout=5.0,
                 simbad_retries=2, simbad_breaker_threshold=5, simbad_breaker_reset=30.0, simbad_rate=5.0,
                 simbad_negative_ttl=3600.0, simbad_table_prefix="", simbad_batch_size=100)
     base.update(changes)

@@ -87,7 +87,8 @@ def test_unknown_name_is_fetched_stored_then_served_locally(snapshot_dsn: str, s
         legacy = httpx.get(server.url + "/sclwsGetStarProxy.php", params={"star": "M1"}, timeout=30)
         assert legacy.status_code == 200 and "M   1" in legacy.text
         assert standin.replay.calls == calls + 1
-        (row,) = fetch(snapshot_dsn, "SELECT star_id, ra_o, ra_c, ra, fetched_at FROM live.star WHERE main_id = 'M   1'")
+        (row,) = fetch(snapshot_dsn,
+                       "SELECT star_id, ra_o, ra_c, ra, fetched_at FROM live.star WHERE main_id = 'M   1'")
         assert row["ra_o"] == SIMBAD and row["fetched_at"] >= started and row["ra"] == pytest.approx(83.6287)
         assert row["ra_c"] == 2  # no coo_qual in the recorded answer: MEDIUM, as the build does
         learned = fetch(snapshot_dsn, "SELECT main_id, fetched_at FROM raw.simbad_learned WHERE main_id = 'M   1'")
@@ -98,7 +99,8 @@ def test_unknown_name_is_fetched_stored_then_served_locally(snapshot_dsn: str, s
         assert health["counters"]["learned"] == 1
     finally:
         server.stop()
-        fetch(snapshot_dsn, "DELETE FROM live.ident WHERE star_id IN (SELECT star_id FROM live.star WHERE main_id = 'M   1')")
+        fetch(snapshot_dsn,
+              "DELETE FROM live.ident WHERE star_id IN (SELECT star_id FROM live.star WHERE main_id = 'M   1')")
         fetch(snapshot_dsn, "DELETE FROM live.star WHERE main_id = 'M   1'")
         if had_raw:
             fetch(snapshot_dsn, "DELETE FROM raw.simbad_learned_ident WHERE fetched_at >= $1", started)
@@ -190,26 +192,59 @@ def test_concurrent_requests_for_one_missing_name_make_one_query_and_one_star(
                                                          params={"name": "NAME Barnard's Star c"})
                                               for _ in range(30)))
 
+        stars_before = fetch(hip_dsn, "SELECT count(*) AS n FROM live.star")[0]["n"]
         answers = asyncio.run(burst())
         assert all(r.status_code == 200 for r in answers), answers[0].text
-        assert {r.json()["results"][0]["main_id"] for r in answers} == {"NAME Barnard's Star c"}
         assert standin.replay.calls == calls + 1
-        assert len(fetch(hip_dsn, "SELECT 1 FROM live.star WHERE main_id = $1", "NAME Barnard's Star c")) == 1
+        # the recorded object (no HIP/Gaia identifier) sits within 1" of Barnard's star, which has
+        # no SIMBAD identity in this snapshot: it attaches there, as the build's position merge does
+        assert {r.json()["results"][0]["main_id"] for r in answers} == {"HIP 87937"}
+        assert "NAME Barnard's Star c" in answers[0].json()["results"][0]["identifiers"]
+        assert fetch(hip_dsn, "SELECT count(*) AS n FROM live.star")[0]["n"] == stars_before
     finally:
         standin.mode = "ok"
         server.stop()
 
 
-def test_bulk_ingest_of_names(hip_dsn: str, settings: Settings, standin: StandinServer, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def small_dsn(make_database: Any, settings: Settings) -> str:
+    """100 synthetic stars ('SYN 1'...): a snapshot without any of the recorded objects."""
+    dsn: str = make_database("simbad_bulk")
+    asyncio.run(run_ingest(dsn, settings, "synthetic", [], progress=lambda _label: None, rows=100))
+    return dsn
+
+
+def test_bulk_ingest_of_names(small_dsn: str, settings: Settings, standin: StandinServer, tmp_path: Path) -> None:
     names = tmp_path / "names.txt"
-    names.write_text("# targets\nHIP 32349\n\nRenson 13090\nTIC 322899250\nZork Prime\nrenson   13090\n")
+    names.write_text("# targets\nSYN 1\n\nM1\nNAME Barnard's Star c\nZork Prime\nm1\n12 34 56 +12 34 56\n")
     calls = standin.replay.calls
-    version, report = asyncio.run(run_ingest(hip_dsn, with_fallback(settings, standin), "simbad-names", [names],
+    version, report = asyncio.run(run_ingest(small_dsn, with_fallback(settings, standin), "simbad-names", [names],
                                              progress=lambda _label: None))
     assert version
-    assert report.counts == {"names": 4, "known_locally": 1, "learned": 2, "unknown": 1, "failed": 0,
+    # 'm1' is M1 again; the position is not a name; SYN 1 is in the snapshot already
+    assert report.counts == {"names": 5, "known_locally": 2, "learned": 2, "unknown": 1, "failed": 0,
                              "simbad_calls": 1}
     assert standin.replay.calls == calls + 1  # one batch, one ADQL query with IN (...)
-    assert "IN (" in standin.replay.queries[-1]
-    rows = fetch(hip_dsn, "SELECT DISTINCT star_id FROM live.ident WHERE key = ANY($1)", ["RENSON 13090", "TIC 322899250"])
-    assert len(rows) == 1  # both are Sirius
+    assert "IN ('M1', 'NAME Barnard''s Star c', 'Zork Prime')" in standin.replay.queries[-1]
+    rows = fetch(small_dsn, "SELECT main_id, ra_o, fetched_at FROM live.star WHERE fetched_at IS NOT NULL "
+                            "ORDER BY main_id")
+    assert [r["main_id"] for r in rows] == ["M   1", "NAME Barnard's Star c"]
+    assert all(r["ra_o"] == SIMBAD for r in rows)
+    learned = fetch(small_dsn, "SELECT count(*) AS n FROM raw.simbad_learned")[0]["n"]
+    assert learned == 2
+    # a second run asks nothing: everything is local or remembered in the raw store
+    _, again = asyncio.run(run_ingest(small_dsn, with_fallback(settings, standin), "simbad-names", [names],
+                                      progress=lambda _label: None))
+    assert again.counts["known_locally"] == 4 and again.counts["simbad_calls"] == 1  # only Zork again
+
+
+def test_bulk_needs_a_snapshot_and_a_file(make_database: Any, settings: Settings, tmp_path: Path) -> None:
+    from getstar.errors import IngestError
+
+    empty = make_database("simbad_bulk_empty")
+    names = tmp_path / "names.txt"
+    names.write_text("M1\n")
+    with pytest.raises(IngestError, match="no snapshot"):
+        asyncio.run(run_ingest(empty, settings, "simbad-names", [names], progress=lambda _label: None))
+    with pytest.raises(IngestError, match="one name per line"):
+        asyncio.run(run_ingest(empty, settings, "simbad-names", [], progress=lambda _label: None))

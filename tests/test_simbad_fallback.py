@@ -17,7 +17,7 @@ from getstar.simbad.client import TapClient
 from getstar.simbad.fallback import SimbadFallback, attribute, literals
 from getstar.simbad.negcache import MemoryNegativeCache
 from getstar.simbad.parse import parse_votable
-from tests.simbad_standin import FakeClock, Replay, form_query, names_in, recorded, simbad_settings
+from tests.simbad_standin import FakeClock, Replay, form_query, mock_transport, names_in, recorded, simbad_settings
 
 
 class Gate:
@@ -66,7 +66,7 @@ async def test_50_concurrent_lookups_of_one_missing_name_make_one_simbad_query()
 async def test_negative_cache_expires_after_its_ttl() -> None:
     replay = Replay()
     clock = FakeClock()
-    fb = fallback_with(lambda r: httpx.Response(200, content=replay.answer(form_query(r))), clock,
+    fb = fallback_with(mock_transport(replay).handler, clock,
                        simbad_negative_ttl=600)
     await fb.lookup(["Zork Prime"])
     await fb.lookup(["Zork Prime"])
@@ -107,7 +107,7 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_shared_query() -> Non
 
 async def test_missing_names_of_one_request_share_one_query() -> None:
     replay = Replay()
-    fb = fallback_with(lambda r: httpx.Response(200, content=replay.answer(form_query(r))))
+    fb = fallback_with(mock_transport(replay).handler)
     outcomes = await fb.lookup(["Zork Prime", "alpha Zork", "Zork Prime", "zork prime"])
     assert len(outcomes) == 4 and replay.calls == 1
     asked = names_in(replay.queries[0])
@@ -116,7 +116,7 @@ async def test_missing_names_of_one_request_share_one_query() -> None:
 
 async def test_batches_follow_the_batch_size() -> None:
     replay = Replay()
-    fb = fallback_with(lambda r: httpx.Response(200, content=replay.answer(form_query(r))), simbad_batch_size=2)
+    fb = fallback_with(mock_transport(replay).handler, simbad_batch_size=2)
     await fb.lookup(["Zork 1", "Zork 2", "Zork 3", "Zork 4", "Zork 5"])
     assert replay.calls == 3
     assert [len(names_in(q)) for q in replay.queries] == [2, 2, 1]
@@ -124,7 +124,7 @@ async def test_batches_follow_the_batch_size() -> None:
 
 async def test_names_that_are_no_identifiers_are_not_asked() -> None:
     replay = Replay()
-    fb = fallback_with(lambda r: httpx.Response(200, content=replay.answer(form_query(r))))
+    fb = fallback_with(mock_transport(replay).handler)
     outcomes = await fb.lookup(["   ", "x" * 201])
     assert replay.calls == 0 and all(o.star_ids == () and o.error is None for o in outcomes)
 

@@ -200,6 +200,14 @@ def answers(resp: httpx.Response, fmt: str) -> list[dict[str, Any]]:
 # Recovering known stars
 
 
+def test_rendered_cells_have_the_declared_column_types() -> None:
+    from getstar.xmatch.output import Layout
+    from getstar.xmatch.render import cell_kinds
+
+    layout = Layout(["name"], [["Sirius"]])
+    assert cell_kinds(layout.props) == [c.datatype for c in layout.output_columns]
+
+
 def test_perturbed_positions_recover_their_stars_in_order(live_server: LiveServer,
                                                           perturbed: list[dict[str, Any]]) -> None:
     rows = answers(post(live_server, csv_body(perturbed, ["ra", "dec"]), format="json"), "json")

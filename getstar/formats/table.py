@@ -177,6 +177,10 @@ class VOTableStream:
         parts.append("   <DATA>\n    <TABLEDATA>\n")
         return "".join(parts)
 
+    def tds(self, values: Sequence[Any], start: int = 0) -> str:
+        """The TD cells of ``values`` for the columns from ``start`` on (rows assembled by the caller)."""
+        return "".join([f(v) for f, v in zip(self._formatters[start:start + len(values)], values, strict=True)])
+
     def rows(self, rows: Iterable[Sequence[Any]]) -> str:
         """TRs of ``rows`` (each a sequence of values in column order; None = null)."""
         fmts = self._formatters

@@ -1,4 +1,4 @@
-"""The ADQL getstar sends to SIMBAD's TAP service.
+r"""The ADQL getstar sends to SIMBAD's TAP service.
 
 One query per batch of names returns, per (object, matching identifier), the object's basic
 data, all its identifiers (``ids``: one string joined by ``|``) and its magnitudes (table
@@ -7,8 +7,12 @@ without fluxes does not vanish; ``allfluxes`` has values only).  Why ``LEFT OUTE
 rather than ``LEFT JOIN``: both are ADQL 2.0, but DaCHS' parser only accepts the long form.
 ``"dec"`` is quoted because DEC is an SQL reserved word.
 
-Every literal goes through ``literal()``: single quotes doubled, control characters dropped,
-so a name can never change the query's structure.
+Every literal goes through ``literal()``: single quotes doubled, control characters and
+backslashes dropped, so a name can never change the query's structure.  Why backslashes: ADQL
+has no backslash escapes, but a real server's parser honours them: DaCHS 2.7 ends the literal
+``'\'' OR 1=1 --'`` (the name ``\' OR 1=1 --`` with its quote doubled) after ``'\''`` and
+parses ``OR 1 = 1`` as a condition (found by tests/test_simbad_tap_server.py).  No SIMBAD
+identifier holds a backslash.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Sequence
 
 from getstar.ingest.simbad_dump import FLUX_BANDS
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")
 _PREFIX = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?$")
 
 #: Columns of table ``basic`` (alias ``b``); the answer's columns keep SIMBAD's names.
@@ -30,8 +34,8 @@ BASIC_COLUMNS: tuple[str, ...] = (
 
 
 def literal(value: str) -> str:
-    """``value`` as an ADQL string literal: quotes doubled, control characters removed."""
-    return "'" + _CONTROL.sub("", value).replace("'", "''") + "'"
+    """``value`` as an ADQL string literal: quotes doubled, control characters and backslashes removed."""
+    return "'" + _UNSAFE.sub("", value).replace("'", "''") + "'"
 
 
 def table_prefix(prefix: str) -> str:

@@ -130,7 +130,7 @@ async def _body(run: _Run, first: list[asyncpg.Record], writer: Writer, rows: Se
     yield writer.tail()
 
 
-async def start(pool: asyncpg.Pool, targets: Sequence[Target]) -> tuple[_Run, list[asyncpg.Record]]:
+async def start(pool: asyncpg.Pool, targets: Sequence[Target], fmt: str) -> tuple[_Run, list[asyncpg.Record]]:
     """Acquire, load the targets, run the query up to its first chunk (503 if the database cannot)."""
     try:
         conn = await pool.acquire()
@@ -140,7 +140,7 @@ async def start(pool: asyncpg.Pool, targets: Sequence[Target]) -> tuple[_Run, li
     run = _Run(pool, conn, tr)
     try:
         await tr.start()
-        run.batch = await open_batch(conn, targets)
+        run.batch = await open_batch(conn, targets, fmt)
         first = await run.batch.fetch(CHUNK)
     except asyncpg.UndefinedTableError:
         await run.close()
@@ -175,5 +175,5 @@ async def xmatch_endpoint(request: Request) -> Response:
     writer = make_writer(fmt, layout, await make_meta(request), len(targets))
     if state.pool is None:
         raise ServiceUnavailable("the database is not connected", retry_after=5)
-    run, first = await start(state.pool, targets)
+    run, first = await start(state.pool, targets, fmt)
     return _BatchResponse(run, _body(run, first, writer, table.rows, targets), writer.media_type)

@@ -41,6 +41,7 @@ import asyncpg
 from getstar.names import query_keys
 from getstar.properties import BY_NAME, Property, storage_column
 from getstar.resolver import MAX_PM_ARCSEC_PER_YEAR
+from getstar.xmatch.render import params, render_sql
 
 __all__ = ["FLAGS", "KEY_PROPERTIES", "Batch", "Target", "lookup_names", "open_batch"]
 
@@ -48,8 +49,7 @@ FLAGS = ("name", "position", "name+position", "ambiguous", "none", "name_positio
 
 #: The JSDC/SIMBAD properties given for the matched star (positions in degrees).
 KEY_PROPERTIES: tuple[Property, ...] = tuple(BY_NAME[n] for n in (
-    "RA", "DEC", "pmRa", "pmDec", "plx", "SpType", "OType", "B", "V", "G", "J", "H", "K",
-    "LDD", "UD_H", "UD_K", "HIP", "GAIA",
+    "RA", "DEC", "pmRa", "pmDec", "plx", "SpType", "V", "G", "K", "LDD", "UD_H", "UD_K",
 ))
 
 _MAS_TO_RAD = math.pi / (180.0 * 3_600_000.0)
@@ -95,19 +95,32 @@ def _star_columns(props: Sequence[Property]) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
-def match_sql(props: Sequence[Property] = KEY_PROPERTIES) -> str:
-    """The one statement: per target (ordered by input row) the match and the star's columns."""
-    star_cols = ", ".join(f"p.{c}" for c in _star_columns(props))
+def match_sql(fmt: str, props: Sequence[Property] = KEY_PROPERTIES) -> str:
+    """The one statement: per target, in input order, the flag, the star and the row's output
+    cells rendered in ``fmt`` (``xm_text``, see ``render``); $1 is ``render.params(fmt)``."""
+    return f"""
+SELECT m.xm_i, m.xm_flag, m.xm_star, {render_sql(fmt, props, "m")} AS xm_text
+FROM ({_inner_sql(props)}
+      ORDER BY t.i OFFSET 0) m  -- OFFSET 0: each chosen column is computed once, not per use
+ORDER BY m.xm_i
+"""
+
+
+def _inner_sql(props: Sequence[Property]) -> str:
+    # the chosen star's columns: from the positional candidate already read (b) when it is the
+    # one chosen, else looked up by id (p; a NULL key makes that lookup free)
+    names = ["main_id", *_star_columns(props)]
+    star_cols = ", ".join(f"CASE WHEN f.star_id = b.star_id THEN q.{c} ELSE p.{c} END AS {c}" for c in names)
     return f"""
 SELECT t.i AS xm_i, f.flag AS xm_flag, f.star_id AS xm_star,
        CASE WHEN f.flag = 'name+position' THEN ns.sep ELSE b.sep END * 3600.0 AS xm_sep,
        CASE WHEN t.ra IS NULL THEN NULL ELSE coalesce(b.n, 0) END AS xm_n,
        b.sep2 * 3600.0 AS xm_sep2, ns.main_ids AS xm_name_main_id, ns.sep * 3600.0 AS xm_name_sep,
-       p.main_id, {star_cols}
+       {star_cols}
 FROM {_TEMP} t
 LEFT JOIN LATERAL (
-    SELECT c.star_id, c.d AS sep, count(*) OVER () AS n, lead(c.d) OVER (ORDER BY c.d, c.star_id) AS sep2
-    FROM (SELECT s.star_id, {_distance("s")} AS d
+    SELECT c.star_id, c.tid, c.d AS sep, count(*) OVER () AS n, lead(c.d) OVER (ORDER BY c.d, c.star_id) AS sep2
+    FROM (SELECT s.star_id, s.ctid AS tid, {_distance("s")} AS d
           FROM live.star s
           WHERE q3c_join(t.ra, t.dec, s.ra, s.dec, t.r + t.margin)) c
     WHERE c.d <= t.r
@@ -135,8 +148,8 @@ CROSS JOIN LATERAL (
              ELSE b.star_id
            END AS star_id
 ) f
-LEFT JOIN live.star p ON p.star_id = f.star_id
-ORDER BY t.i
+LEFT JOIN live.star q ON q.ctid = CASE WHEN f.star_id = b.star_id THEN b.tid END
+LEFT JOIN live.star p ON p.star_id = CASE WHEN f.star_id IS DISTINCT FROM b.star_id THEN f.star_id END
 """
 
 
@@ -191,11 +204,12 @@ class Batch:
         return list(await self._cursor.fetch(n))
 
 
-async def open_batch(conn: asyncpg.Connection, targets: Sequence[Target], offset: int = 0,
+async def open_batch(conn: asyncpg.Connection, targets: Sequence[Target], fmt: str, offset: int = 0,
                      props: Sequence[Property] = KEY_PROPERTIES) -> Batch:
     """Load ``targets`` and start the match query; ``conn`` must be inside a transaction.
 
-    Rows come back numbered from ``offset`` (``xm_i``), one per target, in order.
+    Rows come back numbered from ``offset`` (``xm_i``), one per target, in order, each with
+    ``xm_flag``, ``xm_star`` and ``xm_text`` (its output cells in ``fmt``).
     """
     stars = await _name_stars(conn, targets)
     await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_TEMP}")
@@ -204,4 +218,4 @@ async def open_batch(conn: asyncpg.Connection, targets: Sequence[Target], offset
         name_stars bigint[]) ON COMMIT DROP""")
     await conn.copy_records_to_table(_TEMP, records=_records(targets, stars, offset))
     await conn.execute(f"ANALYZE {_TEMP}")
-    return Batch(await conn.cursor(match_sql(props)))
+    return Batch(await conn.cursor(match_sql(fmt, props), *params(fmt)))

@@ -68,7 +68,7 @@ async def xmatch_file(dsn: str, path: Path, out: BinaryIO, *, radius: str | None
             for start in range(0, len(targets), CHUNK):
                 chunk = targets[start:start + CHUNK]
                 async with conn.transaction():
-                    batch = await open_batch(conn, chunk, start)
+                    batch = await open_batch(conn, chunk, fmt, start)
                     while recs := await batch.fetch(FETCH):
                         items = [(table.rows[r["xm_i"]], targets[r["xm_i"]], r) for r in recs]
                         for _, t, r in items:

@@ -1,0 +1,351 @@
+"""Batch cross-identification: end-to-end ``POST /v1/xmatch`` vs astropy and STILTS, same run.
+
+SPEC §5 targets: 100,000 positions against 2.5 M stars in < 10 s end to end, faster than
+astropy ``search_around_sky`` on the same data (building included); ingest of 2.5 M stars
+in < 3 minutes and < 2 GB.
+
+What is measured, per snapshot (the real default snapshot, and a synthetic one of ``--rows``
+stars built with ``getstar ingest synthetic`` in its own database):
+  * getstar: the service started here (uvicorn, one worker); the time from sending a CSV
+    body of N positions to having received the whole JSON answer (every row with its match
+    and key properties);
+  * astropy: ``SkyCoord`` of the targets and of the catalogue, then
+    ``search_around_sky(catalogue, 2 arcsec)`` (the KD-tree build included); the catalogue
+    positions are read from the database into numpy first, untimed;
+  * STILTS ``tmatch2`` (best match per target, 2 arcsec), when ``stilts`` is installed: the
+    targets (CSV) and catalogue (FITS) are written first, untimed; JVM start-up included.
+Targets are catalogue stars offset by ~0.5 arcsec (90 %) and random sky positions (10 %).
+Also: wall time and peak RSS of ``getstar ingest synthetic --rows N`` (a child process).
+
+    .venv/bin/python bench/xmatch.py [--rows 2500000] [--sizes 10000,100000] [--repeat 3] [--home DIR]
+
+Without ``--home`` a throw-away PostgreSQL cluster is created in a temporary directory and
+destroyed at the end (as the tests do); with it the cluster is kept and a real snapshot
+already there is reused.  ``GETSTAR_DATABASE_URL`` may point at a server instead (it needs
+the right to create databases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from getstar.config import Settings  # noqa: E402
+from getstar.embedded import EmbeddedCluster  # noqa: E402
+
+RADIUS_ARCSEC = 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------------------------------
+# Databases
+
+
+class Databases:
+    """A cluster to create the two snapshot databases in: throw-away, kept, or given by URL."""
+
+    def __init__(self, home: Path | None) -> None:
+        self.url = os.environ.get("GETSTAR_DATABASE_URL")
+        self.cluster: EmbeddedCluster | None = None
+        self.throwaway = False
+        if self.url:
+            return
+        if home is None:
+            home = Path(tempfile.mkdtemp(prefix="getstar-bench-", dir="/tmp"))
+            self.throwaway = True
+        home.mkdir(parents=True, exist_ok=True)
+        os.chmod(home, 0o755)
+        port_file = home / "bench.port"
+        port = int(port_file.read_text()) if port_file.exists() else free_port()
+        port_file.write_text(str(port))
+        self.cluster = EmbeddedCluster(home=home, port=port)
+        self.cluster.init()
+        self.cluster.start({"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"})
+
+    def dsn(self, name: str) -> str:
+        if self.url:
+            parts = urlsplit(self.url)
+            return urlunsplit(parts._replace(path="/" + name))
+        assert self.cluster is not None
+        return f"postgresql://getstar@/{name}?host={self.cluster.socket_dir}&port={self.cluster.port}"
+
+    async def create(self, name: str) -> str:
+        admin = self.dsn("postgres")
+        conn = await asyncpg.connect(admin)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        dsn = self.dsn(name)
+        from getstar.schema import migrate
+
+        conn = await asyncpg.connect(dsn)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        return dsn
+
+    def close(self) -> None:
+        if self.cluster is not None and self.throwaway:
+            self.cluster.destroy()
+
+
+async def has_snapshot(dsn: str) -> bool:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return bool(await conn.fetchval("SELECT to_regclass('live.star') IS NOT NULL"))
+    finally:
+        await conn.close()
+
+
+async def catalogue(dsn: str) -> tuple[np.ndarray, np.ndarray]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT ra, dec FROM live.star")
+    finally:
+        await conn.close()
+    arr = np.array(rows, dtype=np.float64)
+    return arr[:, 0], arr[:, 1]
+
+
+def ingest_synthetic(dsn: str, rows: int) -> tuple[float, float]:
+    """``getstar ingest synthetic --rows N`` as a child process: (seconds, peak RSS in MB)."""
+    env = dict(os.environ, GETSTAR_DATABASE_URL=dsn)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "getstar.cli", "ingest", "synthetic", "--rows", str(rows)],
+                   env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak <= before:
+        print("  (peak RSS of the ingest is not above an earlier child's: the figure is an upper bound)")
+    return seconds, peak / 1024.0
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs
+
+
+def targets(cat_ra: np.ndarray, cat_dec: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(len(cat_ra), size=n, replace=len(cat_ra) < n)
+    ra, dec = cat_ra[picked].copy(), cat_dec[picked].copy()
+    angle = rng.uniform(0, 2 * np.pi, n)
+    step = 0.5 / 3600.0
+    dec = np.clip(dec + step * np.cos(angle), -90, 90)
+    ra = (ra + step * np.sin(angle) / np.maximum(np.cos(np.radians(dec)), 1e-6)) % 360.0
+    sky = rng.random(n) < 0.10
+    ra[sky] = rng.uniform(0, 360, sky.sum())
+    dec[sky] = np.degrees(np.arcsin(rng.uniform(-1, 1, sky.sum())))
+    return ra, dec
+
+
+def csv_body(ra: np.ndarray, dec: np.ndarray) -> bytes:
+    buf = io.StringIO()
+    buf.write("ra,dec\n")
+    buf.writelines(f"{a!r},{d!r}\n" for a, d in zip(ra.tolist(), dec.tolist(), strict=True))
+    return buf.getvalue().encode()
+
+
+# ---------------------------------------------------------------------------------------
+# The three contenders
+
+
+class Service:
+    """uvicorn serving getstar on a snapshot database, in a child process."""
+
+    def __init__(self, dsn: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, GETSTAR_DATABASE_URL=dsn, GETSTAR_SIMBAD_ENABLED="0", GETSTAR_LOG_LEVEL="warning")
+        env.pop("GETSTAR_REDIS_URL", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "getstar.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+            env=env, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError("the service did not start")
+            time.sleep(0.2)
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+        return float("nan")
+
+    def post(self, body: bytes) -> int:
+        """POST, read the whole answer; returns its size in bytes."""
+        size = 0
+        with httpx.stream("POST", f"{self.url}/v1/xmatch", content=body, params={"format": "json"},
+                          headers={"Content-Type": "text/csv"}, timeout=600) as resp:
+            if resp.status_code != 200:
+                raise RuntimeError(f"xmatch answered {resp.status_code}: {resp.read()[:300]!r}")
+            for chunk in resp.iter_raw():
+                size += len(chunk)
+        return size
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def astropy_match(ra: np.ndarray, dec: np.ndarray, cat_ra: np.ndarray, cat_dec: np.ndarray) -> int:
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    targets_c = SkyCoord(ra * u.deg, dec * u.deg)
+    cat_c = SkyCoord(cat_ra * u.deg, cat_dec * u.deg)
+    # the KD-tree is built on the catalogue (self), searched around the targets
+    idx_targets, _idx_cat, _sep, _ = cat_c.search_around_sky(targets_c, RADIUS_ARCSEC * u.arcsec)
+    return len(np.unique(idx_targets))
+
+
+def stilts_match(stilts: str, targets_csv: Path, cat_fits: Path, out: Path) -> None:
+    subprocess.run([stilts, "tmatch2", f"in1={targets_csv}", "ifmt1=csv", f"in2={cat_fits}", "ifmt2=fits",
+                    "matcher=sky", f"params={RADIUS_ARCSEC}", "values1=ra dec", "values2=ra dec",
+                    "find=best1", "join=all1", f"out={out}", "ofmt=csv"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def bench_snapshot(label: str, dsn: str, sizes: list[int], repeat: int, work: Path) -> list[dict[str, object]]:
+    cat_ra, cat_dec = asyncio.run(catalogue(dsn))
+    print(f"\n== {label}: {len(cat_ra):,} stars")
+    stilts = shutil.which("stilts")
+    cat_fits = work / f"{label}-catalogue.fits"
+    if stilts:
+        from astropy.table import Table
+
+        Table({"ra": cat_ra, "dec": cat_dec}).write(cat_fits, overwrite=True)
+    service = Service(dsn)
+    results = []
+    try:
+        service.post(csv_body(*targets(cat_ra, cat_dec, 200, seed=1)))  # warm-up: pool, plans, caches
+        for n in sizes:
+            ra, dec = targets(cat_ra, cat_dec, n, seed=n)
+            body = csv_body(ra, dec)
+            reps = repeat if n <= 10_000 else max(1, repeat - 1)
+            t_getstar = best_of(reps, partial(service.post, body))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t_astropy = best_of(reps, partial(astropy_match, ra, dec, cat_ra, cat_dec))
+            t_stilts = None
+            if stilts:
+                targets_csv = work / f"{label}-{n}.csv"
+                targets_csv.write_bytes(body)
+                t_stilts = best_of(1, partial(stilts_match, stilts, targets_csv, cat_fits, work / "stilts.csv"))
+            results.append({"snapshot": label, "stars": len(cat_ra), "n": n, "getstar": t_getstar,
+                            "astropy": t_astropy, "stilts": t_stilts})
+            line = (f"  {n:>7,} positions: getstar {t_getstar:6.2f} s ({n / t_getstar:9,.0f} rows/s) | "
+                    f"astropy {t_astropy:6.2f} s ({n / t_astropy:9,.0f} rows/s, getstar {t_astropy / t_getstar:4.1f}x)")
+            if t_stilts is not None:
+                line += f" | stilts {t_stilts:6.2f} s (getstar {t_stilts / t_getstar:4.1f}x)"
+            print(line, flush=True)
+        print(f"  service peak RSS: {service.peak_rss_mb():.0f} MB")
+    finally:
+        service.stop()
+    return results
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=2_500_000, help="synthetic snapshot size")
+    ap.add_argument("--sizes", default="10000,100000", help="target list sizes")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--home", type=Path, default=None, help="keep the benchmark cluster here")
+    ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--skip-ingest", action="store_true",
+                    help="reuse the synthetic snapshot of a kept cluster (--home) instead of ingesting again")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    dbs = Databases(args.home)
+    work = Path(tempfile.mkdtemp(prefix="getstar-bench-files-", dir="/tmp"))
+    results: list[dict[str, object]] = []
+    try:
+        if not args.skip_real:
+            real = asyncio.run(dbs.create("bench_real"))
+            if not asyncio.run(has_snapshot(real)):
+                from getstar.ingest.pipeline import run_ingest
+
+                print("building the real default snapshot (about a minute)", flush=True)
+                settings = replace(Settings.from_env(), database_url=real, redis_url=None)
+                asyncio.run(run_ingest(real, settings, "build", [], progress=lambda _label: None))
+            results += bench_snapshot("real", real, sizes, args.repeat, work)
+
+        synth = asyncio.run(dbs.create("bench_synthetic"))
+        if not (args.skip_ingest and asyncio.run(has_snapshot(synth))):
+            print(f"\ningesting {args.rows:,} synthetic stars (getstar ingest synthetic, child process)", flush=True)
+            seconds, rss = ingest_synthetic(synth, args.rows)
+            print(f"  ingest: {seconds:.1f} s ({args.rows / seconds:,.0f} stars/s), peak RSS {rss:.0f} MB "
+                  f"(target < 180 s, < 2048 MB: {'OK' if seconds < 180 and rss < 2048 else 'MISSED'})")
+        results += bench_snapshot("synthetic", synth, sizes, args.repeat, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        dbs.close()
+
+    big = [r for r in results if r["snapshot"] == "synthetic" and r["n"] == max(sizes)]
+    if big:
+        r = big[0]
+        t, a = float(r["getstar"]), float(r["astropy"])  # type: ignore[arg-type]
+        print(f"\nSPEC §5: {r['n']:,} positions vs {r['stars']:,} stars: {t:.2f} s end to end "
+              f"(target < 10 s: {'OK' if t < 10 else 'MISSED'}), {a / t:.1f}x astropy "
+              f"(target > 1x: {'OK' if a > t else 'MISSED'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The web page: ``/`` serves ``static/index.html`` with the property catalogue inlined, and
+``/static`` the page's script and style (plain files shipped in the package: no build step).
+
+The catalogue (sections, units, descriptions) is inlined so the page shows the same
+sections as ``getstar resolve`` without a second request and without a copy in JavaScript.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from getstar.catalogue_view import catalogue
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+@functools.cache
+def page() -> bytes:
+    """index.html with the catalogue JSON in place of ``__CATALOGUE__`` (built once per process)."""
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    data = orjson.dumps(catalogue()).decode().replace("</", "<\\/")  # cannot close the <script> early
+    return html.replace("__CATALOGUE__", data).encode("utf-8")
+
+
+async def index(request: Request) -> Response:
+    return Response(page(), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=STATIC_DIR)

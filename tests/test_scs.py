@@ -1,0 +1,117 @@
+"""IVOA Simple Cone Search 1.03 at /scs: the shape the standard fixes, checked by reading the
+answers, by ``stilts votlint`` and by a real VO client (pyvo's SCSService)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import httpx
+import pytest
+import pyvo
+from astropy.io.votable import parse
+
+SIRIUS = (101.2871553, -16.7161159)
+VOTLINT = shutil.which("stilts")
+
+
+def get(live_server, **params: object) -> httpx.Response:  # type: ignore[no-untyped-def]
+    return httpx.get(f"{live_server.url}/scs", params=params, timeout=30)
+
+
+def fields_by_ucd(body: bytes) -> dict[str, list[str]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = parse(io.BytesIO(body)).get_first_table()
+    out: dict[str, list[str]] = {}
+    for f in table.fields:
+        out.setdefault(f.ucd or "", []).append(f.name)
+    return out
+
+
+def rows(body: bytes) -> list[dict[str, object]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = parse(io.BytesIO(body)).get_first_table().to_table(use_names_over_ids=True)
+    return [dict(zip(table.colnames, r, strict=True)) for r in table]
+
+
+@pytest.mark.parametrize("verb", [1, 2, 3])
+def test_one_field_each_for_id_ra_dec(live_server, verb: int) -> None:  # type: ignore[no-untyped-def]
+    r = get(live_server, RA=SIRIUS[0], DEC=SIRIUS[1], SR=0.01, VERB=verb)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/xml")
+    assert b'<VOTABLE version="1.1"' in r.content
+    ucds = fields_by_ucd(r.content)
+    assert ucds["ID_MAIN"] == ["ID"] and ucds["POS_EQ_RA_MAIN"] == ["RA"] and ucds["POS_EQ_DEC_MAIN"] == ["DEC"]
+    found = rows(r.content)
+    assert found[0]["ID"] == "* alf CMa"
+    assert found[0]["RA"] == pytest.approx(SIRIUS[0], abs=1e-4)
+
+
+def test_verbosity_selects_columns(live_server) -> None:  # type: ignore[no-untyped-def]
+    counts = [sum(len(v) for v in fields_by_ucd(get(live_server, RA=SIRIUS[0], DEC=SIRIUS[1], SR=0.01,
+                                                         VERB=v).content).values()) for v in (1, 2, 3)]
+    assert counts[0] == 3 and counts[0] < counts[1] < counts[2]
+    verb3 = rows(get(live_server, RA=SIRIUS[0], DEC=SIRIUS[1], SR=0.01, VERB=3).content)[0]
+    assert verb3["V.confidence"] in ("LOW", "MEDIUM", "HIGH") and verb3["V.origin"]
+    assert verb3["HD"] == 48915
+
+
+def test_sr_zero_is_metadata(live_server) -> None:  # type: ignore[no-untyped-def]
+    r = get(live_server, RA=SIRIUS[0], DEC=SIRIUS[1], SR=0)
+    assert r.status_code == 200 and 'nrows="0"' in r.text and "<TR>" not in r.text
+    assert fields_by_ucd(r.content)["ID_MAIN"] == ["ID"]
+
+
+def test_parameter_names_are_case_insensitive_and_maxrec_caps(live_server) -> None:  # type: ignore[no-untyped-def]
+    r = get(live_server, ra=SIRIUS[0], dec=SIRIUS[1], sr=0.5, MAXREC=3)
+    assert r.text.count("<TR>") == 3 and '<INFO name="QUERY_STATUS" value="OVERFLOW"/>' in r.text
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"DEC": 1, "SR": 0.1}, "RA is required"),
+    ({"RA": "abc", "DEC": 1, "SR": 0.1}, "RA must be a decimal number"),
+    ({"RA": 400, "DEC": 1, "SR": 0.1}, "RA must be within"),
+    ({"RA": 1, "DEC": 95, "SR": 0.1}, "DEC must be within"),
+    ({"RA": 1, "DEC": 5, "SR": -1}, "SR must not be negative"),
+    ({"RA": 1, "DEC": 5, "SR": 30}, "SR must be at most"),
+    ({"RA": 1, "DEC": 5, "SR": "nan"}, "finite"),
+    ({"RA": 1, "DEC": 5, "SR": 0.1, "VERB": 7}, "VERB must be 1, 2 or 3"),
+])
+def test_errors_are_votables_with_an_error_info(live_server, params: dict[str, object],  # type: ignore[no-untyped-def]
+                                                words: str) -> None:
+    r = get(live_server, **params)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/xml")
+    assert '<INFO name="Error" value="' in r.text and words in r.text
+
+
+@pytest.mark.skipif(VOTLINT is None, reason="stilts is not installed (Debian package stilts)")
+@pytest.mark.parametrize("query", [
+    {"RA": SIRIUS[0], "DEC": SIRIUS[1], "SR": 0.05, "VERB": 1},
+    {"RA": SIRIUS[0], "DEC": SIRIUS[1], "SR": 0.05, "VERB": 2},
+    {"RA": SIRIUS[0], "DEC": SIRIUS[1], "SR": 0.05, "VERB": 3},
+    {"RA": SIRIUS[0], "DEC": SIRIUS[1], "SR": 0},
+    {"RA": "abc", "DEC": 1, "SR": 0.1},
+])
+def test_votlint_is_silent(live_server, tmp_path: Path, query: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "answer.xml"
+    path.write_bytes(get(live_server, **query).content)
+    assert VOTLINT is not None
+    run = subprocess.run([VOTLINT, "votlint", f"votable={path}"], capture_output=True, text=True, timeout=120)
+    report = (run.stdout + run.stderr).strip()
+    assert run.returncode == 0 and report == "", report
+
+
+def test_pyvo_scs_service(live_server) -> None:  # type: ignore[no-untyped-def]
+    service = pyvo.dal.SCSService(f"{live_server.url}/scs")
+    results = service.search(pos=SIRIUS, radius=0.01)
+    record = results.getrecord(0)
+    assert record.id == "* alf CMa"
+    assert record.pos.ra.deg == pytest.approx(SIRIUS[0], abs=1e-4)
+    assert "separation" in results.fieldnames
+    assert service.search(pos=SIRIUS, radius=0.01, verbosity=1).fieldnames == ("ID", "RA", "DEC")
+    with pytest.raises(pyvo.dal.DALQueryError, match="SR must be at most"):
+        service.search(pos=SIRIUS, radius=30)
