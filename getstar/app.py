@@ -53,6 +53,7 @@ class State:
         self._listener: asyncpg.Connection | None = None
         self._poller: asyncio.Task[None] | None = None
         self.fallback: SimbadFallback | None = None  # names the snapshot lacks are asked of SIMBAD
+        self.shared_redis: Any = None  # the fallback's shared rate limit and negative cache
 
     @property
     def resolver(self) -> Resolver:
@@ -105,6 +106,9 @@ class State:
         await self.cache.close()
         if self.fallback is not None:
             await self.fallback.close()
+        if self.shared_redis is not None:
+            with contextlib.suppress(Exception):  # closing a dead connection
+                await self.shared_redis.aclose()
         if self.pool is not None:
             try:  # uvicorn gave requests in flight drain_timeout to finish; a stuck one must not block the exit
                 await asyncio.wait_for(self.pool.close(), self.settings.drain_timeout)
@@ -174,9 +178,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
         target = dsn or await db.ensure_database(settings)
         state.pool = await db.create_pool(target, settings)
         if settings.simbad_enabled:
-            from getstar.simbad.fallback import SimbadFallback
+            from getstar.simbad.factory import make_fallback
 
-            state.fallback = SimbadFallback(settings, state.pool)
+            state.fallback, state.shared_redis = make_fallback(settings, state.pool)
         await state.watch_snapshot(target)
         try:
             yield
