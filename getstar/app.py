@@ -20,6 +20,7 @@ from getstar.config import Settings
 from getstar.errors import GetStarError
 from getstar.health import health
 from getstar.resolver import Resolver
+from getstar.schema import SNAPSHOT_CHANNEL
 
 if TYPE_CHECKING:
     from getstar.simbad.fallback import SimbadFallback
@@ -35,7 +36,6 @@ class JSONResponse(Response):
 #: Re-read the snapshot version this often even without a NOTIFY (a lost listener, an
 #: external database swapped by other means).
 SNAPSHOT_POLL_SECONDS = 30.0
-SNAPSHOT_CHANNEL = "getstar_snapshot"
 
 
 class State:
@@ -75,10 +75,11 @@ class State:
     async def refresh_snapshot(self) -> None:
         if self.pool is None:
             return
+        from getstar.schema import current_snapshot_key
+
         async with self.pool.acquire() as conn:
-            exists = await conn.fetchval("SELECT to_regclass('live.snapshot_info') IS NOT NULL")
-            version = await conn.fetchval("SELECT version FROM live.snapshot_info LIMIT 1") if exists else ""
-        self.set_snapshot(version or "")
+            key = await current_snapshot_key(conn)
+        self.set_snapshot(key)
 
     async def watch_snapshot(self, dsn: str) -> None:
         """Follow snapshot swaps: LISTEN for the swap's NOTIFY, and poll as a backstop."""

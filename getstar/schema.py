@@ -86,7 +86,40 @@ META_DDL = [
          version text NOT NULL, sources jsonb NOT NULL, row_counts jsonb NOT NULL,
          load_started timestamptz NOT NULL, load_finished timestamptz NOT NULL)""",
     "CREATE SEQUENCE IF NOT EXISTS getstar_meta.star_id_seq",
+    # bumped when the live snapshot changes without a swap (stars learned from SIMBAD)
+    "CREATE TABLE IF NOT EXISTS getstar_meta.learned (generation bigint NOT NULL)",
+    "INSERT INTO getstar_meta.learned SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM getstar_meta.learned)",
 ]
+
+#: Channel services LISTEN on; the payload is the snapshot key (see ``snapshot_key``).
+SNAPSHOT_CHANNEL = "getstar_snapshot"
+
+SNAPSHOT_KEY_SQL = """
+SELECT (SELECT version FROM live.snapshot_info LIMIT 1) AS version,
+       (SELECT generation FROM getstar_meta.learned LIMIT 1) AS generation
+"""
+
+
+def snapshot_key(version: str | None, generation: int | None) -> str:
+    """What answers are cached under: the snapshot version, plus the learned generation."""
+    if not version:
+        return ""
+    return f"{version}.{generation}" if generation else version
+
+
+async def current_snapshot_key(conn: asyncpg.Connection) -> str:
+    if not await conn.fetchval("SELECT to_regclass('live.snapshot_info') IS NOT NULL"):
+        return ""
+    row = await conn.fetchrow(SNAPSHOT_KEY_SQL)
+    return snapshot_key(row["version"], row["generation"])
+
+
+async def announce_learned(conn: asyncpg.Connection) -> str:
+    """The live snapshot changed in place: a new key for every cache (call inside the change's transaction)."""
+    await conn.execute("UPDATE getstar_meta.learned SET generation = generation + 1")
+    key = await current_snapshot_key(conn)
+    await conn.execute("SELECT pg_notify($1, $2)", SNAPSHOT_CHANNEL, key)
+    return key
 
 
 async def current_schema_version(conn: asyncpg.Connection) -> str | None:

@@ -9,6 +9,7 @@ stars, survive ``getstar ingest rebuild``, and where the bulk ingest runs.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -73,6 +74,9 @@ def test_unknown_name_is_fetched_stored_then_served_locally(snapshot_dsn: str, s
     server.start()
     try:
         calls = standin.replay.calls
+        cone = {"ra": "83.6287", "dec": "22.0145", "radius": "20arcsec"}
+        before = get(server, **cone)  # cached: M1 is not there yet
+        assert before.status_code == 200 and "M   1" not in [a["main_id"] for a in before.json()["results"]]
         r = get(server, name="M1")
         assert r.status_code == 200, r.text
         (answer,) = r.json()["results"]
@@ -84,6 +88,12 @@ def test_unknown_name_is_fetched_stored_then_served_locally(snapshot_dsn: str, s
         for params in ({"name": "M1"}, {"name": "m 1"}, {"name": "M   1", "format": "votable11"}):
             again = get(server, **params)
             assert again.status_code == 200, again.text
+        # learning changed the live snapshot in place: no cached answer may hide the new star
+        deadline = time.monotonic() + 5
+        while "M   1" not in [a["main_id"] for a in get(server, **cone).json()["results"]]:
+            assert time.monotonic() < deadline, "a cached cone hides the learned star"
+            time.sleep(0.05)
+        assert get(server, **cone).json()["snapshot"] != before.json()["snapshot"]
         legacy = httpx.get(server.url + "/sclwsGetStarProxy.php", params={"star": "M1"}, timeout=30)
         assert legacy.status_code == 200 and "M   1" in legacy.text
         assert standin.replay.calls == calls + 1

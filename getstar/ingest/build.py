@@ -22,7 +22,15 @@ from typing import Any
 import asyncpg
 
 from getstar.properties import BY_NAME, ORIGIN_CODE, STORED
-from getstar.schema import LIVE, STAGING, data_indexes_ddl, data_tables_ddl, star_columns
+from getstar.schema import (
+    LIVE,
+    SNAPSHOT_CHANNEL,
+    STAGING,
+    current_snapshot_key,
+    data_indexes_ddl,
+    data_tables_ddl,
+    star_columns,
+)
 
 #: Hipparcos -> Gaia match radius at epoch 2016.0 (arcsec).
 HIP_GAIA_RADIUS = 1.5
@@ -550,8 +558,8 @@ async def swap(conn: asyncpg.Connection, sources: dict[str, dict[str, Any]], cou
         if await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", LIVE):
             await conn.execute(f"ALTER SCHEMA {LIVE} RENAME TO retired")
         await conn.execute(f"ALTER SCHEMA {STAGING} RENAME TO {LIVE}")
-        # services LISTEN on this channel: their caches are keyed by the version
-        await conn.execute("SELECT pg_notify('getstar_snapshot', $1)", version)
+        # services LISTEN on this channel: their caches are keyed by the snapshot key
+        await conn.execute("SELECT pg_notify($1, $2)", SNAPSHOT_CHANNEL, await current_snapshot_key(conn))
         await conn.execute(
             "INSERT INTO getstar_meta.snapshot_history (version, sources, row_counts, load_started, load_finished) "
             "VALUES ($1, $2, $3, $4, $5)", version, sources, counts, started, finished)

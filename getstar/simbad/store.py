@@ -22,7 +22,7 @@ import asyncpg
 
 from getstar.ingest.build import SIMBAD_POSITION_RADIUS, insert_stars, set_property, simbad_star_values
 from getstar.names import ident_key
-from getstar.schema import LIVE, STAGING
+from getstar.schema import LIVE, STAGING, announce_learned
 from getstar.simbad.learned import LEARNED, append
 from getstar.simbad.parse import SimbadObject
 
@@ -129,4 +129,6 @@ async def learn(conn: asyncpg.Connection, objects: Sequence[SimbadObject], fetch
             await conn.execute(TAKE_KEYS, star_id, keys)
             await conn.execute(INSERT_IDENTS, star_id, ids, keys)
             stored[obj.oid] = star_id
+        if stored:  # cached answers (cones near the new star, names) must not outlive this
+            await announce_learned(conn)
     return stored
