@@ -122,8 +122,17 @@ def test_one_missing_name_among_several_while_simbad_is_down(server: LiveServer,
         assert votable.status_code == 200 and 'INFO name="UNAVAILABLE" value="Zork among others"' in votable.text
         legacy = httpx.get(server.url + "/sclwsGetStarProxy.php", params={"star": "Zork legacy"}, timeout=30)
         assert legacy.status_code == 503 and legacy.headers["retry-after"]
+        assert r.headers["cache-control"] == "no-store"  # a partial answer is never cached...
     finally:
         standin.mode = "ok"
+    deadline = time.monotonic() + 10
+    while True:  # ...so once SIMBAD is back, the same request gets SIMBAD's word
+        again = httpx.get(server.url + "/v1/stars", params={"names": "Vega|Zork among others|HD 48915"}, timeout=30)
+        statuses = [a["status"] for a in again.json()["results"]]
+        if statuses[1] != "unavailable" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # the circuit is still open: the answer must not be the stale one either
+    assert statuses == ["ok", "not_found", "ok"]
 
 
 def test_health_shows_the_fallback(server: LiveServer) -> None:

@@ -464,6 +464,21 @@ def test_malformed_rows_report_themselves_and_the_batch_goes_on(live_server: Liv
                                          "none", "name"]
 
 
+def test_epochs_far_from_j2000_are_refused(live_server: LiveServer) -> None:
+    got = answers(post(live_server, b"ra,dec,epoch\n10,10,1700\n10,10,2100\n"), "json")
+    assert "150 years" in got[0]["status"] and got[1]["status"] == "ok"
+    resp = post(live_server, b"ra,dec\n10,10\n", epoch="1700")
+    assert resp.status_code == 400 and "150 years" in resp.text
+
+
+def test_many_distinct_names(live_server: LiveServer) -> None:
+    names = [f"HIP {n}" for n in range(32000, 33500)]  # over 1000: keys are computed off the event loop
+    got = answers(post(live_server, csv_body([{"name": n} for n in names], ["name"])), "json")
+    assert {r["match"] for r in got} <= {"name", "none", "ambiguous"}
+    assert sum(r["match"] == "name" for r in got) > 1000
+    assert got[names.index("HIP 32349")]["main_id"] == "* alf CMa"
+
+
 def test_a_name_too_long_or_with_control_characters(live_server: LiveServer) -> None:
     got = answers(post(live_server, orjson.dumps([{"name": "x" * 300}, {"name": "Sir\x00ius"}]),
                        "application/json"), "json")
@@ -625,12 +640,27 @@ def test_streams_in_chunks_in_order(live_server: LiveServer, mixed_rows: list[di
         assert got == reference
 
 
+@pytest.mark.parametrize("chunk", [7, 2000])
+def test_large_batches_split_over_two_connections_answer_alike(live_server: LiveServer,
+                                                               mixed_rows: list[dict[str, Any]],
+                                                               monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    from getstar.xmatch import endpoint
+
+    body = csv_body(mixed_rows, ["name", "ra", "dec"])
+    reference = {fmt: answers(post(live_server, body, format=fmt), fmt) for fmt in FORMATS}
+    monkeypatch.setattr(endpoint, "PARALLEL_MIN", 10)  # the second half on a second connection
+    monkeypatch.setattr(endpoint, "CHUNK", chunk)
+    for fmt in FORMATS:
+        assert answers(post(live_server, body, format=fmt), fmt) == reference[fmt]
+
+
 def test_clients_leaving_mid_stream_give_their_connection_back(live_server: LiveServer,
                                                                perturbed: list[dict[str, Any]],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from getstar.xmatch import endpoint
 
     monkeypatch.setattr(endpoint, "CHUNK", 5)
+    monkeypatch.setattr(endpoint, "PARALLEL_MIN", 100)  # two connections per request
     body = csv_body(perturbed * 4, ["ra", "dec"])
     for _ in range(15):  # more than the pool holds
         with httpx.stream("POST", f"{live_server.url}/v1/xmatch", content=body,

@@ -3,10 +3,11 @@
 Everything that can fail for the whole request happens before the first byte is sent, so
 it is answered with the right status in the requested format: parameters (400), content
 type (415), size and row count (413), an unreadable body (400 naming the line), the
-database (503).  Then the answer streams: the match query runs in the database on one core
-while this process formats the previous chunk on the other (the next fetch is sent before
-a chunk is formatted).  The connection goes back to the pool when the response ends, also
-when the client goes away mid-stream.
+database (503).  Then the answer streams, rendered by the database (``render``): the next
+chunk is requested before the current one is sent, and a large batch is split in two, its
+second half matched on a second connection (the machine's other core) while the first half
+streams.  Connections go back to the pool when the response ends, also when the client goes
+away mid-stream.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from starlette.types import Receive, Scope, Send
 from getstar import coords
 from getstar.errors import PayloadTooLarge, ServiceUnavailable
 from getstar.formats import choose_format
-from getstar.xmatch.match import Batch, Target, open_batch
+from getstar.xmatch.match import Batch, Target, materialize, open_batch, read_materialized
 from getstar.xmatch.output import Layout, Writer, make_writer
 from getstar.xmatch.reader import InputTable, kind_of, read_body
-from getstar.xmatch.targets import find_roles, to_targets
+from getstar.xmatch.targets import check_epoch, find_roles, to_targets
 
 __all__ = ["CHUNK", "DEFAULT_RADIUS_ARCSEC", "prepare", "xmatch_endpoint"]
 
@@ -37,6 +38,10 @@ DEFAULT_RADIUS_ARCSEC = 2.0
 #: Rows fetched and written per chunk: big enough to amortise round trips, small enough to
 #: keep the event loop responsive (~20 ms of formatting).
 CHUNK = 2000
+#: Batches this large are matched in parts on several connections.
+PARALLEL_MIN = 20_000
+#: Parts a large batch is split into, each on its own connection (a database core each).
+PARTS = 2
 
 
 async def read_limited(request: Request, max_bytes: int) -> bytes:
@@ -64,41 +69,66 @@ def prepare(body: bytes, kind: str, charset: str, *, max_rows: int | None, radiu
 
 
 class _Run:
-    """One batch's connection, transaction and running query, released exactly once."""
+    """One batch's connections, transactions and running queries, released exactly once.
 
-    def __init__(self, pool: asyncpg.Pool, conn: asyncpg.Connection, tr: Any) -> None:
-        self.pool, self.conn, self.tr = pool, conn, tr
+    The first part of the targets streams from the first connection; a second part (large
+    batches, when the pool has a connection to spare) is matched meanwhile on a second one
+    and read when the first is done.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.held: list[tuple[asyncpg.Connection, Any]] = []
         self.batch: Batch | None = None
         self.pending: asyncio.Future[list[asyncpg.Record]] | None = None
+        self.later: list[tuple[asyncpg.Connection, asyncio.Future[None]]] = []
         self.closed = False
+
+    async def connect(self, timeout: float | None = None) -> asyncpg.Connection:
+        conn = await self.pool.acquire(timeout=timeout)
+        tr = conn.transaction()
+        self.held.append((conn, tr))
+        await tr.start()
+        return conn
 
     async def close(self) -> None:
         if self.closed:
             return
         self.closed = True
         with anyio.CancelScope(shield=True):
-            if self.pending is not None and not self.pending.done():
-                self.pending.cancel()
-            if self.pending is not None:
+            futures = [f for f in [self.pending, *(f for _, f in self.later)] if f is not None]
+            for f in futures:
+                if not f.done():
+                    f.cancel()
+            for f in futures:
                 with contextlib.suppress(BaseException):
-                    await self.pending
-            with contextlib.suppress(Exception):
-                await self.tr.rollback()
-            await self.pool.release(self.conn)
+                    await f
+            for conn, tr in self.held:
+                with contextlib.suppress(Exception):
+                    await tr.rollback()
+                await self.pool.release(conn)
 
     async def records(self, first: list[asyncpg.Record], n: int) -> AsyncIterator[list[asyncpg.Record]]:
         """Chunks in order; the next chunk is requested before the current one is handed out."""
-        assert self.batch is not None
-        recs = first
-        while recs:
-            if len(recs) < n:
+        batch, recs = self.batch, first
+        parts = iter(self.later)
+        while batch is not None:
+            while recs:
+                if len(recs) < n:
+                    yield recs
+                    break
+                self.pending = asyncio.ensure_future(batch.fetch(n))
+                await asyncio.sleep(0)  # let the fetch go out before the caller formats
                 yield recs
+                recs = await self.pending
+                self.pending = None
+            part = next(parts, None)
+            if part is None:
                 return
-            self.pending = asyncio.ensure_future(self.batch.fetch(n))
-            await asyncio.sleep(0)  # let the fetch go out before the caller formats
-            yield recs
-            recs = await self.pending
-            self.pending = None
+            conn, matched = part
+            await matched
+            batch = await read_materialized(conn)
+            recs = await batch.fetch(n)
 
 
 class _BatchResponse(StreamingResponse):
@@ -132,15 +162,23 @@ async def _body(run: _Run, first: list[asyncpg.Record], writer: Writer, rows: Se
 
 async def start(pool: asyncpg.Pool, targets: Sequence[Target], fmt: str) -> tuple[_Run, list[asyncpg.Record]]:
     """Acquire, load the targets, run the query up to its first chunk (503 if the database cannot)."""
+    run = _Run(pool)
     try:
-        conn = await pool.acquire()
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-        raise ServiceUnavailable(f"the database is not reachable: {exc}", retry_after=5) from None
-    tr = conn.transaction()
-    run = _Run(pool, conn, tr)
-    try:
-        await tr.start()
-        run.batch = await open_batch(conn, targets, fmt)
+        try:
+            conn = await run.connect()
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+            raise ServiceUnavailable(f"the database is not reachable: {exc}", retry_after=5) from None
+        others = []
+        if len(targets) >= PARALLEL_MIN:
+            for _ in range(PARTS - 1):
+                try:
+                    others.append(await run.connect(timeout=0.2))
+                except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    break  # none to spare: the connections we have do it all
+        bounds = [len(targets) * k // (1 + len(others)) for k in range(len(others) + 2)]
+        for other, lo, hi in zip(others, bounds[1:-1], bounds[2:], strict=True):
+            run.later.append((other, asyncio.ensure_future(materialize(other, targets[lo:hi], fmt, lo))))
+        run.batch = await open_batch(conn, targets[:bounds[1]], fmt)
         first = await run.batch.fetch(CHUNK)
     except asyncpg.UndefinedTableError:
         await run.close()
@@ -164,7 +202,7 @@ async def xmatch_endpoint(request: Request) -> Response:
     fmt = choose_format(params.get("format"), request.headers.get("accept"), "json")
     radius_deg = coords.parse_radius(params.get("radius"), DEFAULT_RADIUS_ARCSEC / 3600.0,
                                      maximum=settings.xmatch_max_radius_deg)
-    epoch = coords.parse_epoch(params.get("epoch"))
+    epoch = check_epoch(coords.parse_epoch(params.get("epoch")))
     kind, charset = kind_of(request.headers.get("content-type"))
     body = await read_limited(request, settings.xmatch_max_bytes)
     table, targets = await run_in_threadpool(

@@ -6,7 +6,8 @@ back.  The targets are COPYed (binary) into a temporary table that lives for the
 transaction, the names are looked up in one ``unnest`` join on ``live.ident.key``, and one
 query computes, per target and in input order: the nearest star within the radius, its
 separation, the number of candidates within the radius, the separation of the second, the
-name's star(s) and their separation, the match flag and the chosen star's properties.
+name's star(s) and their separation, the match flag, and the row's output cells rendered
+from the chosen star's properties (``render``).
 
 Epochs: catalogue positions are J2000; a target with an epoch is compared with the
 catalogue moved by proper motion to that epoch.  The q3c probe radius is widened by the
@@ -32,6 +33,7 @@ An unknown name with a position is matched on the position alone.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,7 +45,8 @@ from getstar.properties import BY_NAME, Property, storage_column
 from getstar.resolver import MAX_PM_ARCSEC_PER_YEAR
 from getstar.xmatch.render import params, render_sql
 
-__all__ = ["FLAGS", "KEY_PROPERTIES", "Batch", "Target", "lookup_names", "open_batch"]
+__all__ = ["FLAGS", "KEY_PROPERTIES", "Batch", "Target", "load_targets", "lookup_names", "materialize", "open_batch",
+           "read_materialized"]
 
 FLAGS = ("name", "position", "name+position", "ambiguous", "none", "name_position_disagree")
 
@@ -54,6 +57,7 @@ KEY_PROPERTIES: tuple[Property, ...] = tuple(BY_NAME[n] for n in (
 
 _MAS_TO_RAD = math.pi / (180.0 * 3_600_000.0)
 _TEMP = "xm_target"
+_OUT = "xm_answer"
 
 
 @dataclass(slots=True)
@@ -107,8 +111,8 @@ ORDER BY m.xm_i
 
 
 def _inner_sql(props: Sequence[Property]) -> str:
-    # the chosen star's columns: from the positional candidate already read (b) when it is the
-    # one chosen, else looked up by id (p; a NULL key makes that lookup free)
+    # the chosen star's columns: the positional candidate's row fetched by its ctid (q, no index
+    # descent) when it is the one chosen, else by id (p; a NULL key makes that lookup free)
     names = ["main_id", *_star_columns(props)]
     star_cols = ", ".join(f"CASE WHEN f.star_id = b.star_id THEN q.{c} ELSE p.{c} END AS {c}" for c in names)
     return f"""
@@ -160,8 +164,7 @@ JOIN live.ident i ON i.key = q.key
 """
 
 
-async def lookup_names(conn: asyncpg.Connection, names: Sequence[str]) -> list[list[int]]:
-    """Star ids per name (best-ranked key that hits; several = ambiguous), in one statement."""
+def _keys(names: Sequence[str]) -> tuple[list[int], list[str], list[int]]:
     idx: list[int] = []
     keys: list[str] = []
     ranks: list[int] = []
@@ -170,6 +173,13 @@ async def lookup_names(conn: asyncpg.Connection, names: Sequence[str]) -> list[l
             idx.append(qi)
             keys.append(key)
             ranks.append(rank)
+    return idx, keys, ranks
+
+
+async def lookup_names(conn: asyncpg.Connection, names: Sequence[str]) -> list[list[int]]:
+    """Star ids per name (best-ranked key that hits; several = ambiguous), in one statement."""
+    # ~3 us per name: a big list is normalised off the event loop
+    idx, keys, ranks = await asyncio.to_thread(_keys, names) if len(names) > 1000 else _keys(names)
     found: list[dict[int, set[int]]] = [{} for _ in names]
     if keys:
         for qi, rank, star_id in await conn.fetch(NAMES_SQL, idx, keys, ranks):
@@ -204,13 +214,8 @@ class Batch:
         return list(await self._cursor.fetch(n))
 
 
-async def open_batch(conn: asyncpg.Connection, targets: Sequence[Target], fmt: str, offset: int = 0,
-                     props: Sequence[Property] = KEY_PROPERTIES) -> Batch:
-    """Load ``targets`` and start the match query; ``conn`` must be inside a transaction.
-
-    Rows come back numbered from ``offset`` (``xm_i``), one per target, in order, each with
-    ``xm_flag``, ``xm_star`` and ``xm_text`` (its output cells in ``fmt``).
-    """
+async def load_targets(conn: asyncpg.Connection, targets: Sequence[Target], offset: int = 0) -> None:
+    """Look the names up and COPY the targets (numbered from ``offset``) into the temporary table."""
     stars = await _name_stars(conn, targets)
     await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_TEMP}")
     await conn.execute(f"""CREATE TEMPORARY TABLE {_TEMP} (
@@ -218,4 +223,34 @@ async def open_batch(conn: asyncpg.Connection, targets: Sequence[Target], fmt: s
         name_stars bigint[]) ON COMMIT DROP""")
     await conn.copy_records_to_table(_TEMP, records=_records(targets, stars, offset))
     await conn.execute(f"ANALYZE {_TEMP}")
+
+
+async def open_batch(conn: asyncpg.Connection, targets: Sequence[Target], fmt: str, offset: int = 0,
+                     props: Sequence[Property] = KEY_PROPERTIES) -> Batch:
+    """Load ``targets`` and start the match query; ``conn`` must be inside a transaction.
+
+    Rows come back numbered from ``offset`` (``xm_i``), one per target, in order, each with
+    ``xm_flag``, ``xm_star`` and ``xm_text`` (its output cells in ``fmt``).
+    """
+    await load_targets(conn, targets, offset)
     return Batch(await conn.cursor(match_sql(fmt, props), *params(fmt)))
+
+
+async def materialize(conn: asyncpg.Connection, targets: Sequence[Target], fmt: str, offset: int = 0,
+                      props: Sequence[Property] = KEY_PROPERTIES) -> None:
+    """Match ``targets`` now, into a temporary table of answer rows, to be read by ``read_materialized``.
+
+    Why: a batch split in two runs its second half on a second connection (a second core)
+    while the first half streams; its rows wait in the database, not in this process.
+    """
+    await load_targets(conn, targets, offset)
+    await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_OUT}")
+    await conn.execute(f"CREATE TEMPORARY TABLE {_OUT} (xm_i integer, xm_flag text, xm_star bigint, xm_text text) "
+                       "ON COMMIT DROP")
+    await conn.execute(f"INSERT INTO {_OUT} {match_sql(fmt, props)}", *params(fmt))
+    await conn.execute(f"CREATE INDEX ON {_OUT} (xm_i)")
+
+
+async def read_materialized(conn: asyncpg.Connection) -> Batch:
+    """The rows ``materialize`` stored, in input order."""
+    return Batch(await conn.cursor(f"SELECT xm_i, xm_flag, xm_star, xm_text FROM {_OUT} ORDER BY xm_i"))

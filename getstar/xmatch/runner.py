@@ -21,6 +21,7 @@ from getstar.xmatch.endpoint import CHUNK as FETCH
 from getstar.xmatch.endpoint import DEFAULT_RADIUS_ARCSEC, prepare
 from getstar.xmatch.match import open_batch
 from getstar.xmatch.output import Layout, make_writer
+from getstar.xmatch.targets import check_epoch
 
 __all__ = ["CHUNK", "kind_of_file", "xmatch_file"]
 
@@ -53,7 +54,7 @@ async def xmatch_file(dsn: str, path: Path, out: BinaryIO, *, radius: str | None
     except OSError as exc:
         raise BadRequest(f"cannot read {path}: {exc.strerror or exc}") from None
     table, targets = prepare(body, kind_of_file(path, body[:200]), "utf-8", max_rows=None, radius_deg=radius_deg,
-                             max_radius_deg=max_radius_deg, epoch=coords.parse_epoch(epoch))
+                             max_radius_deg=max_radius_deg, epoch=check_epoch(coords.parse_epoch(epoch)))
     del body
     conn: asyncpg.Connection = await connect(dsn)
     counts: dict[str, int] = {}

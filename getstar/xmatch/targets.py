@@ -18,9 +18,12 @@ from getstar.errors import BadRequest
 from getstar.xmatch.match import Target
 from getstar.xmatch.reader import InputTable
 
-__all__ = ["MAX_NAME", "Roles", "find_roles", "to_targets"]
+__all__ = ["MAX_EPOCH_SPAN", "MAX_NAME", "Roles", "check_epoch", "find_roles", "to_targets"]
 
 MAX_NAME = 200
+#: Epochs further than this from J2000 (years) are refused: the proper-motion margin of the
+#: search (11"/yr x |epoch - 2000|) would make every probe a wide cone search.
+MAX_EPOCH_SPAN = 150.0
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 #: Accepted column names (case-insensitive), first found wins.
@@ -66,7 +69,9 @@ def find_roles(table: InputTable) -> Roles:
 
 
 def _given(v: Any) -> bool:
-    return v is not None and not (isinstance(v, str) and not v.strip())
+    if v is None:
+        return False
+    return bool(v.strip()) if type(v) is str else True
 
 
 def _number_or_text(v: Any) -> Any:
@@ -79,7 +84,7 @@ def _number_or_text(v: Any) -> Any:
 
 
 def _name(v: Any) -> str | None:
-    if not _given(v):
+    if v is None or v == "" or not _given(v):
         return None
     if not isinstance(v, str | int):
         raise BadRequest(f"name must be text, got {type(v).__name__}")
@@ -89,21 +94,42 @@ def _name(v: Any) -> str | None:
     return text or None
 
 
+def check_epoch(epoch: float | None) -> float | None:
+    """``epoch`` if within ``MAX_EPOCH_SPAN`` years of J2000 (BadRequest otherwise)."""
+    if epoch is not None and abs(epoch - 2000.0) > MAX_EPOCH_SPAN:
+        raise BadRequest(f"epoch {epoch:.1f} is more than {MAX_EPOCH_SPAN:g} years from J2000: "
+                         f"give an observation date between {2000 - MAX_EPOCH_SPAN:g} and {2000 + MAX_EPOCH_SPAN:g}")
+    return epoch
+
+
+def _position(ra_v: Any, dec_v: Any) -> tuple[float, float]:
+    """RA/Dec in degrees; plain decimal text (nearly every row of a big batch) is read at once."""
+    if type(ra_v) is str and type(dec_v) is str and "_" not in ra_v and "_" not in dec_v:
+        try:
+            ra, dec = float(ra_v), float(dec_v)
+        except ValueError:
+            pass
+        else:
+            if 0.0 <= ra < 360.0 and -90.0 <= dec <= 90.0:
+                return ra + 0.0, dec
+    return coords.parse_ra(_number_or_text(ra_v)), coords.parse_dec(_number_or_text(dec_v))
+
+
 def _target(row: Sequence[Any], roles: Roles, radius_deg: float, max_radius_deg: float,
             epoch: float | None) -> Target:
     name = _name(row[roles.name]) if roles.name is not None else None
     ra = dec = None
     if roles.ra is not None and roles.dec is not None:
         ra_v, dec_v = row[roles.ra], row[roles.dec]
-        if _given(ra_v) and _given(dec_v):
-            ra = coords.parse_ra(_number_or_text(ra_v))
-            dec = coords.parse_dec(_number_or_text(dec_v))
-        elif _given(ra_v) or _given(dec_v):
-            raise BadRequest("ra given without dec" if _given(ra_v) else "dec given without ra")
+        ra_given, dec_given = _given(ra_v), _given(dec_v)
+        if ra_given and dec_given:
+            ra, dec = _position(ra_v, dec_v)
+        elif ra_given or dec_given:
+            raise BadRequest("ra given without dec" if ra_given else "dec given without ra")
     if name is None and ra is None:
         raise BadRequest("the row has neither a name nor ra/dec")
     if roles.epoch is not None and _given(row[roles.epoch]):
-        epoch = coords.parse_epoch(_number_or_text(row[roles.epoch]))
+        epoch = check_epoch(coords.parse_epoch(_number_or_text(row[roles.epoch])))
     if roles.radius is not None and _given(row[roles.radius]):
         radius_deg = coords.parse_radius(_number_or_text(row[roles.radius]), radius_deg,
                                          maximum=max_radius_deg)
