@@ -131,11 +131,3 @@ class Settings:
             drain_timeout=_float("GETSTAR_DRAIN_TIMEOUT", 20.0),
             scs_max_records=_int("GETSTAR_SCS_MAX_RECORDS", 10_000),
         )
-
-    @property
-    def pgdata(self) -> Path:
-        return self.home / "pgdata"
-
-    @property
-    def socket_dir(self) -> Path:
-        return self.home / "run"

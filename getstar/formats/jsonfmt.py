@@ -100,14 +100,14 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
-def _scrub(obj: Any) -> Any:
+def scrub(obj: Any) -> Any:
     """Replace lone surrogates (not encodable as UTF-8) in every string of ``obj``."""
     if isinstance(obj, str):
         return no_surrogates(obj)
     if isinstance(obj, dict):
-        return {_scrub(k): _scrub(v) for k, v in obj.items()}
+        return {scrub(k): scrub(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_scrub(v) for v in obj]
+        return [scrub(v) for v in obj]
     return obj
 
 
@@ -115,7 +115,7 @@ def dumps(doc: Any) -> bytes:
     try:
         return orjson.dumps(doc, default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
     except orjson.JSONEncodeError:
-        return orjson.dumps(_scrub(doc), default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
+        return orjson.dumps(scrub(doc), default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def write_json(

@@ -80,21 +80,18 @@ def read(root: Path) -> Iterator[tuple[int, str]]:
             m = _PROPER.match(line)
             if m:
                 yield _hip(path, lineno, m.group(1)), "NAME " + m.group(2).strip()
-    path = find_file(root, "gcvs")
+    for hip, designation in _tab_designations(find_file(root, "gcvs")):
+        yield hip, "V* " + canonical(designation).removeprefix("* ").removeprefix("V* ")
+    for hip, designation in _tab_designations(find_file(root, "wds")):
+        yield hip, "WDS J" + designation
+
+
+def _tab_designations(path: Path) -> Iterator[tuple[int, str]]:
+    """(HIP, second field) of a tab-separated Stellarium file, comments skipped."""
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if line.startswith("#") or not line.strip():
                 continue
             parts = line.split("\t")
             if len(parts) > 1 and parts[1].strip():
-                yield _hip(path, lineno, parts[0]), "V* " + canonical(parts[1].strip()).removeprefix("* ").removeprefix(
-                    "V* "
-                )
-    path = find_file(root, "wds")
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if line.startswith("#") or not line.strip():
-                continue
-            parts = line.split("\t")
-            if len(parts) > 1 and parts[1].strip():
-                yield _hip(path, lineno, parts[0]), "WDS J" + parts[1].strip()
+                yield _hip(path, lineno, parts[0]), parts[1].strip()

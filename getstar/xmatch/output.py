@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import orjson
 
 from getstar.formats._common import no_surrogates, utc_iso
+from getstar.formats.jsonfmt import scrub
 from getstar.formats.model import Meta
 from getstar.formats.negotiate import MEDIA_TYPES
 from getstar.formats.table import Column, VOTableStream
@@ -120,7 +121,7 @@ def _dumps(obj: Any) -> bytes:
     try:
         return orjson.dumps(obj, default=_json_default)
     except orjson.JSONEncodeError:  # lone surrogates in an echoed cell
-        return orjson.dumps(_scrub(obj), default=_json_default)
+        return orjson.dumps(scrub(obj), default=_json_default)
 
 
 class JSONWriter:
@@ -163,16 +164,6 @@ class JSONWriter:
 
     def tail(self) -> bytes:
         return b"]}"
-
-
-def _scrub(obj: Any) -> Any:
-    if isinstance(obj, str):
-        return no_surrogates(obj)
-    if isinstance(obj, dict):
-        return {_scrub(k): _scrub(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_scrub(v) for v in obj]
-    return obj
 
 
 def _csv_cell(v: Any) -> str:
