@@ -212,12 +212,12 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
     from starlette.middleware import Middleware
 
     from getstar.logs import RequestLogMiddleware
-    from getstar.metrics import MetricsMiddleware, track
+    from getstar.metrics import track
 
     track(state)
     # no global GZipMiddleware: it costs ~15 % of a cached answer's time; cached answers
     # carry pre-compressed bodies (getstar.httpcache), streamed batches compress themselves
-    middleware = [Middleware(MetricsMiddleware), Middleware(RequestLogMiddleware)]
+    middleware = [Middleware(RequestLogMiddleware)]  # request id, metrics and access log, in one pass
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={GetStarError: getstar_error_handler})
     app.state.getstar = state

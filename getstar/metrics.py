@@ -1,5 +1,8 @@
 """Prometheus metrics: requests by route and status, latency, cache levels, database pool.
 
+Requests are observed by the one request middleware (``getstar.logs``), which also logs them:
+one wrapper of ``send`` per request, not two.
+
 One registry for the process (several apps in one process, as in the tests, share it);
 cache and pool figures are read from the live app states when scraped.
 """
@@ -7,7 +10,6 @@ cache and pool figures are read from the live app states when scraped.
 from __future__ import annotations
 
 import functools
-import time
 import weakref
 from collections.abc import Iterable
 from typing import Any
@@ -57,30 +59,11 @@ def exposition() -> bytes:
     return generate_latest(REGISTRY)
 
 
-class MetricsMiddleware:
-    """Counts and times every request (pure ASGI: a few microseconds per request)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        route = scope["path"] if scope["path"] in ROUTES else "other"
-        status = [500]
-
-        async def send_wrapper(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        start = time.perf_counter()
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            _latency(route).observe(time.perf_counter() - start)
-            _requests(route, status[0]).inc()
+def observe_request(path: str, status: int, seconds: float) -> None:
+    """Count and time one HTTP request (called by ``getstar.logs.RequestLogMiddleware``)."""
+    route = path if path in ROUTES else "other"
+    _latency(route).observe(seconds)
+    _requests(route, status).inc()
 
 
 @functools.cache
