@@ -55,7 +55,6 @@ def sirius_votable(*matched_ids: str) -> bytes:
     The values are SIMBAD's; the VOTable around them is written here (no oid was recorded:
     the parser derives a stable one from main_id).  One row per matched identifier.
     """
-    from astropy.io.votable.tree import Info
     from astropy.table import MaskedColumn, Table
 
     row = json.loads(recorded("tap_json_row_sirius.json"))["data"][0]
@@ -69,14 +68,7 @@ def sirius_votable(*matched_ids: str) -> bytes:
                         ("flux_v_err", v_err), ("flux_v_qual", v_qual), ("ids", ids)):
         table[name] = MaskedColumn([0.0] * n, mask=[True] * n) if value is None else [value] * n
     table["matched_id"] = matched
-    from astropy.io.votable import from_table
-
-    vot = from_table(table)
-    vot.resources[0].type = "results"
-    vot.resources[0].infos.append(Info(name="QUERY_STATUS", value="OK"))
-    out = io.BytesIO()
-    vot.to_xml(out)
-    return out.getvalue()
+    return _results_votable(table)
 
 
 class Replay:
@@ -107,8 +99,7 @@ def merged(answers: list[bytes]) -> bytes:
     """Several answers' rows as one VOTable (columns one answer lacks are empty)."""
     import warnings
 
-    from astropy.io.votable import from_table, parse_single_table
-    from astropy.io.votable.tree import Info
+    from astropy.io.votable import parse_single_table
     from astropy.table import vstack
 
     with warnings.catch_warnings():
@@ -119,12 +110,7 @@ def merged(answers: list[bytes]) -> bytes:
                 if t[name].dtype.kind in "OUS":
                     t[name] = t[name].astype(str)
         table = vstack(tables, join_type="outer", metadata_conflicts="silent")
-    vot = from_table(table)
-    vot.resources[0].type = "results"
-    vot.resources[0].infos.append(Info(name="QUERY_STATUS", value="OK"))
-    out = io.BytesIO()
-    vot.to_xml(out)
-    return out.getvalue()
+    return _results_votable(table)
 
 
 def form_query(request: httpx.Request) -> str:
@@ -223,3 +209,16 @@ def simbad_settings(**changes: Any) -> Any:
                 simbad_negative_ttl=3600.0, simbad_table_prefix="", simbad_batch_size=100)
     base.update(changes)
     return replace(Settings.from_env(), **base)
+
+
+def _results_votable(table: Any) -> bytes:
+    """A TAP-style answer: the table in a RESOURCE of type results with QUERY_STATUS=OK."""
+    from astropy.io.votable import from_table
+    from astropy.io.votable.tree import Info
+
+    vot = from_table(table)
+    vot.resources[0].type = "results"
+    vot.resources[0].infos.append(Info(name="QUERY_STATUS", value="OK"))
+    out = io.BytesIO()
+    vot.to_xml(out)
+    return out.getvalue()
