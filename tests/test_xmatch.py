@@ -312,6 +312,107 @@ def test_repeated_names_are_answered_per_row(live_server: LiveServer) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Cell probes against q3c
+
+
+REFERENCE = """
+SELECT t.n, count(s.star_id) AS k,
+       (array_agg(s.main_id ORDER BY q3c_dist(t.ra, t.dec, s.ra, s.dec), s.star_id))[1] AS nearest
+FROM unnest($1::float8[], $2::float8[], $3::float8[]) WITH ORDINALITY AS t(ra, dec, r, n)
+LEFT JOIN live.star s ON q3c_join(t.ra, t.dec, s.ra, s.dec, t.r) AND q3c_dist(t.ra, t.dec, s.ra, s.dec) <= t.r
+GROUP BY t.n ORDER BY t.n
+"""
+
+
+def test_positions_find_what_a_q3c_cone_finds(live_server: LiveServer, snapshot_dsn: str) -> None:
+    """Stars anywhere (RA 0/360, near the poles, in crowded fields), targets offset from them,
+    radii from 1" (cells) to 60" (too many cells: q3c): same count and nearest star as q3c."""
+    stars = fetch(snapshot_dsn, """
+        (SELECT ra, dec FROM live.star TABLESAMPLE BERNOULLI (1) REPEATABLE (3) LIMIT 400)
+        UNION ALL (SELECT ra, dec FROM live.star WHERE ra < 0.05 OR ra > 359.95 LIMIT 40)
+        UNION ALL (SELECT ra, dec FROM live.star ORDER BY abs(dec) DESC LIMIT 40)
+        UNION ALL (SELECT a.ra, a.dec FROM live.star a JOIN live.star b
+                     ON q3c_join(a.ra, a.dec, b.ra, b.dec, 4.0 / 3600) AND a.star_id < b.star_id LIMIT 60)""")
+    rng = np.random.default_rng(17)
+    rows = []
+    for k, star in enumerate(stars):
+        radius = [1.0, 2.0, 5.0, 20.0, 60.0][k % 5]
+        ra, dec = offset(star["ra"], star["dec"], float(rng.uniform(0, radius * 1.2)), float(rng.uniform(0, 360)))
+        rows.append({"ra": ra, "dec": dec, "radius": f"{radius}arcsec"})
+    got = answers(post(live_server, csv_body(rows, ["ra", "dec", "radius"]), radius="60arcsec"), "json")
+    want = fetch(snapshot_dsn, REFERENCE, [r["ra"] for r in rows], [r["dec"] for r in rows],
+                 [float(r["radius"][:-6]) / 3600 for r in rows])
+    assert sum(w["k"] > 1 for w in want) > 20 and sum(w["k"] == 0 for w in want) > 20  # all cases are here
+    for row, g, w in zip(rows, got, want, strict=True):
+        assert (g["n_candidates"], g["main_id"]) == (w["k"], w["nearest"]), row
+
+
+# ---------------------------------------------------------------------------------------
+# Fast paths read as the general ones do
+
+
+_CELL = st.one_of(st.sampled_from(["", " ", "12.5", "-0.0", "1e3", "nan", "inf", "1_0", "12:30:00", "-95",
+                                   "359.99999", "0x10", " 7 ", "#", "a b", "é"]),
+                  st.floats(-400, 400, allow_nan=False).map(repr))
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(header=st.lists(st.sampled_from(["name", "ra", "dec", "x", ""]), min_size=1, max_size=4),
+       rows=st.lists(st.lists(_CELL, min_size=0, max_size=5), min_size=1, max_size=12),
+       prefix=st.sampled_from(["", "# comment\n", "\n\n", "#x,y\r\n"]), eol=st.sampled_from(["\n", "\r\n"]),
+       delimiter=st.sampled_from([",", "\t"]))
+def test_unquoted_csv_reads_as_the_csv_module_reads_it(header: list[str], rows: list[list[str]], prefix: str,
+                                                       eol: str, delimiter: str) -> None:
+    from getstar.errors import GetStarError
+    from getstar.xmatch import reader
+
+    text = prefix + eol.join(delimiter.join(r) for r in [header, *rows]) + eol
+    try:
+        fast = reader._read_unquoted(text, delimiter, None)
+    except GetStarError as exc:
+        fast_error: str | None = exc.message
+    else:
+        fast_error = None
+        if fast is None:
+            return
+    try:
+        slow = reader._read_with_csv(text, delimiter, None)
+    except GetStarError as exc:
+        assert fast_error == exc.message
+        return
+    assert fast_error is None
+    assert (fast.columns, fast.rows, fast.errors, fast.plain) == (slow.columns, slow.rows, slow.errors, slow.plain)
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["Sirius", "x" * 201])), _CELL, _CELL),
+                     min_size=1, max_size=12),
+       epoch=st.sampled_from([None, 2024.5]))
+def test_decimal_columns_read_as_row_by_row(rows: list[tuple[str | None, str, str]], epoch: float | None) -> None:
+    from getstar.xmatch import targets as t
+    from getstar.xmatch.match import TargetSet
+    from getstar.xmatch.reader import InputTable
+
+    table = InputTable(["name", "ra", "dec"], [["" if n is None else n, a, d] for n, a, d in rows])
+    roles = t.find_roles(table)
+    fast = t.to_targets(table, roles, radius_deg=1 / 1800, max_radius_deg=1 / 60, epoch=epoch)
+    slow = TargetSet.of(t._row_targets(table, roles, range(table.nrows), 1 / 1800, 1 / 60, epoch))
+    assert fast.errors == slow.errors
+    assert [fast[k] for k in range(len(rows))] == [slow[k] for k in range(len(rows))]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_no_star_cells_are_the_star_cells_of_nothing(snapshot_dsn: str, fmt: str) -> None:
+    from getstar.xmatch.match import KEY_PROPERTIES
+    from getstar.xmatch.render import params, star_text_sql
+
+    sql, unset = star_text_sql(fmt, KEY_PROPERTIES, "s")
+    rows = fetch(snapshot_dsn, f"SELECT {sql} AS text FROM (SELECT 1) x LEFT JOIN live.star s ON false",
+                 *params(fmt))
+    assert rows[0]["text"] == unset
+
+
+# ---------------------------------------------------------------------------------------
 # Input and output formats
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from getstar import coords
 from getstar.errors import PayloadTooLarge, ServiceUnavailable
 from getstar.formats import choose_format
-from getstar.xmatch.match import Batch, Target, materialize, open_batch, read_materialized
+from getstar.xmatch.match import Batch, TargetSet, materialize, open_batch, read_materialized
 from getstar.xmatch.output import Layout, Writer, make_writer
 from getstar.xmatch.reader import InputTable, kind_of, read_body
 from getstar.xmatch.targets import check_epoch, find_roles, to_targets
@@ -61,7 +61,7 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
 
 
 def prepare(body: bytes, kind: str, charset: str, *, max_rows: int | None, radius_deg: float,
-            max_radius_deg: float, epoch: float | None) -> tuple[InputTable, list[Target]]:
+            max_radius_deg: float, epoch: float | None) -> tuple[InputTable, TargetSet]:
     """Body -> (table, targets); CPU-bound, run off the event loop for large bodies."""
     table = read_body(body, kind, charset, max_rows=max_rows)
     roles = find_roles(table)
@@ -76,12 +76,13 @@ class _Run:
     and read when the first is done.
     """
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, fmt: str) -> None:
         self.pool = pool
+        self.fmt = fmt
         self.held: list[tuple[asyncpg.Connection, Any]] = []
         self.batch: Batch | None = None
         self.pending: asyncio.Future[list[asyncpg.Record]] | None = None
-        self.later: list[tuple[asyncpg.Connection, asyncio.Future[None]]] = []
+        self.later: list[tuple[asyncpg.Connection, asyncio.Future[None], TargetSet, int]] = []
         self.closed = False
 
     async def connect(self, timeout: float | None = None) -> asyncpg.Connection:
@@ -96,7 +97,7 @@ class _Run:
             return
         self.closed = True
         with anyio.CancelScope(shield=True):
-            futures = [f for f in [self.pending, *(f for _, f in self.later)] if f is not None]
+            futures = [f for f in [self.pending, *(part[1] for part in self.later)] if f is not None]
             for f in futures:
                 if not f.done():
                     f.cancel()
@@ -125,9 +126,9 @@ class _Run:
             part = next(parts, None)
             if part is None:
                 return
-            conn, matched = part
+            conn, matched, part_targets, lo = part
             await matched
-            batch = await read_materialized(conn)
+            batch = await read_materialized(conn, part_targets, self.fmt, lo)
             recs = await batch.fetch(n)
 
 
@@ -145,24 +146,26 @@ class _BatchResponse(StreamingResponse):
             await self.run.close()
 
 
-async def _body(run: _Run, first: list[asyncpg.Record], writer: Writer, rows: Sequence[Sequence[Any]],
-                targets: Sequence[Target]) -> AsyncIterator[bytes]:
+async def _body(run: _Run, first: list[asyncpg.Record], writer: Writer, table: InputTable,
+                targets: TargetSet) -> AsyncIterator[bytes]:
     yield writer.head()
+    errors = targets.errors
     done = 0
     async for recs in run.records(first, CHUNK):
+        rows = table.row_slice(done, done + len(recs))
         items = []
         for k, rec in enumerate(recs, done):
             if rec["xm_i"] != k:  # the SQL orders by input row: anything else is a bug, not data
                 raise RuntimeError(f"xmatch rows out of order: {rec['xm_i']} at {k}")
-            items.append((rows[k], targets[k], rec))
+            items.append((rows[k - done], errors.get(k), rec))
         done += len(recs)
         yield writer.chunk(items)
     yield writer.tail()
 
 
-async def start(pool: asyncpg.Pool, targets: Sequence[Target], fmt: str) -> tuple[_Run, list[asyncpg.Record]]:
+async def start(pool: asyncpg.Pool, targets: TargetSet, fmt: str) -> tuple[_Run, list[asyncpg.Record]]:
     """Acquire, load the targets, run the query up to its first chunk (503 if the database cannot)."""
-    run = _Run(pool)
+    run = _Run(pool, fmt)
     try:
         try:
             conn = await run.connect()
@@ -177,8 +180,9 @@ async def start(pool: asyncpg.Pool, targets: Sequence[Target], fmt: str) -> tupl
                     break  # none to spare: the connections we have do it all
         bounds = [len(targets) * k // (1 + len(others)) for k in range(len(others) + 2)]
         for other, lo, hi in zip(others, bounds[1:-1], bounds[2:], strict=True):
-            run.later.append((other, asyncio.ensure_future(materialize(other, targets[lo:hi], fmt, lo))))
-        run.batch = await open_batch(conn, targets[:bounds[1]], fmt)
+            part = targets.part(lo, hi)
+            run.later.append((other, asyncio.ensure_future(materialize(other, part, fmt, lo)), part, lo))
+        run.batch = await open_batch(conn, targets.part(0, bounds[1]), fmt)
         first = await run.batch.fetch(CHUNK)
     except asyncpg.UndefinedTableError:
         await run.close()
@@ -209,9 +213,9 @@ async def xmatch_endpoint(request: Request) -> Response:
         prepare, body, kind, charset, max_rows=settings.xmatch_max_rows, radius_deg=radius_deg,
         max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
     del body
-    layout = Layout(table.columns, table.rows)
+    layout = Layout.of(table)
     writer = make_writer(fmt, layout, await make_meta(request), len(targets))
     if state.pool is None:
         raise ServiceUnavailable("the database is not connected", retry_after=5)
     run, first = await start(state.pool, targets, fmt)
-    return _BatchResponse(run, _body(run, first, writer, table.rows, targets), writer.media_type)
+    return _BatchResponse(run, _body(run, first, writer, table, targets), writer.media_type)

@@ -1,16 +1,25 @@
-"""The matching itself: targets into a temporary table, then ONE set-based query.
+"""The matching itself: targets into temporary tables, then set-based queries.
 
 Why set-based: 100,000 positions answered by 100,000 separate cone queries would spend
-their time in round trips; one statement lets PostgreSQL run the q3c index probes back to
-back.  The targets are COPYed (binary) into a temporary table that lives for the
-transaction, the names are looked up in one ``unnest`` join on ``live.ident.key``, and one
-query computes, per target and in input order: the nearest star within the radius, its
-separation, the number of candidates within the radius, the separation of the second, the
-name's star(s) and their separation, the match flag, and the row's output cells rendered
-from the chosen star's properties (``render``).
+their time in round trips; one statement lets PostgreSQL run the index probes back to back.
+The names are looked up in one ``unnest`` join on ``live.ident.key``; the targets are
+COPYed (binary, built by numpy) into temporary tables that live for the transaction:
+
+* positions without a resolved name, as the sky cells their circle touches
+  (``skycells``): one equality probe of the ``star_cell`` index each, sorted by cell so
+  that neighbouring probes read neighbouring pages; the few circles touching too many cells
+  (wide radii, long epochs, the poles) are probed with ``q3c_join`` instead.  One window
+  over all (target, candidate) pairs then gives each target its nearest star, the number of
+  candidates and the separation of the second;
+* targets whose name resolves, with their position if they have one: the name's star(s)
+  and the position's nearest, per target (names are few next to positions).
+
+Each statement gives its rows in input order, with the flag and the row's output cells
+already rendered (``render``: a candidate's cells are rendered where its row is read, once);
+``Batch`` merges the two and makes the rows that matched nothing.
 
 Epochs: catalogue positions are J2000; a target with an epoch is compared with the
-catalogue moved by proper motion to that epoch.  The q3c probe radius is widened by the
+catalogue moved by proper motion to that epoch.  The probe radius is widened by the
 fastest proper motion times |epoch - 2000| so no moving star is missed, then the exact
 separation is taken on the moved position (same spherical formula as
 ``coords.propagate``); stars without a proper motion stay put.
@@ -34,19 +43,23 @@ An unknown name with a position is matched on the position alone.
 from __future__ import annotations
 
 import asyncio
+import collections
 import math
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
+import numpy as np
 
 from getstar.names import query_keys
-from getstar.properties import BY_NAME, Property, storage_column
+from getstar.properties import BY_NAME, Property
 from getstar.resolver import MAX_PM_ARCSEC_PER_YEAR
-from getstar.xmatch.render import params, render_sql
+from getstar.skycells import cell_sql, probe_cells
+from getstar.xmatch.render import match_text_sql, params, star_text_sql
 
-__all__ = ["FLAGS", "KEY_PROPERTIES", "Batch", "Target", "load_targets", "lookup_names", "materialize", "open_batch",
-           "read_materialized"]
+__all__ = ["FLAGS", "KEY_PROPERTIES", "Batch", "Target", "TargetSet", "load_targets", "lookup_names", "materialize",
+           "open_batch", "read_materialized"]
 
 FLAGS = ("name", "position", "name+position", "ambiguous", "none", "name_position_disagree")
 
@@ -56,7 +69,9 @@ KEY_PROPERTIES: tuple[Property, ...] = tuple(BY_NAME[n] for n in (
 ))
 
 _MAS_TO_RAD = math.pi / (180.0 * 3_600_000.0)
-_TEMP = "xm_target"
+_WIDE = "xm_wide"
+_PROBES = "xm_probe"
+_NAMES = "xm_name"
 _OUT = "xm_answer"
 
 
@@ -72,89 +87,172 @@ class Target:
     error: str | None = None
 
 
-def _distance(s: str) -> str:
+@dataclass
+class TargetSet:
+    """A batch's targets as columns: what the load into the database reads, without a
+    Python object per row.  NaN marks a missing position or epoch; ``errors`` holds the
+    rows that are not matched (row index -> problem)."""
+
+    ra: np.ndarray
+    dec: np.ndarray
+    epoch: np.ndarray
+    radius: np.ndarray
+    names: list[str | None]
+    errors: dict[int, str]
+
+    @classmethod
+    def of(cls, targets: Sequence[Target]) -> TargetSet:
+        """From per-row targets (small batches, tests)."""
+        nan = math.nan
+        return cls(np.array([t.ra if t.ra is not None else nan for t in targets], np.float64),
+                   np.array([t.dec if t.dec is not None else nan for t in targets], np.float64),
+                   np.array([t.epoch if t.epoch is not None else nan for t in targets], np.float64),
+                   np.array([t.radius_deg for t in targets], np.float64),
+                   [t.name for t in targets], {k: t.error for k, t in enumerate(targets) if t.error is not None})
+
+    def __len__(self) -> int:
+        return len(self.ra)
+
+    def __getitem__(self, k: int) -> Target:
+        ra, dec, epoch = float(self.ra[k]), float(self.dec[k]), float(self.epoch[k])
+        error = self.errors.get(k)
+        if error is not None:
+            return Target(None, None, None, None, float(self.radius[k]), error)
+        return Target(self.names[k], None if math.isnan(ra) else ra, None if math.isnan(dec) else dec,
+                      None if math.isnan(epoch) else epoch, float(self.radius[k]))
+
+    def part(self, lo: int, hi: int) -> TargetSet:
+        """Rows ``lo`` to ``hi`` (numbered from 0 again)."""
+        return TargetSet(self.ra[lo:hi], self.dec[lo:hi], self.epoch[lo:hi], self.radius[lo:hi], self.names[lo:hi],
+                         {k - lo: e for k, e in self.errors.items() if lo <= k < hi})
+
+
+def _distance(s: str, t: str = "t") -> str:
     """SQL: separation (degrees) between star ``s`` moved to the target's epoch and target ``t``.
 
     The move is ``coords.propagate``'s: a straight line in the tangent plane, applied to the
     unit vector, so it stays exact across RA 0/360 and near the poles.
     """
-    moved = f"""(SELECT q3c_dist(degrees(atan2(y, x)), degrees(atan2(z, sqrt(x * x + y * y))), t.ra, t.dec)
+    moved = f"""(SELECT q3c_dist(degrees(atan2(y, x)), degrees(atan2(z, sqrt(x * x + y * y))), {t}.ra, {t}.dec)
               FROM (SELECT cd * ca - e * sa - n * sd * ca AS x, cd * sa + e * ca - n * sd * sa AS y,
                            sd + n * cd AS z
                     FROM (SELECT cos(radians({s}.dec)) AS cd, sin(radians({s}.dec)) AS sd,
                                  cos(radians({s}.ra)) AS ca, sin(radians({s}.ra)) AS sa,
-                                 {s}.p_pmra * t.dt * {_MAS_TO_RAD!r} AS e,
-                                 {s}.p_pmdec * t.dt * {_MAS_TO_RAD!r} AS n) v) w)"""
-    return (f"CASE WHEN t.dt = 0 OR {s}.p_pmra IS NULL OR {s}.p_pmdec IS NULL "
-            f"THEN q3c_dist({s}.ra, {s}.dec, t.ra, t.dec) ELSE {moved} END")
+                                 {s}.p_pmra * {t}.dt * {_MAS_TO_RAD!r} AS e,
+                                 {s}.p_pmdec * {t}.dt * {_MAS_TO_RAD!r} AS n) v) w)"""
+    return (f"CASE WHEN {t}.dt = 0 OR {s}.p_pmra IS NULL OR {s}.p_pmdec IS NULL "
+            f"THEN q3c_dist({s}.ra, {s}.dec, {t}.ra, {t}.dec) ELSE {moved} END")
 
 
-def _star_columns(props: Sequence[Property]) -> list[str]:
-    cols: list[str] = []
-    for p in props:
-        c = storage_column(p)
-        cols += [c, c + "_o", c + "_c"]
-        if p.error is not None and not p.derived_from:
-            cols.append(c + "_e")
-    return list(dict.fromkeys(cols))
+def match_sql(fmt: str, props: Sequence[Property] = KEY_PROPERTIES) -> tuple[str, str]:
+    """The two statements of a batch, positions (targets without a resolved name) and names:
+    each gives, in input order, the targets that matched something (or whose name resolves)
+    with their flag, star and output cells rendered in ``fmt`` (``xm_text``, see ``render``);
+    $1 and $2 are ``render.params(fmt)``.  ``Batch`` merges the two and fills in the rows
+    that are in neither (nothing matched).
 
-
-def match_sql(fmt: str, props: Sequence[Property] = KEY_PROPERTIES) -> str:
-    """The one statement: per target, in input order, the flag, the star and the row's output
-    cells rendered in ``fmt`` (``xm_text``, see ``render``); $1 is ``render.params(fmt)``."""
-    return f"""
-SELECT m.xm_i, m.xm_flag, m.xm_star, {render_sql(fmt, props, "m")} AS xm_text
-FROM ({_inner_sql(props)}
-      ORDER BY t.i OFFSET 0) m  -- OFFSET 0: each chosen column is computed once, not per use
+    Each candidate star's cells are rendered where its row is read, by the probe (``frag``):
+    the row is read once, and no second lookup fetches the chosen star again.  Two
+    statements rather than a UNION: each comes out of its own work already in order, where
+    their union would be sorted again, whole, before its first row.
+    """
+    star, unset = star_text_sql(fmt, props, "s")
+    return tuple(f"""
+SELECT m.xm_i, m.xm_flag, m.xm_star,
+       {match_text_sql(fmt, "m")} || coalesce(m.xm_frag, {_literal(unset)}) AS xm_text
+FROM ({part}) m
 ORDER BY m.xm_i
-"""
+""" for part in (_positions_sql(star), _names_sql(star)))  # type: ignore[return-value]
 
 
-def _inner_sql(props: Sequence[Property]) -> str:
-    # the chosen star's columns: the positional candidate's row fetched by its ctid (q, no index
-    # descent) when it is the one chosen, else by id (p; a NULL key makes that lookup free)
-    names = ["main_id", *_star_columns(props)]
-    star_cols = ", ".join(f"CASE WHEN f.star_id = b.star_id THEN q.{c} ELSE p.{c} END AS {c}" for c in names)
+def none_sql(fmt: str, props: Sequence[Property] = KEY_PROPERTIES) -> str:
+    """The output cells of a row that matched nothing: with a position ($1 true: 0 candidates)
+    or without (a name that does not resolve)."""
+    _, unset = star_text_sql(fmt, props, "s")
     return f"""
-SELECT t.i AS xm_i, f.flag AS xm_flag, f.star_id AS xm_star,
-       CASE WHEN f.flag = 'name+position' THEN ns.sep ELSE b.sep END * 3600.0 AS xm_sep,
-       CASE WHEN t.ra IS NULL THEN NULL ELSE coalesce(b.n, 0) END AS xm_n,
-       b.sep2 * 3600.0 AS xm_sep2, ns.main_ids AS xm_name_main_id, ns.sep * 3600.0 AS xm_name_sep,
-       {star_cols}
-FROM {_TEMP} t
-LEFT JOIN LATERAL (
-    SELECT c.star_id, c.tid, c.d AS sep, count(*) OVER () AS n, lead(c.d) OVER (ORDER BY c.d, c.star_id) AS sep2
-    FROM (SELECT s.star_id, s.ctid AS tid, {_distance("s")} AS d
-          FROM live.star s
-          WHERE q3c_join(t.ra, t.dec, s.ra, s.dec, t.r + t.margin)) c
-    WHERE c.d <= t.r
-    ORDER BY c.d, c.star_id
-    LIMIT 1
-) b ON true
-LEFT JOIN LATERAL (
-    SELECT (array_agg(x.star_id ORDER BY x.d NULLS LAST, x.star_id))[1] AS star_id, min(x.d) AS sep,
+SELECT {match_text_sql(fmt, "m")} || {_literal(unset)}
+FROM (SELECT 'none'::text AS xm_flag, NULL::text AS xm_main_id, NULL::text AS xm_name_main_id,
+             NULL::float8 AS xm_sep, CASE WHEN $1::boolean THEN 0 END AS xm_n, NULL::float8 AS xm_sep2,
+             NULL::float8 AS xm_name_sep) m"""
+
+
+def _literal(text: str) -> str:
+    """A SQL literal of our own constant text (never of input)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _positions_sql(star: str) -> str:
+    """Targets with a position and no name: each one's nearest star within its radius, their
+    number and the second's separation, from one window over all (target, candidate) pairs
+    (cell probes, plus q3c for wide targets); its rows come out in target order."""
+    return f"""
+SELECT x.i AS xm_i, CASE WHEN x.n > 1 THEN 'ambiguous' ELSE 'position' END AS xm_flag, x.star_id AS xm_star,
+       x.main_id AS xm_main_id, x.frag AS xm_frag, x.d * 3600.0 AS xm_sep, x.n AS xm_n, x.sep2 * 3600.0 AS xm_sep2,
+       NULL::text AS xm_name_main_id, NULL::float8 AS xm_name_sep
+FROM (SELECT x.*, row_number() OVER w AS rank, count(*) OVER w AS n, lead(x.d) OVER w AS sep2
+      FROM ({_pairs_sql(star)}) x
+      -- one window (one pass, one copy of the rows) for the rank, the count and the next
+      WINDOW w AS (PARTITION BY x.i ORDER BY x.d, x.star_id ROWS BETWEEN UNBOUNDED PRECEDING
+                   AND UNBOUNDED FOLLOWING)) x
+WHERE x.rank = 1"""
+
+
+def _pairs_sql(star: str) -> str:
+    """Every (target, star within its radius, separation, the star's rendered cells)."""
+    return f"""
+    SELECT p.i, c.star_id, c.main_id, c.d, c.frag
+    FROM {_PROBES} p
+    CROSS JOIN LATERAL (
+        SELECT s.star_id, s.main_id, sep.d, {star} AS frag
+        FROM live.star s CROSS JOIN LATERAL (SELECT {_distance("s", "p")} AS d) sep
+        WHERE {cell_sql("s.ra", "s.dec")} = p.cell AND sep.d <= p.r
+        OFFSET 0) c  -- OFFSET 0: one index probe per cell, never a join over the whole table
+    UNION ALL
+    SELECT wt.i, s.star_id, s.main_id, sep.d, {star}
+    FROM {_WIDE} wt JOIN live.star s ON q3c_join(wt.ra, wt.dec, s.ra, s.dec, wt.r + wt.margin)
+    CROSS JOIN LATERAL (SELECT {_distance("s", "wt")} AS d) sep
+    WHERE sep.d <= wt.r"""
+
+
+def _names_sql(star: str) -> str:
+    # ns: the name's star(s), nearest to the position first; b: the position's nearest star
+    return f"""
+SELECT nm.i AS xm_i, f.flag AS xm_flag, f.star_id AS xm_star, f.main_id AS xm_main_id, f.frag AS xm_frag,
+       CASE WHEN f.flag = 'name+position' THEN ns.sep ELSE b.d END * 3600.0 AS xm_sep,
+       CASE WHEN nm.pos THEN coalesce(b.n, 0) END AS xm_n,
+       b.sep2 * 3600.0 AS xm_sep2, ns.main_ids AS xm_name_main_id, ns.sep * 3600.0 AS xm_name_sep
+FROM {_NAMES} nm
+CROSS JOIN LATERAL (
+    SELECT (array_agg(x.star_id ORDER BY x.d NULLS LAST, x.star_id))[1] AS star_id,
+           (array_agg(x.main_id ORDER BY x.d NULLS LAST, x.star_id))[1] AS main_id,
+           (array_agg(x.frag ORDER BY x.d NULLS LAST, x.star_id))[1] AS frag, min(x.d) AS sep,
            string_agg(x.main_id, '|' ORDER BY x.main_id) AS main_ids, count(*) AS n
-    FROM (SELECT s.star_id, s.main_id, CASE WHEN t.ra IS NOT NULL THEN {_distance("s")} END AS d
-          FROM live.star s WHERE s.star_id = ANY(t.name_stars)) x
-) ns ON t.name_stars IS NOT NULL
+    FROM (SELECT s.star_id, s.main_id, {star} AS frag, CASE WHEN nm.pos THEN {_distance("s", "nm")} END AS d
+          FROM live.star s WHERE s.star_id = ANY(nm.stars)) x) ns
+LEFT JOIN LATERAL (
+    SELECT c.star_id, c.main_id, c.frag, c.d, count(*) OVER () AS n, lead(c.d) OVER (ORDER BY c.d, c.star_id) AS sep2
+    FROM (SELECT s.star_id, s.main_id, {star} AS frag, {_distance("s", "nm")} AS d
+          FROM live.star s WHERE q3c_join(nm.ra, nm.dec, s.ra, s.dec, nm.r + nm.margin)) c
+    WHERE c.d <= nm.r
+    ORDER BY c.d, c.star_id
+    LIMIT 1) b ON nm.pos
 CROSS JOIN LATERAL (
     SELECT CASE
-             WHEN t.ra IS NULL THEN CASE WHEN ns.n = 1 THEN 'name' WHEN ns.n > 1 THEN 'ambiguous' ELSE 'none' END
-             WHEN ns.n > 0 AND ns.sep <= t.r THEN 'name+position'
+             WHEN NOT nm.pos THEN CASE WHEN ns.n = 1 THEN 'name' WHEN ns.n > 1 THEN 'ambiguous' ELSE 'none' END
+             WHEN ns.n > 0 AND ns.sep <= nm.r THEN 'name+position'
              WHEN ns.n > 0 THEN 'name_position_disagree'
              WHEN b.star_id IS NULL THEN 'none'
              WHEN b.n > 1 THEN 'ambiguous'
              ELSE 'position'
            END AS flag,
-           CASE
-             WHEN t.ra IS NULL THEN CASE WHEN ns.n = 1 THEN ns.star_id END
-             WHEN ns.n > 0 AND ns.sep <= t.r THEN ns.star_id
-             ELSE b.star_id
-           END AS star_id
-) f
-LEFT JOIN live.star q ON q.ctid = CASE WHEN f.star_id = b.star_id THEN b.tid END
-LEFT JOIN live.star p ON p.star_id = CASE WHEN f.star_id IS DISTINCT FROM b.star_id THEN f.star_id END
-"""
+           -- which star the row reports: the name's (alone and unique, or within the radius), else the position's
+           CASE WHEN NOT nm.pos THEN ns.n = 1 ELSE ns.n > 0 AND ns.sep <= nm.r END AS by_name) f0
+CROSS JOIN LATERAL (
+    SELECT f0.flag,
+           CASE WHEN f0.by_name THEN ns.star_id WHEN nm.pos THEN b.star_id END AS star_id,
+           CASE WHEN f0.by_name THEN ns.main_id WHEN nm.pos THEN b.main_id END AS main_id,
+           CASE WHEN f0.by_name THEN ns.frag WHEN nm.pos THEN b.frag END AS frag
+) f"""
 
 
 NAMES_SQL = """
@@ -187,70 +285,180 @@ async def lookup_names(conn: asyncpg.Connection, names: Sequence[str]) -> list[l
     return [sorted(hits[min(hits)]) if hits else [] for hits in found]
 
 
-async def _name_stars(conn: asyncpg.Connection, targets: Sequence[Target]) -> dict[str, list[int]]:
+async def _name_stars(conn: asyncpg.Connection, targets: TargetSet) -> dict[str, list[int]]:
     """Each distinct name of the batch -> its star ids (batches repeat names: look each up once)."""
-    names = list(dict.fromkeys(t.name for t in targets if t.name is not None and t.error is None))
+    errors = targets.errors
+    names = list(dict.fromkeys(n for k, n in enumerate(targets.names) if n is not None and k not in errors))
     return dict(zip(names, await lookup_names(conn, names), strict=True))
 
 
-def _records(targets: Sequence[Target], stars: dict[str, list[int]], offset: int):  # type: ignore[no-untyped-def]
-    for i, t in enumerate(targets, offset):
-        if t.error is not None:
-            yield (i, None, None, None, 0.0, 0.0, None)
-            continue
-        dt = (t.epoch - 2000.0) if t.epoch is not None else 0.0
-        margin = MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0
-        ids = stars.get(t.name) if t.name is not None else None
-        yield (i, t.ra, t.dec, t.radius_deg, dt, margin, ids or None)
+async def _chunks(data: bytes, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """``data`` for asyncpg's COPY (bytes alone would be taken for a file name)."""
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+def _binary_copy(columns: Sequence[np.ndarray]) -> bytes:
+    """PostgreSQL's binary COPY of fixed-width, NULL-free columns, built by numpy in one go
+    (asyncpg's per-record encoding costs ~1 us a row; this, a few ns)."""
+    n = len(columns[0])
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    for k, col in enumerate(columns):
+        fields += [(f"len{k}", ">i4"), (f"v{k}", col.dtype.newbyteorder(">").str)]
+    rows = np.empty(n, dtype=np.dtype(fields))
+    rows["count"] = len(columns)
+    for k, col in enumerate(columns):
+        rows[f"len{k}"] = col.dtype.itemsize
+        rows[f"v{k}"] = col
+    return _COPY_HEADER + rows.tobytes() + _COPY_TRAILER
+
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+_COPY_TRAILER = b"\xff\xff"
+
+
+def _columns(targets: TargetSet, offset: int) -> dict[str, np.ndarray]:
+    """What the temporary tables hold: row number, position (0 where none), radius, years
+    since J2000, proper-motion margin of the search (degrees), and whether the row has a
+    position to match."""
+    pos = ~np.isnan(targets.ra)
+    if targets.errors:
+        pos[list(targets.errors)] = False
+    dt = np.nan_to_num(targets.epoch - 2000.0, nan=0.0)
+    return {"i": np.arange(offset, offset + len(targets), dtype=np.int32),
+            "ra": np.where(pos, targets.ra, 0.0), "dec": np.where(pos, targets.dec, 0.0), "r": targets.radius,
+            "dt": dt, "margin": MAX_PM_ARCSEC_PER_YEAR * np.abs(dt) / 3600.0, "pos": pos}
 
 
 class Batch:
-    """The running match query of one batch: fetch its rows in input order, chunk by chunk."""
+    """The rows of one batch, in input order, chunk by chunk: those of the two statements
+    (``match_sql``) merged, and between them the rows that matched nothing, made here (the
+    database need not carry 'none' rows through its joins)."""
+
+    def __init__(self, cursors: Sequence[asyncpg.cursor.Cursor], offset: int,  # type: ignore[name-defined]
+                 targets: TargetSet, none_texts: tuple[str, str]) -> None:
+        self._sources = [_Source(c) for c in cursors]
+        self._next = offset
+        self._end = offset + len(targets)
+        self._offset = offset
+        self._positioned = ~np.isnan(targets.ra)
+        self._none_texts = none_texts  # (without a position, with one)
+
+    async def fetch(self, n: int) -> list[Mapping[str, Any]]:
+        out: list[Mapping[str, Any]] = []
+        while len(out) < n and self._next < self._end:
+            for source in self._sources:
+                if await source.head(n) == self._next:
+                    out.append(source.pop())
+                    break
+            else:
+                positioned = bool(self._positioned[self._next - self._offset])
+                out.append({"xm_i": self._next, "xm_flag": "none", "xm_star": None,
+                            "xm_text": self._none_texts[positioned]})
+            self._next += 1
+        return out
+
+
+async def _none_texts(conn: asyncpg.Connection, fmt: str, props: Sequence[Property]) -> tuple[str, str]:
+    sql = none_sql(fmt, props)
+    return await conn.fetchval(sql, False), await conn.fetchval(sql, True)
+
+
+class _Source:
+    """One statement's rows, read ahead chunk by chunk."""
 
     def __init__(self, cursor: asyncpg.cursor.Cursor) -> None:  # type: ignore[name-defined]
-        self._cursor = cursor
+        self.cursor = cursor
+        self.rows: collections.deque[asyncpg.Record] = collections.deque()
+        self.exhausted = False
 
-    async def fetch(self, n: int) -> list[asyncpg.Record]:
-        return list(await self._cursor.fetch(n))
+    async def head(self, n: int) -> int | None:
+        """The row number of the next row (None when there is none left)."""
+        if not self.rows and not self.exhausted:
+            recs = await self.cursor.fetch(n)
+            self.exhausted = len(recs) < n
+            self.rows.extend(recs)
+        return self.rows[0]["xm_i"] if self.rows else None
+
+    def pop(self) -> asyncpg.Record:
+        return self.rows.popleft()
 
 
-async def load_targets(conn: asyncpg.Connection, targets: Sequence[Target], offset: int = 0) -> None:
-    """Look the names up and COPY the targets (numbered from ``offset``) into the temporary table."""
+async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int = 0) -> int:
+    """Look the names up, COPY the targets (numbered from ``offset``) into temporary tables
+    that live for the transaction: the cell probes of positions without a resolved name,
+    the few such positions too wide for cells, and the targets whose name resolves (their
+    number is returned)."""
     stars = await _name_stars(conn, targets)
-    await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_TEMP}")
-    await conn.execute(f"""CREATE TEMPORARY TABLE {_TEMP} (
-        i integer PRIMARY KEY, ra float8, dec float8, r float8, dt float8, margin float8,
-        name_stars bigint[]) ON COMMIT DROP""")
-    await conn.copy_records_to_table(_TEMP, records=_records(targets, stars, offset))
-    await conn.execute(f"ANALYZE {_TEMP}")
+    c = _columns(targets, offset)
+    named = np.zeros(len(targets), bool)
+    name_rows = []
+    for k, name in enumerate(targets.names):
+        if name is not None and k not in targets.errors and (ids := stars.get(name)):
+            named[k] = True
+            name_rows.append((offset + k, ids, bool(c["pos"][k]), float(c["ra"][k]), float(c["dec"][k]),
+                              float(c["r"][k]), float(c["dt"][k]), float(c["margin"][k])))
+    positioned = np.flatnonzero(c["pos"] & ~named)
+    probe_of, cells, wide_of = probe_cells(c["ra"][positioned], c["dec"][positioned],
+                                           c["r"][positioned] + c["margin"][positioned])
+    wide = positioned[wide_of]
+    rows = positioned[probe_of]
+    await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_WIDE}, pg_temp.{_PROBES}, pg_temp.{_NAMES}")
+    # no indexes and no ANALYZE: each table is read once, whole (writing an index and
+    # sampling 100,000 rows would cost more than the query saves)
+    await conn.execute(f"""
+        CREATE TEMPORARY TABLE {_PROBES} (cell bigint, i integer, ra float8, dec float8, r float8, dt float8)
+            ON COMMIT DROP;
+        CREATE TEMPORARY TABLE {_WIDE} (i integer, ra float8, dec float8, r float8, dt float8, margin float8)
+            ON COMMIT DROP;
+        CREATE TEMPORARY TABLE {_NAMES} (i integer, stars bigint[], pos boolean, ra float8, dec float8, r float8,
+            dt float8, margin float8) ON COMMIT DROP""")
+    if len(rows):
+        await conn.copy_to_table(_PROBES, source=_chunks(_binary_copy(
+            [cells, c["i"][rows], c["ra"][rows], c["dec"][rows], c["r"][rows], c["dt"][rows]])), format="binary")
+    if len(wide):
+        await conn.copy_to_table(_WIDE, source=_chunks(_binary_copy(
+            [c[k][wide] for k in ("i", "ra", "dec", "r", "dt", "margin")])), format="binary")
+    if name_rows:
+        await conn.copy_records_to_table(_NAMES, records=name_rows)
+    return len(name_rows)
 
 
-async def open_batch(conn: asyncpg.Connection, targets: Sequence[Target], fmt: str, offset: int = 0,
+async def open_batch(conn: asyncpg.Connection, targets: TargetSet, fmt: str, offset: int = 0,
                      props: Sequence[Property] = KEY_PROPERTIES) -> Batch:
     """Load ``targets`` and start the match query; ``conn`` must be inside a transaction.
 
     Rows come back numbered from ``offset`` (``xm_i``), one per target, in order, each with
     ``xm_flag``, ``xm_star`` and ``xm_text`` (its output cells in ``fmt``).
     """
-    await load_targets(conn, targets, offset)
-    return Batch(await conn.cursor(match_sql(fmt, props), *params(fmt)))
+    named = await load_targets(conn, targets, offset)
+    positions, names = match_sql(fmt, props)
+    cursors = [await conn.cursor(positions, *params(fmt))]
+    if named:
+        cursors.append(await conn.cursor(names, *params(fmt)))
+    return Batch(cursors, offset, targets, await _none_texts(conn, fmt, props))
 
 
-async def materialize(conn: asyncpg.Connection, targets: Sequence[Target], fmt: str, offset: int = 0,
+async def materialize(conn: asyncpg.Connection, targets: TargetSet, fmt: str, offset: int = 0,
                       props: Sequence[Property] = KEY_PROPERTIES) -> None:
     """Match ``targets`` now, into a temporary table of answer rows, to be read by ``read_materialized``.
 
     Why: a batch split in two runs its second half on a second connection (a second core)
-    while the first half streams; its rows wait in the database, not in this process.
+    while the first half streams; its rows wait in the database, not in this process, and
+    everything but reading them is done by then (a cursor left open would still have to
+    join, flag and render every row when read).
     """
     await load_targets(conn, targets, offset)
     await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_OUT}")
     await conn.execute(f"CREATE TEMPORARY TABLE {_OUT} (xm_i integer, xm_flag text, xm_star bigint, xm_text text) "
                        "ON COMMIT DROP")
-    await conn.execute(f"INSERT INTO {_OUT} {match_sql(fmt, props)}", *params(fmt))
+    for sql in match_sql(fmt, props):
+        await conn.execute(f"INSERT INTO {_OUT} {sql}", *params(fmt))
     await conn.execute(f"CREATE INDEX ON {_OUT} (xm_i)")
 
 
-async def read_materialized(conn: asyncpg.Connection) -> Batch:
-    """The rows ``materialize`` stored, in input order."""
-    return Batch(await conn.cursor(f"SELECT xm_i, xm_flag, xm_star, xm_text FROM {_OUT} ORDER BY xm_i"))
+async def read_materialized(conn: asyncpg.Connection, targets: TargetSet, fmt: str, offset: int = 0,
+                            props: Sequence[Property] = KEY_PROPERTIES) -> Batch:
+    """The rows ``materialize`` stored for ``targets``, in input order."""
+    return Batch([await conn.cursor(f"SELECT xm_i, xm_flag, xm_star, xm_text FROM {_OUT} ORDER BY xm_i")], offset,
+                 targets, await _none_texts(conn, fmt, props))

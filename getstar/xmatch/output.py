@@ -17,7 +17,7 @@ streams 100,000 rows without holding the document or formatting 7 million cells 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -28,12 +28,13 @@ from getstar.formats.model import Meta
 from getstar.formats.negotiate import MEDIA_TYPES
 from getstar.formats.table import Column, VOTableStream
 from getstar.properties import Property
-from getstar.xmatch.match import KEY_PROPERTIES, Target
+from getstar.xmatch.match import KEY_PROPERTIES
+from getstar.xmatch.reader import InputTable
 
 __all__ = ["MATCH_COLUMNS", "Item", "Writer", "make_writer"]
 
-#: (input row, target, database record) of one answered row.
-Item = tuple[Sequence[Any], Target, Mapping[str, Any]]
+#: (input row, its problem if it could not be read, database record) of one answered row.
+Item = tuple[Sequence[Any], str | None, Mapping[str, Any]]
 
 MATCH_COLUMNS = (
     Column("status", "char", "", "meta.code.error", "ok, or why the row could not be read"),
@@ -84,8 +85,17 @@ def _input_type(values: list[Any]) -> str:
 class Layout:
     """The columns of one answer: the echoed input columns, then the match and property cells."""
 
-    def __init__(self, input_columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                 props: Sequence[Property] = KEY_PROPERTIES) -> None:
+    @classmethod
+    def of(cls, table: InputTable, props: Sequence[Property] = KEY_PROPERTIES) -> Layout:
+        return cls(table.columns, None if table.plain else table.column, props, plain=table.plain)
+
+    def __init__(self, input_columns: Sequence[str],
+                 rows: Sequence[Sequence[Any]] | Callable[[int], Sequence[Any]] | None,
+                 props: Sequence[Property] = KEY_PROPERTIES, *, plain: bool = False) -> None:
+        """``rows``: the input rows, or a function giving a column's cells (their types are
+        echoed); None for plain tables (all text)."""
+        #: The input cells need no escaping (``InputTable.plain``): writers echo them as they are.
+        self.plain = plain
         self.props = list(props)
         self.output_columns = [*MATCH_COLUMNS, *_property_columns(self.props)]
         taken = {c.name for c in self.output_columns}
@@ -94,12 +104,14 @@ class Layout:
         for i, name in enumerate(input_columns):
             echo = f"input_{name}" if name in taken else name
             taken.add(echo)
-            self.input_columns.append(Column(echo, _input_type([r[i] for r in rows])))
+            values = None if rows is None else list(rows(i)) if callable(rows) else [r[i] for r in rows]
+            kind = "char" if values is None else _input_type(values)  # plain (no values): all text
+            self.input_columns.append(Column(echo, kind))
         self.columns = [*self.input_columns, *self.output_columns]
 
-    def error_cells(self, target: Target) -> list[Any]:
+    def error_cells(self, error: str) -> list[Any]:
         """The output cells of a row that could not be read: its problem, flag none, nothing else."""
-        return [target.error, "none"] + [None] * (len(self.output_columns) - 2)
+        return [error, "none"] + [None] * (len(self.output_columns) - 2)
 
 
 class Writer(Protocol):
@@ -133,6 +145,9 @@ class JSONWriter:
         self.layout, self.meta, self.nrows = layout, meta, nrows
         self._first = True
         self._error_keys = [c.name for c in MATCH_COLUMNS]
+        # plain input: one %-format per row instead of a dict and an orjson call per row
+        keys = [_dumps(name).decode().replace("%", "%%") for name in layout.input_names]
+        self._template = ('{"input":{' + ",".join(f'{k}:"%s"' for k in keys) + "},%s}") if layout.plain else None
 
     def head(self) -> bytes:
         head = _dumps({
@@ -145,10 +160,10 @@ class JSONWriter:
         return head[:-1] + b',"results":['
 
     def _one(self, item: Item) -> bytes:
-        row, target, rec = item
+        row, error, rec = item
         echo = _dumps(dict(zip(self.layout.input_names, row, strict=True)))
-        if target.error is not None:
-            rest = dict(zip(self._error_keys, self.layout.error_cells(target), strict=False))
+        if error is not None:
+            rest = dict(zip(self._error_keys, self.layout.error_cells(error), strict=False))
             rest["properties"] = {}
             return b'{"input":' + echo + b"," + _dumps(rest)[1:]
         return b'{"input":' + echo + b"," + rec["xm_text"].encode() + b"}"
@@ -156,7 +171,12 @@ class JSONWriter:
     def chunk(self, items: Sequence[Item]) -> bytes:
         if not items:
             return b""
-        body = b",".join([self._one(item) for item in items])
+        template = self._template
+        if template is not None:
+            body = ",".join([template % (*row, rec["xm_text"]) if error is None else self._one(item).decode()
+                             for item in items for row, error, rec in (item,)]).encode()
+        else:
+            body = b",".join([self._one(item) for item in items])
         if self._first:
             self._first = False
             return body
@@ -196,10 +216,10 @@ class CSVWriter:
         return (",".join(_csv_cell(c.name) for c in self.layout.columns) + "\r\n").encode("utf-8")
 
     def _one(self, item: Item) -> str:
-        row, target, rec = item
+        row, error, rec = item
         cells = [_csv_cell(v) for v in row]
-        if target.error is not None:
-            cells += [_csv_cell(v) for v in self.layout.error_cells(target)]
+        if error is not None:
+            cells += [_csv_cell(v) for v in self.layout.error_cells(error)]
         else:
             cells.append(rec["xm_text"])
         return ",".join(cells)
@@ -207,7 +227,12 @@ class CSVWriter:
     def chunk(self, items: Sequence[Item]) -> bytes:
         if not items:
             return b""
-        return ("\r\n".join([self._one(item) for item in items]) + "\r\n").encode("utf-8")
+        if self.layout.plain:  # cells without commas, quotes nor line breaks are written as they are
+            lines = [",".join(row) + "," + rec["xm_text"] if error is None else self._one(item)
+                     for item in items for row, error, rec in (item,)]
+        else:
+            lines = [self._one(item) for item in items]
+        return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
     def tail(self) -> bytes:
         return b""
@@ -231,10 +256,10 @@ class VOTableWriter:
         return self.stream.head().encode("utf-8")
 
     def _one(self, item: Item) -> str:
-        row, target, rec = item
+        row, error, rec = item
         cells = self.stream.tds(row)
-        if target.error is not None:
-            return "<TR>" + cells + self.stream.tds(self.layout.error_cells(target), self._outputs) + "</TR>\n"
+        if error is not None:
+            return "<TR>" + cells + self.stream.tds(self.layout.error_cells(error), self._outputs) + "</TR>\n"
         return "<TR>" + cells + rec["xm_text"] + "</TR>\n"
 
     def chunk(self, items: Sequence[Item]) -> bytes:

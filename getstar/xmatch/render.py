@@ -24,30 +24,28 @@ import orjson
 from getstar.formats._common import esc_text
 from getstar.properties import ORIGINS, Confidence, Property, storage_column
 
-__all__ = ["FORMATS", "cell_kinds", "params", "render_sql"]
+__all__ = ["FORMATS", "cell_kinds", "match_text_sql", "params", "render_sql", "star_text_sql"]
 
 FORMATS = ("json", "csv", "votable", "votable11")
 _INT_NULL_11 = {"int": "-2147483648", "long": "-9223372036854775808"}
 
 
 def params(fmt: str) -> list[list[str]]:
-    """The query parameters: $1, the text of a set property's origin and confidence cells in
-    ``fmt``, indexed by ``origin_code * 5 + confidence_code + 1`` (code len(ORIGINS) / 4: unknown).
+    """The query parameters: the text of a set property's origin cell ($1, indexed by
+    ``origin_code + 1``) and confidence cell ($2, by ``confidence_code + 1``) in ``fmt``, with
+    a last entry for an unknown code.
 
-    One array lookup per property replaces two lookups and their quoting in every row.
+    Two short arrays: PostgreSQL finds an array element by walking the ones before it, so a
+    lookup in a short array is cheap, and there are two of them per property and row.
     """
     origins: list[str | None] = [*ORIGINS, None]
     confidences: list[str | None] = [*(c.name for c in sorted(Confidence)), None]
-    out = []
-    for o in origins:
-        for c in confidences:
-            if fmt == "json":
-                out.append(f',"origin":{_json_text(o)},"confidence":{_json_text(c)}}}')
-            elif fmt == "csv":
-                out.append(f"{_csv_text(o)},{_csv_text(c)}")
-            else:
-                out.append(_td_text(o) + _td_text(c))
-    return [out]
+    if fmt == "json":
+        return [[f',"origin":{_json_text(o)}' for o in origins],
+                [f',"confidence":{_json_text(c)}}}' for c in confidences]]
+    if fmt == "csv":
+        return [[_csv_text(o) for o in origins], [_csv_text(c) for c in confidences]]
+    return [[_td_text(o) for o in origins], [_td_text(c) for c in confidences]]
 
 
 def _json_text(v: str | None) -> str:
@@ -83,46 +81,48 @@ def _finite(x: str) -> str:
     return f"(CASE WHEN {x} - {x} = 0 THEN {x} END)"
 
 
-def _value(prop: Property, m: str) -> Cell:
+def _value(prop: Property, m: str) -> tuple[Cell, str, str]:
+    """A property's value cell, the condition under which it is set, and the plain column
+    (the value where the condition holds: no NaN test nor NULLIF left to evaluate)."""
     col = f"{m}.{storage_column(prop)}"
     if prop.render:
         raise ValueError(f"{prop.name}: sexagesimal properties are not batch output (use RA/DEC)")
     if prop.derived_from or prop.datatype == "double":
-        return Cell(_finite(col), "double")
+        return Cell(_finite(col), "double"), f"{col} - {col} = 0", col
     if prop.datatype == "char":
-        return Cell(f"nullif({col}, '')", "text")
-    return Cell(col, prop.datatype)
+        return Cell(f"nullif({col}, '')", "text"), f"{col} <> ''", col
+    return Cell(col, prop.datatype), f"{col} IS NOT NULL", col
 
 
 @dataclass(frozen=True)
 class _Prop:
-    """A property's cells: value, origin and confidence (one pre-rendered fragment, see
+    """A property's cells: value, origin and confidence (pre-rendered fragments, see
     ``params``) and error; valid where ``present`` holds, all unset where it does not."""
 
     present: str
     value: Cell
+    #: ``value`` where ``present`` holds.
+    plain: Cell
     provenance: str
     error: Cell | None
 
 
-def _property(prop: Property, m: str) -> _Prop:
-    value = _value(prop, m)
+def _property(prop: Property, m: str, sep: str = "") -> _Prop:
+    """``sep``: the text between the origin and confidence cells (CSV's comma)."""
+    value, present, plain = _value(prop, m)
     col = f"{m}.{storage_column(prop)}"
-    provenance = (f"($1::text[])[coalesce({col}_o, {_UNKNOWN_ORIGIN}) * 5 "
-                  f"+ coalesce({col}_c, {_UNKNOWN_CONFIDENCE}) + 1]")
+    between = f" || '{sep}'" if sep else ""
+    provenance = (f"coalesce(($1::text[])[{col}_o + 1], ($1::text[])[{_UNKNOWN_ORIGIN + 1}]){between} || "
+                  f"coalesce(($2::text[])[{col}_c + 1], ($2::text[])[{_UNKNOWN_CONFIDENCE + 1}])")
     error = Cell(_finite(col + "_e"), "double") if prop.error is not None and not prop.derived_from else None
-    return _Prop(f"({value.sql}) IS NOT NULL", value, provenance, error)
-
-
-def _unknown_provenance(fmt: str) -> str:
-    return params(fmt)[0][-1]
+    return _Prop(present, value, Cell(plain, value.kind, value.safe), provenance, error)
 
 
 def _match_cells(m: str) -> list[tuple[str, Cell]]:
     return [
         ("status", Cell("'ok'", "text", True)),
         ("match", Cell(f"{m}.xm_flag", "text", True)),
-        ("main_id", Cell(f"{m}.main_id", "text")),
+        ("main_id", Cell(f"{m}.xm_main_id", "text")),
         ("name_main_id", Cell(f"{m}.xm_name_main_id", "text")),
         ("separation_arcsec", Cell(_finite(f"{m}.xm_sep"), "double")),
         ("n_candidates", Cell(f"{m}.xm_n", "int")),
@@ -141,21 +141,23 @@ def _json(cell: Cell) -> str:
     return f"({cell.sql})::text"
 
 
-def _render_json(props: Sequence[Property], m: str) -> str:
+def _match_json(m: str) -> str:
     pieces = []
     for i, (name, cell) in enumerate(_match_cells(m)):
-        pieces += [f"'{',' if i else ''}\"{name}\":'", f"coalesce({_json(cell)}, 'null')"]
-    unknown = _unknown_provenance("json")
+        pieces.append(f"'{',' if i else ''}\"{name}\":' || coalesce({_json(cell)}, 'null')")
+    return " || ".join(f"({x})" for x in pieces)
+
+
+def _star_json(props: Sequence[Property], s: str) -> tuple[str, str]:
     parts = []
     for prop in props:
-        p = _property(prop, m)
-        inner = [f"'\"{prop.name}\":{{\"value\":'", _json(p.value)]
+        p = _property(prop, s)
+        inner = f"'\"{prop.name}\":{{\"value\":' || {_json(p.plain)}"
         if p.error is not None:  # written only when set, as formats.jsonfmt does
-            inner.append(f"coalesce(',\"error\":' || {_json(p.error)}, '')")
-        inner.append(f"coalesce({p.provenance}, '{unknown}')")
-        parts.append(f"CASE WHEN {p.present} THEN concat({', '.join(inner)}) END")
-    pieces += ["',\"properties\":{'", f"concat_ws(',', {', '.join(parts)})" if parts else "''", "'}'"]
-    return f"concat({', '.join(pieces)})"
+            inner += f" || coalesce(',\"error\":' || {_json(p.error)}, '')"
+        parts.append(f"CASE WHEN {p.present} THEN {inner} || {p.provenance} END")
+    joined = f"concat_ws(',', {', '.join(parts)})" if parts else "''"
+    return f"',\"properties\":{{' || {joined} || '}}'", ',"properties":{}'
 
 
 def _csv(cell: Cell) -> str:
@@ -170,16 +172,24 @@ def _csv(cell: Cell) -> str:
     return f"coalesce(({cell.sql})::text, '')"
 
 
-def _render_csv(props: Sequence[Property], m: str) -> str:
-    pieces = [_csv(cell) for _, cell in _match_cells(m)]
-    unknown = _unknown_provenance("csv")
+_CSV_JOIN = " || ',' || "
+
+
+def _match_csv(m: str) -> str:
+    return _CSV_JOIN.join(f"({_csv(cell)})" for _, cell in _match_cells(m))
+
+
+def _star_csv(props: Sequence[Property], s: str) -> tuple[str, str]:
+    pieces = []
+    unset = ""
     for prop in props:
-        p = _property(prop, m)
-        cells = [_csv(p.value), f"coalesce({p.provenance}, '{unknown}')"]
+        p = _property(prop, s, ",")
+        cells = [_csv(p.plain), p.provenance]
         if p.error is not None:
             cells.append(_csv(p.error))
-        pieces.append(f"CASE WHEN {p.present} THEN concat_ws(',', {', '.join(cells)}) ELSE '{',' * len(cells)}' END")
-    return f"concat_ws(',', {', '.join(pieces)})"
+        pieces.append(f"CASE WHEN {p.present} THEN {_CSV_JOIN.join(cells)} ELSE '{',' * len(cells)}' END")
+        unset += "," + "," * len(cells)
+    return "".join(f" || ',' || ({x})" for x in pieces)[4:] if pieces else "''", unset
 
 
 def _empty_td(cell: Cell, v11: bool) -> str:
@@ -201,18 +211,23 @@ def _td(cell: Cell, v11: bool) -> str:
     return f"coalesce('<TD>' || ({cell.sql})::text || '</TD>', {empty})"
 
 
-def _render_votable(props: Sequence[Property], m: str, v11: bool) -> str:
-    pieces = [_td(cell, v11) for _, cell in _match_cells(m)]
-    unknown = _unknown_provenance("votable")
+def _match_votable(m: str, v11: bool) -> str:
+    return " || ".join(f"({_td(cell, v11)})" for _, cell in _match_cells(m))
+
+
+def _star_votable(props: Sequence[Property], s: str, v11: bool) -> tuple[str, str]:
+    pieces = []
+    unset_all = ""
     for prop in props:
-        p = _property(prop, m)
-        cells = [_td(p.value, v11), f"coalesce({p.provenance}, '{unknown}')"]
+        p = _property(prop, s)
+        cells = [_td(p.plain, v11), p.provenance]
         unset = _empty_td(p.value, v11) + "<TD/><TD/>"
         if p.error is not None:
             cells.append(_td(p.error, v11))
             unset += "<TD/>"
-        pieces.append(f"CASE WHEN {p.present} THEN concat({', '.join(cells)}) ELSE '{unset}' END")
-    return f"concat({', '.join(pieces)})"
+        pieces.append(f"CASE WHEN {p.present} THEN {' || '.join(cells)} ELSE '{unset}' END")
+        unset_all += unset
+    return (" || ".join(f"({x})" for x in pieces) if pieces else "''"), unset_all
 
 
 def cell_kinds(props: Sequence[Property]) -> list[str]:
@@ -224,12 +239,38 @@ def cell_kinds(props: Sequence[Property]) -> list[str]:
     return ["char" if k == "text" else k for k in cells]
 
 
-def render_sql(fmt: str, props: Sequence[Property], m: str = "m") -> str:
-    """SQL text expression of one row's output cells in ``fmt``, over the columns of alias ``m``."""
+def match_text_sql(fmt: str, m: str = "m") -> str:
+    """SQL text of a row's match cells (``status`` to ``name_separation_arcsec``) in ``fmt``,
+    over the ``xm_*`` columns of alias ``m``."""
+    _check(fmt)
     if fmt == "json":
-        return _render_json(props, m)
+        return _match_json(m)
     if fmt == "csv":
-        return _render_csv(props, m)
-    if fmt in ("votable", "votable11"):
-        return _render_votable(props, m, fmt == "votable11")
-    raise ValueError(f"unknown format {fmt!r}")
+        return _match_csv(m)
+    return _match_votable(m, fmt == "votable11")
+
+
+def star_text_sql(fmt: str, props: Sequence[Property], s: str = "s") -> tuple[str, str]:
+    """(SQL text of the key-property cells of star ``s`` in ``fmt``, the same text for no star).
+
+    The first follows ``match_text_sql``'s (JSON: ``,"properties":{...}``; CSV: a comma and
+    the cells; VOTable: the cells), so a row's cells are the two joined.
+    """
+    _check(fmt)
+    if fmt == "json":
+        return _star_json(props, s)
+    if fmt == "csv":
+        return _star_csv(props, s)
+    return _star_votable(props, s, fmt == "votable11")
+
+
+def render_sql(fmt: str, props: Sequence[Property], m: str = "m") -> str:
+    """SQL text of one row's output cells in ``fmt``, over alias ``m`` holding both the match
+    columns (``xm_*``) and the star's; NULL star columns give the no-star text."""
+    star, _ = star_text_sql(fmt, props, m)
+    return f"{match_text_sql(fmt, m)} || {star}"
+
+
+def _check(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")

@@ -62,18 +62,20 @@ async def xmatch_file(dsn: str, path: Path, out: BinaryIO, *, radius: str | None
         version = await conn.fetchval("SELECT version FROM live.snapshot_info LIMIT 1")
         meta = Meta(__version__, version or "", f"file={path.name}&radius={radius_deg * 3600:g}arcsec",
                     datetime.now(UTC))
-        writer = make_writer(fmt, Layout(table.columns, table.rows), meta, len(targets))
+        writer = make_writer(fmt, Layout.of(table), meta, len(targets))
         out.write(writer.head())
         on = sys.stderr.isatty() if progress is None else progress
         with tqdm(total=len(targets), unit="row", disable=not on, file=sys.stderr) as bar:
             for start in range(0, len(targets), CHUNK):
-                chunk = targets[start:start + CHUNK]
+                chunk = targets.part(start, start + CHUNK)
                 async with conn.transaction():
                     batch = await open_batch(conn, chunk, fmt, start)
                     while recs := await batch.fetch(FETCH):
-                        items = [(table.rows[r["xm_i"]], targets[r["xm_i"]], r) for r in recs]
-                        for _, t, r in items:
-                            flag = "error" if t.error is not None else r["xm_flag"]
+                        first_row = recs[0]["xm_i"]
+                        rows = table.row_slice(first_row, first_row + len(recs))
+                        items = [(rows[r["xm_i"] - first_row], targets.errors.get(r["xm_i"]), r) for r in recs]
+                        for _, error, r in items:
+                            flag = "error" if error is not None else r["xm_flag"]
                             counts[flag] = counts.get(flag, 0) + 1
                         out.write(writer.chunk(items))
                         bar.update(len(recs))
