@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio
@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from getstar import coords
 from getstar.errors import PayloadTooLarge, ServiceUnavailable
 from getstar.formats import choose_format
-from getstar.xmatch.match import Batch, TargetSet, materialize, open_batch, read_materialized
+from getstar.xmatch.match import ROW, TEXT, Batch, TargetSet, materialize, open_batch, read_materialized
 from getstar.xmatch.output import Layout, Writer, make_writer
 from getstar.xmatch.reader import InputTable, kind_of, read_body
 from getstar.xmatch.targets import check_epoch, find_roles, to_targets
@@ -81,7 +81,7 @@ class _Run:
         self.fmt = fmt
         self.held: list[tuple[asyncpg.Connection, Any]] = []
         self.batch: Batch | None = None
-        self.pending: asyncio.Future[list[asyncpg.Record]] | None = None
+        self.pending: asyncio.Future[list[Sequence[Any]]] | None = None
         self.later: list[tuple[asyncpg.Connection, asyncio.Future[None], TargetSet, int]] = []
         self.closed = False
 
@@ -109,7 +109,7 @@ class _Run:
                     await tr.rollback()
                 await self.pool.release(conn)
 
-    async def records(self, first: list[asyncpg.Record], n: int) -> AsyncIterator[list[asyncpg.Record]]:
+    async def records(self, first: list[Sequence[Any]], n: int) -> AsyncIterator[list[Sequence[Any]]]:
         """Chunks in order; the next chunk is requested before the current one is handed out."""
         batch, recs = self.batch, first
         parts = iter(self.later)
@@ -146,24 +146,23 @@ class _BatchResponse(StreamingResponse):
             await self.run.close()
 
 
-async def _body(run: _Run, first: list[asyncpg.Record], writer: Writer, table: InputTable,
+async def _body(run: _Run, first: list[Sequence[Any]], writer: Writer, table: InputTable,
                 targets: TargetSet) -> AsyncIterator[bytes]:
     yield writer.head()
     errors = targets.errors
     done = 0
     async for recs in run.records(first, CHUNK):
-        rows = table.row_slice(done, done + len(recs))
-        items = []
-        for k, rec in enumerate(recs, done):
-            if rec["xm_i"] != k:  # the SQL orders by input row: anything else is a bug, not data
-                raise RuntimeError(f"xmatch rows out of order: {rec['xm_i']} at {k}")
-            items.append((rows[k - done], errors.get(k), rec))
-        done += len(recs)
-        yield writer.chunk(items)
+        n = len(recs)
+        # Batch hands out consecutive rows; anything else is a bug, not data
+        if recs[0][ROW] != done or recs[-1][ROW] != done + n - 1:
+            raise RuntimeError(f"xmatch rows out of order: {recs[0][ROW]}..{recs[-1][ROW]} at {done}")
+        chunk_errors = [errors.get(k) for k in range(done, done + n)] if errors else None
+        yield writer.chunk(table.row_slice(done, done + n), chunk_errors, [r[TEXT] for r in recs])
+        done += n
     yield writer.tail()
 
 
-async def start(pool: asyncpg.Pool, targets: TargetSet, fmt: str) -> tuple[_Run, list[asyncpg.Record]]:
+async def start(pool: asyncpg.Pool, targets: TargetSet, fmt: str) -> tuple[_Run, list[Sequence[Any]]]:
     """Acquire, load the targets, run the query up to its first chunk (503 if the database cannot)."""
     run = _Run(pool, fmt)
     try:

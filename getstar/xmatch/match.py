@@ -45,7 +45,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import math
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +59,7 @@ from getstar.skycells import cell_sql, probe_cells
 from getstar.xmatch.render import match_text_sql, params, star_text_sql
 
 __all__ = ["FLAGS", "KEY_PROPERTIES", "Batch", "Target", "TargetSet", "load_targets", "lookup_names", "materialize",
-           "open_batch", "read_materialized"]
+           "open_batch", "read_materialized", "ROW", "FLAG", "STAR", "TEXT"]
 
 FLAGS = ("name", "position", "name+position", "ambiguous", "none", "name_position_disagree")
 
@@ -73,6 +73,8 @@ _WIDE = "xm_wide"
 _PROBES = "xm_probe"
 _NAMES = "xm_name"
 _OUT = "xm_answer"
+#: The columns of a batch's rows (``Batch.fetch``): row number, flag, star id, output cells.
+ROW, FLAG, STAR, TEXT = range(4)
 
 
 @dataclass(slots=True)
@@ -344,8 +346,9 @@ class Batch:
         self._positioned = ~np.isnan(targets.ra)
         self._none_texts = none_texts  # (without a position, with one)
 
-    async def fetch(self, n: int) -> list[Mapping[str, Any]]:
-        out: list[Mapping[str, Any]] = []
+    async def fetch(self, n: int) -> list[Sequence[Any]]:
+        """Up to ``n`` rows (``ROW``, ``FLAG``, ``STAR``, ``TEXT``), the next ones in order."""
+        out: list[Sequence[Any]] = []
         while len(out) < n and self._next < self._end:
             for source in self._sources:
                 if await source.head(n) == self._next:
@@ -353,8 +356,7 @@ class Batch:
                     break
             else:
                 positioned = bool(self._positioned[self._next - self._offset])
-                out.append({"xm_i": self._next, "xm_flag": "none", "xm_star": None,
-                            "xm_text": self._none_texts[positioned]})
+                out.append((self._next, "none", None, self._none_texts[positioned]))
             self._next += 1
         return out
 
@@ -378,7 +380,7 @@ class _Source:
             recs = await self.cursor.fetch(n)
             self.exhausted = len(recs) < n
             self.rows.extend(recs)
-        return self.rows[0]["xm_i"] if self.rows else None
+        return self.rows[0][ROW] if self.rows else None
 
     def pop(self) -> asyncpg.Record:
         return self.rows.popleft()

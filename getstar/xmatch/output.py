@@ -17,7 +17,8 @@ streams 100,000 rows without holding the document or formatting 7 million cells 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -33,8 +34,8 @@ from getstar.xmatch.reader import InputTable
 
 __all__ = ["MATCH_COLUMNS", "Item", "Writer", "make_writer"]
 
-#: (input row, its problem if it could not be read, database record) of one answered row.
-Item = tuple[Sequence[Any], str | None, Mapping[str, Any]]
+#: (input row, its problem if it could not be read, its output cells from the database) of one answered row.
+Item = tuple[Sequence[Any], str | None, str]
 
 MATCH_COLUMNS = (
     Column("status", "char", "", "meta.code.error", "ok, or why the row could not be read"),
@@ -119,9 +120,17 @@ class Writer(Protocol):
 
     def head(self) -> bytes: ...
 
-    def chunk(self, items: Sequence[Item]) -> bytes: ...
+    def chunk(self, rows: Sequence[tuple[Any, ...]], errors: Sequence[str | None] | None,
+              texts: Sequence[str]) -> bytes:
+        """The bytes of consecutive rows: input cells, problems (None: none in the chunk) and
+        the database's output cells."""
+        ...
 
     def tail(self) -> bytes: ...
+
+
+def _items(rows: Sequence[tuple[Any, ...]], errors: Sequence[str | None] | None, texts: Sequence[str]) -> list[Item]:
+    return list(zip(rows, errors if errors is not None else [None] * len(rows), texts, strict=True))
 
 
 def _json_default(obj: Any) -> Any:
@@ -160,23 +169,23 @@ class JSONWriter:
         return head[:-1] + b',"results":['
 
     def _one(self, item: Item) -> bytes:
-        row, error, rec = item
+        row, error, text = item
         echo = _dumps(dict(zip(self.layout.input_names, row, strict=True)))
         if error is not None:
             rest = dict(zip(self._error_keys, self.layout.error_cells(error), strict=False))
             rest["properties"] = {}
             return b'{"input":' + echo + b"," + _dumps(rest)[1:]
-        return b'{"input":' + echo + b"," + rec["xm_text"].encode() + b"}"
+        return b'{"input":' + echo + b"," + text.encode() + b"}"
 
-    def chunk(self, items: Sequence[Item]) -> bytes:
-        if not items:
+    def chunk(self, rows: Sequence[tuple[Any, ...]], errors: Sequence[str | None] | None,
+              texts: Sequence[str]) -> bytes:
+        if not rows:
             return b""
         template = self._template
-        if template is not None:
-            body = ",".join([template % (*row, rec["xm_text"]) if error is None else self._one(item).decode()
-                             for item in items for row, error, rec in (item,)]).encode()
+        if template is not None and errors is None:  # no Python code runs per row: map over C functions
+            body = ",".join(map(template.__mod__, map(operator.add, rows, zip(texts)))).encode()
         else:
-            body = b",".join([self._one(item) for item in items])
+            body = b",".join([self._one(item) for item in _items(rows, errors, texts)])
         if self._first:
             self._first = False
             return body
@@ -216,22 +225,22 @@ class CSVWriter:
         return (",".join(_csv_cell(c.name) for c in self.layout.columns) + "\r\n").encode("utf-8")
 
     def _one(self, item: Item) -> str:
-        row, error, rec = item
+        row, error, text = item
         cells = [_csv_cell(v) for v in row]
         if error is not None:
             cells += [_csv_cell(v) for v in self.layout.error_cells(error)]
         else:
-            cells.append(rec["xm_text"])
+            cells.append(text)
         return ",".join(cells)
 
-    def chunk(self, items: Sequence[Item]) -> bytes:
-        if not items:
+    def chunk(self, rows: Sequence[tuple[Any, ...]], errors: Sequence[str | None] | None,
+              texts: Sequence[str]) -> bytes:
+        if not rows:
             return b""
-        if self.layout.plain:  # cells without commas, quotes nor line breaks are written as they are
-            lines = [",".join(row) + "," + rec["xm_text"] if error is None else self._one(item)
-                     for item in items for row, error, rec in (item,)]
+        if self.layout.plain and errors is None:  # cells without commas, quotes nor line breaks: as they are
+            lines: Iterable[str] = map(",".join, map(operator.add, rows, zip(texts)))
         else:
-            lines = [self._one(item) for item in items]
+            lines = [self._one(item) for item in _items(rows, errors, texts)]
         return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
     def tail(self) -> bytes:
@@ -256,14 +265,15 @@ class VOTableWriter:
         return self.stream.head().encode("utf-8")
 
     def _one(self, item: Item) -> str:
-        row, error, rec = item
+        row, error, text = item
         cells = self.stream.tds(row)
         if error is not None:
             return "<TR>" + cells + self.stream.tds(self.layout.error_cells(error), self._outputs) + "</TR>\n"
-        return "<TR>" + cells + rec["xm_text"] + "</TR>\n"
+        return "<TR>" + cells + text + "</TR>\n"
 
-    def chunk(self, items: Sequence[Item]) -> bytes:
-        return "".join([self._one(item) for item in items]).encode("utf-8", "replace")
+    def chunk(self, rows: Sequence[tuple[Any, ...]], errors: Sequence[str | None] | None,
+              texts: Sequence[str]) -> bytes:
+        return "".join([self._one(item) for item in _items(rows, errors, texts)]).encode("utf-8", "replace")
 
     def tail(self) -> bytes:
         return self.stream.tail().encode("utf-8")

@@ -83,11 +83,11 @@ class InputTable:
             return [c[k] for c in self._by_column]
         return self.rows[k]
 
-    def row_slice(self, lo: int, hi: int) -> list[Sequence[Any]]:
-        """Rows ``lo`` to ``hi`` (tuples when the table is held by column: no row list is built)."""
+    def row_slice(self, lo: int, hi: int) -> list[tuple[Any, ...]]:
+        """Rows ``lo`` to ``hi`` as tuples (straight from the columns when the table is held by column)."""
         if self._rows is None and self._by_column is not None:
             return list(zip(*(c[lo:hi] for c in self._by_column), strict=True))
-        return list(self.rows[lo:hi])
+        return [tuple(r) for r in self.rows[lo:hi]]
 
 
 def kind_of(content_type: str | None) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from getstar.errors import BadRequest
 from getstar.formats.model import Meta
 from getstar.xmatch.endpoint import CHUNK as FETCH
 from getstar.xmatch.endpoint import DEFAULT_RADIUS_ARCSEC, prepare
-from getstar.xmatch.match import open_batch
+from getstar.xmatch.match import FLAG, ROW, TEXT, open_batch
 from getstar.xmatch.output import Layout, make_writer
 from getstar.xmatch.targets import check_epoch
 
@@ -71,13 +71,13 @@ async def xmatch_file(dsn: str, path: Path, out: BinaryIO, *, radius: str | None
                 async with conn.transaction():
                     batch = await open_batch(conn, chunk, fmt, start)
                     while recs := await batch.fetch(FETCH):
-                        first_row = recs[0]["xm_i"]
-                        rows = table.row_slice(first_row, first_row + len(recs))
-                        items = [(rows[r["xm_i"] - first_row], targets.errors.get(r["xm_i"]), r) for r in recs]
-                        for _, error, r in items:
-                            flag = "error" if error is not None else r["xm_flag"]
+                        lo, hi = recs[0][ROW], recs[-1][ROW] + 1
+                        errors = [targets.errors.get(k) for k in range(lo, hi)]
+                        for error, r in zip(errors, recs, strict=True):
+                            flag = "error" if error is not None else r[FLAG]
                             counts[flag] = counts.get(flag, 0) + 1
-                        out.write(writer.chunk(items))
+                        out.write(writer.chunk(table.row_slice(lo, hi), errors if any(errors) else None,
+                                               [r[TEXT] for r in recs]))
                         bar.update(len(recs))
         out.write(writer.tail())
     finally:
