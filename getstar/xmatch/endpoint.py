@@ -64,8 +64,22 @@ def prepare(body: bytes, kind: str, charset: str, *, max_rows: int | None, radiu
             max_radius_deg: float, epoch: float | None) -> tuple[InputTable, TargetSet]:
     """Body -> (table, targets); CPU-bound, run off the event loop for large bodies."""
     table = read_body(body, kind, charset, max_rows=max_rows)
-    roles = find_roles(table)
-    return table, to_targets(table, roles, radius_deg=radius_deg, max_radius_deg=max_radius_deg, epoch=epoch)
+    return table, Reading(table, radius_deg=radius_deg, max_radius_deg=max_radius_deg, epoch=epoch).targets(
+        0, table.nrows)
+
+
+class Reading:
+    """How a table's rows become targets, a range of rows at a time (``to_targets``)."""
+
+    def __init__(self, table: InputTable, *, radius_deg: float, max_radius_deg: float, epoch: float | None) -> None:
+        self.table = table
+        self.roles = find_roles(table)
+        self.radius_deg, self.max_radius_deg, self.epoch = radius_deg, max_radius_deg, epoch
+
+    def targets(self, lo: int, hi: int) -> TargetSet:
+        table = self.table if (lo, hi) == (0, self.table.nrows) else self.table.view(lo, hi)
+        return to_targets(table, self.roles, radius_deg=self.radius_deg, max_radius_deg=self.max_radius_deg,
+                          epoch=self.epoch)
 
 
 class _Run:
@@ -147,9 +161,8 @@ class _BatchResponse(StreamingResponse):
 
 
 async def _body(run: _Run, first: list[Sequence[Any]], writer: Writer, table: InputTable,
-                targets: TargetSet) -> AsyncIterator[bytes]:
+                errors: dict[int, str]) -> AsyncIterator[bytes]:
     yield writer.head()
-    errors = targets.errors
     done = 0
     async for recs in run.records(first, CHUNK):
         n = len(recs)
@@ -162,8 +175,14 @@ async def _body(run: _Run, first: list[Sequence[Any]], writer: Writer, table: In
     yield writer.tail()
 
 
-async def start(pool: asyncpg.Pool, targets: TargetSet, fmt: str) -> tuple[_Run, list[Sequence[Any]]]:
-    """Acquire, load the targets, run the query up to its first chunk (503 if the database cannot)."""
+async def start(pool: asyncpg.Pool, reading: Reading, fmt: str) -> tuple[_Run, list[Sequence[Any]], dict[int, str]]:
+    """Acquire, read the targets, load them and run the query up to its first chunk (503 if
+    the database cannot); returns the rows that could not be read too (row -> problem).
+
+    A large batch's second part is read and started first, on its own connection, so that
+    it is being matched while the first part is still being read.
+    """
+    n = reading.table.nrows
     run = _Run(pool, fmt)
     try:
         try:
@@ -171,17 +190,18 @@ async def start(pool: asyncpg.Pool, targets: TargetSet, fmt: str) -> tuple[_Run,
         except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
             raise ServiceUnavailable(f"the database is not reachable: {exc}", retry_after=5) from None
         others = []
-        if len(targets) >= PARALLEL_MIN:
+        if n >= PARALLEL_MIN:
             for _ in range(PARTS - 1):
                 try:
                     others.append(await run.connect(timeout=0.2))
                 except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                     break  # none to spare: the connections we have do it all
-        bounds = [len(targets) * k // (1 + len(others)) for k in range(len(others) + 2)]
+        bounds = [n * k // (1 + len(others)) for k in range(len(others) + 2)]
+        errors: dict[int, str] = {}
         for other, lo, hi in zip(others, bounds[1:-1], bounds[2:], strict=True):
-            part = targets.part(lo, hi)
+            part = await _read(reading, lo, hi, errors)
             run.later.append((other, asyncio.ensure_future(materialize(other, part, fmt, lo)), part, lo))
-        run.batch = await open_batch(conn, targets.part(0, bounds[1]), fmt)
+        run.batch = await open_batch(conn, await _read(reading, 0, bounds[1], errors), fmt)
         first = await run.batch.fetch(CHUNK)
     except asyncpg.UndefinedTableError:
         await run.close()
@@ -192,7 +212,14 @@ async def start(pool: asyncpg.Pool, targets: TargetSet, fmt: str) -> tuple[_Run,
     except BaseException:
         await run.close()
         raise
-    return run, first
+    return run, first, errors
+
+
+async def _read(reading: Reading, lo: int, hi: int, errors: dict[int, str]) -> TargetSet:
+    """Rows ``lo`` to ``hi`` as targets, off the event loop when there are many."""
+    part = await run_in_threadpool(reading.targets, lo, hi) if hi - lo > 1000 else reading.targets(lo, hi)
+    errors.update((lo + k, e) for k, e in part.errors.items())
+    return part
 
 
 async def xmatch_endpoint(request: Request) -> Response:
@@ -208,13 +235,11 @@ async def xmatch_endpoint(request: Request) -> Response:
     epoch = check_epoch(coords.parse_epoch(params.get("epoch")))
     kind, charset = kind_of(request.headers.get("content-type"))
     body = await read_limited(request, settings.xmatch_max_bytes)
-    table, targets = await run_in_threadpool(
-        prepare, body, kind, charset, max_rows=settings.xmatch_max_rows, radius_deg=radius_deg,
-        max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
+    table = await run_in_threadpool(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows)
     del body
-    layout = Layout.of(table)
-    writer = make_writer(fmt, layout, await make_meta(request), len(targets))
+    reading = Reading(table, radius_deg=radius_deg, max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
+    writer = make_writer(fmt, Layout.of(table), await make_meta(request), table.nrows)
     if state.pool is None:
         raise ServiceUnavailable("the database is not connected", retry_after=5)
-    run, first = await start(state.pool, targets, fmt)
-    return _BatchResponse(run, _body(run, first, writer, table, targets), writer.media_type)
+    run, first, errors = await start(state.pool, reading, fmt)
+    return _BatchResponse(run, _body(run, first, writer, table, errors), writer.media_type)

@@ -78,6 +78,13 @@ class InputTable:
             return self._by_column[k]
         return [row[k] for row in self.rows]
 
+    def view(self, lo: int, hi: int) -> InputTable:
+        """Rows ``lo`` to ``hi`` as a table of their own (row numbers from 0 again)."""
+        by_column = None if self._by_column is None else [c[lo:hi] for c in self._by_column]
+        rows = None if self._rows is None else self._rows[lo:hi]
+        errors = {k - lo: e for k, e in self.errors.items() if lo <= k < hi}
+        return InputTable(self.columns, rows, errors, self.ucds, plain=self.plain, by_column=by_column)
+
     def row(self, k: int) -> Sequence[Any]:
         if self._rows is None and self._by_column is not None:
             return [c[k] for c in self._by_column]
