@@ -384,16 +384,26 @@ def test_unquoted_csv_reads_as_the_csv_module_reads_it(header: list[str], rows: 
     assert (fast.columns, fast.rows, fast.errors, fast.plain) == (slow.columns, slow.rows, slow.errors, slow.plain)
 
 
-@hsettings(max_examples=150, deadline=None)
-@given(rows=st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["Sirius", "x" * 201])), _CELL, _CELL),
-                     min_size=1, max_size=12),
+_EPOCH = st.sampled_from(["", "2024.5", "J2015.5", "B1950", "MJD 60000", "60000.25", "2460000.5", "2024-03-01",
+                          "2024-03-01T12:00:00Z", "yesterday", "3000", "1_0", " 2010 "])
+_RADIUS = st.sampled_from(["", "2", "3arcsec", "0.5arcmin", "1e-4deg", "-1", "100arcsec", "x", "nan"])
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["Sirius", "x" * 201])), _CELL, _CELL, _EPOCH,
+                               _RADIUS), min_size=1, max_size=12),
+       columns=st.sampled_from([("name", "ra", "dec"), ("name", "ra", "dec", "epoch"), ("ra", "dec", "radius"),
+                                ("name", "ra", "dec", "epoch", "radius")]),
        epoch=st.sampled_from([None, 2024.5]))
-def test_decimal_columns_read_as_row_by_row(rows: list[tuple[str | None, str, str]], epoch: float | None) -> None:
+def test_decimal_columns_read_as_row_by_row(rows: list[tuple[str | None, str, str, str, str]],
+                                            columns: tuple[str, ...], epoch: float | None) -> None:
     from getstar.xmatch import targets as t
     from getstar.xmatch.match import TargetSet
     from getstar.xmatch.reader import InputTable
 
-    table = InputTable(["name", "ra", "dec"], [["" if n is None else n, a, d] for n, a, d in rows])
+    cells = [dict(zip(["name", "ra", "dec", "epoch", "radius"], ["" if n is None else n, *rest], strict=True))
+             for n, *rest in rows]
+    table = InputTable(list(columns), [[c[k] for k in columns] for c in cells])
     roles = t.find_roles(table)
     fast = t.to_targets(table, roles, radius_deg=1 / 1800, max_radius_deg=1 / 60, epoch=epoch)
     slow = TargetSet.of(t._row_targets(table, roles, range(table.nrows), 1 / 1800, 1 / 60, epoch))
