@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncpg
 
 from getstar.properties import STORED, Property
-from getstar.skycells import CELL_SQL
+from getstar.skycells import CELL_SQL, FAST_SQL
 
 #: Bumped whenever the DDL below changes; readable by /health.
-SCHEMA_VERSION = "2026.11.2"
+SCHEMA_VERSION = "2026.11.3"
 
 LIVE = "live"
 STAGING = "staging"
@@ -67,13 +67,15 @@ def data_tables_ddl(schema: str) -> list[str]:
 def data_indexes_ddl(schema: str) -> list[str]:
     """Indexes of one snapshot; the star table is clustered on its q3c index.
 
-    ``star_cell`` serves the batch cross-identification's probes (``xmatch.cells``).
+    ``star_cell`` and ``star_fast_q3c`` serve the batch cross-identification's probes
+    (``skycells``).
     """
     return [
         f"ALTER TABLE {schema}.star ADD PRIMARY KEY (star_id)",
         f"CREATE INDEX star_q3c ON {schema}.star (q3c_ang2ipix(ra, dec))",
         f"CLUSTER {schema}.star USING star_q3c",
         f"CREATE INDEX star_cell ON {schema}.star ({CELL_SQL})",
+        f"CREATE INDEX star_fast_q3c ON {schema}.star (q3c_ang2ipix(ra, dec)) WHERE {FAST_SQL}",
         f"CREATE INDEX ident_key ON {schema}.ident (key)",
         f"CREATE INDEX ident_star ON {schema}.ident (star_id)",
         f"CREATE INDEX ident_trgm ON {schema}.ident USING gin (key gin_trgm_ops)",

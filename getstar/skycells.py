@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CELL_SQL", "MAX_PROBES", "PER_DEGREE", "cell_sql", "probe_cells", "star_cells"]
+__all__ = ["CELL_SQL", "FAST_PM_MAS_PER_YEAR", "FAST_SQL", "MAX_PROBES", "PER_DEGREE", "cell_sql", "fast_sql",
+           "probe_cells", "star_cells"]
 
 #: Cells per degree, in declination and in right ascension (30 arcsec).
 PER_DEGREE = 120
@@ -37,6 +38,21 @@ def cell_sql(ra: str, dec: str) -> str:
 
 #: The indexed expression of ``live.star`` (``star_cell``): queries must spell it the same.
 CELL_SQL = cell_sql("ra", "dec")
+
+#: Stars moving faster than this (a thousand in the default snapshot) are found apart when a
+#: target has an epoch: the cells are probed with a margin for slower stars only, which keeps
+#: a circle to a few cells for decades, and the fast movers through their own small q3c index
+#: (``star_fast_q3c``) with the margin of the fastest star.
+FAST_PM_MAS_PER_YEAR = 500.0
+
+
+def fast_sql(s: str) -> str:
+    """SQL: star ``s`` moves faster than ``FAST_PM_MAS_PER_YEAR`` (NULL without a proper motion)."""
+    return f"({s}.p_pmra * {s}.p_pmra + {s}.p_pmdec * {s}.p_pmdec > {FAST_PM_MAS_PER_YEAR ** 2!r})"
+
+
+#: The predicate of the partial index ``star_fast_q3c``: queries must spell it the same.
+FAST_SQL = fast_sql("star")[1:-1].replace("star.", "")
 
 
 def star_cells(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:

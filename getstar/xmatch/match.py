@@ -7,8 +7,10 @@ COPYed (binary, built by numpy) into temporary tables that live for the transact
 
 * positions without a resolved name, as the sky cells their circle touches
   (``skycells``): one equality probe of the ``star_cell`` index each, sorted by cell so
-  that neighbouring probes read neighbouring pages; the few circles touching too many cells
-  (wide radii, long epochs, the poles) are probed with ``q3c_join`` instead.  One window
+  that neighbouring probes read neighbouring pages; at an epoch the circle is widened for
+  the motion of ordinary stars only, and the fast movers (``skycells.FAST_PM_MAS_PER_YEAR``)
+  are looked for apart in their own q3c index; the few circles touching too many cells
+  (wide radii, very long epochs, the poles) are probed with ``q3c_join`` instead.  One window
   over all (target, candidate) pairs then gives each target its nearest star, the number of
   candidates and the separation of the second;
 * targets whose name resolves, with their position if they have one: the name's star(s)
@@ -55,7 +57,7 @@ import numpy as np
 from getstar.names import query_keys
 from getstar.properties import BY_NAME, Property
 from getstar.resolver import MAX_PM_ARCSEC_PER_YEAR
-from getstar.skycells import cell_sql, probe_cells
+from getstar.skycells import FAST_PM_MAS_PER_YEAR, cell_sql, fast_sql, probe_cells
 from getstar.xmatch.render import match_text_sql, params, star_text_sql
 
 __all__ = ["FLAGS", "KEY_PROPERTIES", "Batch", "Target", "TargetSet", "load_targets", "lookup_names", "materialize",
@@ -70,6 +72,7 @@ KEY_PROPERTIES: tuple[Property, ...] = tuple(BY_NAME[n] for n in (
 
 _MAS_TO_RAD = math.pi / (180.0 * 3_600_000.0)
 _WIDE = "xm_wide"
+_MOVING = "xm_moving"
 _PROBES = "xm_probe"
 _NAMES = "xm_name"
 _OUT = "xm_answer"
@@ -200,7 +203,9 @@ WHERE x.rank = 1"""
 
 
 def _pairs_sql(star: str) -> str:
-    """Every (target, star within its radius, separation, the star's rendered cells)."""
+    """Every (target, star within its radius, separation, the star's rendered cells): cell
+    probes (at an epoch: of the stars that are not fast movers), the fast movers of targets
+    with an epoch, and q3c cones for wide targets."""
     return f"""
     SELECT p.i, c.star_id, c.main_id, c.d, c.frag
     FROM {_PROBES} p
@@ -208,12 +213,24 @@ def _pairs_sql(star: str) -> str:
         SELECT s.star_id, s.main_id, sep.d, {star} AS frag
         FROM live.star s CROSS JOIN LATERAL (SELECT {_distance("s", "p")} AS d) sep
         WHERE {cell_sql("s.ra", "s.dec")} = p.cell AND sep.d <= p.r
+          AND (p.dt = 0 OR NOT coalesce({fast_sql("s")}, false))
         OFFSET 0) c  -- OFFSET 0: one index probe per cell, never a join over the whole table
     UNION ALL
-    SELECT wt.i, s.star_id, s.main_id, sep.d, {star}
-    FROM {_WIDE} wt JOIN live.star s ON q3c_join(wt.ra, wt.dec, s.ra, s.dec, wt.r + wt.margin)
-    CROSS JOIN LATERAL (SELECT {_distance("s", "wt")} AS d) sep
-    WHERE sep.d <= wt.r"""
+    SELECT mv.i, c.star_id, c.main_id, c.d, c.frag
+    FROM {_MOVING} mv
+    CROSS JOIN LATERAL (  -- a cone per target in the small index of the fast movers
+        SELECT s.star_id, s.main_id, sep.d, {star} AS frag
+        FROM live.star s CROSS JOIN LATERAL (SELECT {_distance("s", "mv")} AS d) sep
+        WHERE q3c_join(mv.ra, mv.dec, s.ra, s.dec, mv.r + mv.margin) AND {fast_sql("s")} AND sep.d <= mv.r
+        OFFSET 0) c
+    UNION ALL
+    SELECT wt.i, c.star_id, c.main_id, c.d, c.frag
+    FROM {_WIDE} wt
+    CROSS JOIN LATERAL (
+        SELECT s.star_id, s.main_id, sep.d, {star} AS frag
+        FROM live.star s CROSS JOIN LATERAL (SELECT {_distance("s", "wt")} AS d) sep
+        WHERE q3c_join(wt.ra, wt.dec, s.ra, s.dec, wt.r + wt.margin) AND sep.d <= wt.r
+        OFFSET 0) c"""
 
 
 def _names_sql(star: str) -> str:
@@ -401,11 +418,15 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
             name_rows.append((offset + k, ids, bool(c["pos"][k]), float(c["ra"][k]), float(c["dec"][k]),
                               float(c["r"][k]), float(c["dt"][k]), float(c["margin"][k])))
     positioned = np.flatnonzero(c["pos"] & ~named)
+    # cells hold the stars that are not fast movers: their margin is the fast movers' bound
+    slow_margin = FAST_PM_MAS_PER_YEAR / 3_600_000.0 * np.abs(c["dt"][positioned])
     probe_of, cells, wide_of = probe_cells(c["ra"][positioned], c["dec"][positioned],
-                                           c["r"][positioned] + c["margin"][positioned])
+                                           c["r"][positioned] + slow_margin)
     wide = positioned[wide_of]
+    moving = positioned[~wide_of & (c["dt"][positioned] != 0)]
     rows = positioned[probe_of]
-    await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_WIDE}, pg_temp.{_PROBES}, pg_temp.{_NAMES}")
+    await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_WIDE}, pg_temp.{_MOVING}, pg_temp.{_PROBES}, "
+                       f"pg_temp.{_NAMES}")
     # no indexes and no ANALYZE: each table is read once, whole (writing an index and
     # sampling 100,000 rows would cost more than the query saves)
     await conn.execute(f"""
@@ -413,14 +434,17 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
             ON COMMIT DROP;
         CREATE TEMPORARY TABLE {_WIDE} (i integer, ra float8, dec float8, r float8, dt float8, margin float8)
             ON COMMIT DROP;
+        CREATE TEMPORARY TABLE {_MOVING} (i integer, ra float8, dec float8, r float8, dt float8, margin float8)
+            ON COMMIT DROP;
         CREATE TEMPORARY TABLE {_NAMES} (i integer, stars bigint[], pos boolean, ra float8, dec float8, r float8,
             dt float8, margin float8) ON COMMIT DROP""")
     if len(rows):
         await conn.copy_to_table(_PROBES, source=_chunks(_binary_copy(
             [cells, c["i"][rows], c["ra"][rows], c["dec"][rows], c["r"][rows], c["dt"][rows]])), format="binary")
-    if len(wide):
-        await conn.copy_to_table(_WIDE, source=_chunks(_binary_copy(
-            [c[k][wide] for k in ("i", "ra", "dec", "r", "dt", "margin")])), format="binary")
+    for table, which in ((_WIDE, wide), (_MOVING, moving)):
+        if len(which):
+            await conn.copy_to_table(table, source=_chunks(_binary_copy(
+                [c[k][which] for k in ("i", "ra", "dec", "r", "dt", "margin")])), format="binary")
     if name_rows:
         await conn.copy_records_to_table(_NAMES, records=name_rows)
     return len(name_rows)
