@@ -7,8 +7,8 @@ costs one equality probe each (about 1.5 us), three to four times less on the ho
 ``POST /v1/xmatch``.  q3c still serves the cone searches and the targets whose circle covers
 too many cells (wide radii, long proper-motion margins, the poles), see ``xmatch.match``.
 
-A cell is a 30-arcsecond strip of declination (a zone) cut into 30-arcsecond steps of right
-ascension: ``zone * 43200 + bucket``.  Its SQL expression (``CELL_SQL``, indexed as
+A cell is a 1-arcminute strip of declination (a zone) cut into 1-arcminute steps of right
+ascension: ``zone * 360 * PER_DEGREE + bucket``.  Its SQL expression (``CELL_SQL``, indexed as
 ``star_cell``) and ``star_cells`` below do the same IEEE double operations, so PostgreSQL
 and numpy put a star in the same cell; ``probe_cells`` enumerates, per target, every cell
 holding a point within its search radius (a little wider, so rounding never loses one).
@@ -21,8 +21,10 @@ import numpy as np
 __all__ = ["CELL_SQL", "FAST_PM_MAS_PER_YEAR", "FAST_SQL", "MAX_PROBES", "PER_DEGREE", "cell_sql", "fast_sql",
            "probe_cells", "star_cells"]
 
-#: Cells per degree, in declination and in right ascension (30 arcsec).
-PER_DEGREE = 120
+#: Cells per degree, in declination and in right ascension (1 arcmin: a 2" circle touches one
+#: cell 87 % of the time at the equator; cells four times smaller made 16 % more probes and no faster batch;
+#: with an epoch, larger cells hold the widened circles in fewer probes).
+PER_DEGREE = 60
 _BUCKETS = 360 * PER_DEGREE
 #: A target touching more cells than this is matched with q3c instead.
 MAX_PROBES = 16

@@ -78,4 +78,4 @@ def test_probes_of_a_batch_are_sorted_by_cell_and_small_circles_need_few() -> No
     assert wide.sum() < n * 1e-3  # only circles around the poles
     per_target = np.bincount(target, minlength=n)
     assert per_target[~wide].min() >= 1
-    assert per_target.sum() < 1.5 * n  # a 2" circle touches one 30" cell, seldom two or four
+    assert per_target.sum() < 1.5 * n  # a 2" circle touches one 1' cell, seldom two or four
