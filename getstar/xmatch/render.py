@@ -5,13 +5,16 @@ decoding 100,000 rows into Python objects and formatting them again costs this p
 several seconds of its one core, while the database has a core of its own.  So the database
 writes, per row, the text of everything after the echoed input columns (``status`` 'ok'
 through the last property) in the requested format: a JSON fragment, a CSV fragment or
-VOTable ``<TD>`` cells.  Python only adds the echoed input cells and sends the bytes.
+VOTable ``<TD>`` cells, in two pieces: the match cells (``match_text_sql``) and the star's
+key properties (``star_text_sql``, rendered where the candidate star's row is read, with
+the text of "no star" for rows without one).  Python only adds the echoed input cells and
+sends the bytes.
 
 The cells follow ``output.MATCH_COLUMNS`` then, per property, value, origin, confidence
 and error (when it has one), with the null rules of ``formats.jsonfmt`` / ``formats.csvfmt``:
 a property is unset when its value is NULL, NaN or infinite, or an empty string; an unset
 property has no origin, confidence nor error.  Origins and confidences are written as
-names (``ORIGINS`` / ``Confidence``), from an array parameter ($1, see ``params``).
+names (``ORIGINS`` / ``Confidence``), from two array parameters ($1, $2, see ``params``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import orjson
 from getstar.formats._common import esc_text
 from getstar.properties import ORIGINS, Confidence, Property, storage_column
 
-__all__ = ["FORMATS", "cell_kinds", "match_text_sql", "params", "render_sql", "star_text_sql"]
+__all__ = ["FORMATS", "cell_kinds", "match_text_sql", "params", "star_text_sql"]
 
 FORMATS = ("json", "csv", "votable", "votable11")
 _INT_NULL_11 = {"int": "-2147483648", "long": "-9223372036854775808"}
@@ -262,13 +265,6 @@ def star_text_sql(fmt: str, props: Sequence[Property], s: str = "s") -> tuple[st
     if fmt == "csv":
         return _star_csv(props, s)
     return _star_votable(props, s, fmt == "votable11")
-
-
-def render_sql(fmt: str, props: Sequence[Property], m: str = "m") -> str:
-    """SQL text of one row's output cells in ``fmt``, over alias ``m`` holding both the match
-    columns (``xm_*``) and the star's; NULL star columns give the no-star text."""
-    star, _ = star_text_sql(fmt, props, m)
-    return f"{match_text_sql(fmt, m)} || {star}"
 
 
 def _check(fmt: str) -> None:
