@@ -394,15 +394,28 @@ _RADIUS = st.sampled_from(["", "2", "3arcsec", "0.5arcmin", "1e-4deg", "-1", "10
                                _RADIUS), min_size=1, max_size=12),
        columns=st.sampled_from([("name", "ra", "dec"), ("name", "ra", "dec", "epoch"), ("ra", "dec", "radius"),
                                 ("name", "ra", "dec", "epoch", "radius")]),
-       epoch=st.sampled_from([None, 2024.5]))
+       epoch=st.sampled_from([None, 2024.5]),
+       typed=st.booleans(), extra=st.sampled_from([None, True, 7, float("nan"), float("inf"), -3.0, 400.0]))
 def test_decimal_columns_read_as_row_by_row(rows: list[tuple[str | None, str, str, str, str]],
-                                            columns: tuple[str, ...], epoch: float | None) -> None:
+                                            columns: tuple[str, ...], epoch: float | None, typed: bool,
+                                            extra: Any) -> None:
+    """As text (CSV) or, with ``typed``, as numbers and None (JSON, VOTable) plus an odd cell."""
     from getstar.xmatch import targets as t
     from getstar.xmatch.match import TargetSet
     from getstar.xmatch.reader import InputTable
 
+    def typed_cell(text: str) -> Any:
+        try:
+            return None if not text.strip() else float(text) if "_" not in text else text
+        except ValueError:
+            return text
+
     cells = [dict(zip(["name", "ra", "dec", "epoch", "radius"], ["" if n is None else n, *rest], strict=True))
              for n, *rest in rows]
+    if typed:
+        for c in cells:
+            c["ra"], c["dec"] = typed_cell(c["ra"]), typed_cell(c["dec"])
+        cells[0]["ra"] = extra
     table = InputTable(list(columns), [[c[k] for k in columns] for c in cells])
     roles = t.find_roles(table)
     fast = t.to_targets(table, roles, radius_deg=1 / 1800, max_radius_deg=1 / 60, epoch=epoch)

@@ -205,22 +205,29 @@ def _read_column(table: InputTable, col: int, parse: Callable[[Any], float | Non
 
 def _decimal_positions(table: InputTable, roles: Roles) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """RA and Dec columns read as decimal degrees (NaN for blank cells) and the mask of rows
-    where both are blank; None when a column holds anything else (sexagesimal,
-    numbers from JSON, units...)."""
+    where both are blank; None when a column holds anything else (sexagesimal, units...).
+
+    Cells are text (CSV), or numbers and None (JSON, VOTable); a column is either."""
     if roles.ra is None or roles.dec is None:
         return None
     out = []
     blank = np.ones(table.nrows, bool)
     for col in (roles.ra, roles.dec):
         cells = table.column(col)
-        if not all(type(c) is str for c in cells) or "_" in "".join(cells):  # float() reads "1_0" as 10
+        if all(type(c) is str for c in cells):
+            if "_" in "".join(cells):  # float() reads "1_0" as 10
+                return None
+            empty = [not c for c in cells]
+            try:  # float() a cell at a time: numpy's own text parsing is five times slower
+                values = np.array([float(c) if c else math.nan for c in cells], np.float64)
+            except ValueError:  # sexagesimal, units, blanks with spaces...: read row by row
+                return None
+        elif all(c is None or type(c) in (float, int) for c in cells):
+            empty = [c is None for c in cells]
+            values = np.array([math.nan if c is None else float(c) for c in cells], np.float64)
+        else:
             return None
-        try:  # float() a cell at a time: numpy's own text parsing is five times slower
-            values = np.array([float(c) if c else math.nan for c in cells], np.float64)
-        except ValueError:  # sexagesimal, units, blanks with spaces...: read row by row
-            return None
-        empty = np.array([not c for c in cells], bool)
-        blank &= empty
+        blank &= np.array(empty, bool)
         out.append(values)
     return out[0], out[1], blank
 
