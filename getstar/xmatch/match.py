@@ -171,14 +171,16 @@ ORDER BY m.xm_i
 
 
 def none_sql(fmt: str, props: Sequence[Property] = KEY_PROPERTIES) -> str:
-    """The output cells of a row that matched nothing: with a position ($1 true: 0 candidates)
-    or without (a name that does not resolve)."""
+    """The output cells of a row that matched nothing, in two rows: without a position (a
+    name that does not resolve), then with one (0 candidates)."""
     _, unset = star_text_sql(fmt, props, "s")
     return f"""
 SELECT {match_text_sql(fmt, "m")} || {_literal(unset)}
-FROM (SELECT 'none'::text AS xm_flag, NULL::text AS xm_main_id, NULL::text AS xm_name_main_id,
-             NULL::float8 AS xm_sep, CASE WHEN $1::boolean THEN 0 END AS xm_n, NULL::float8 AS xm_sep2,
-             NULL::float8 AS xm_name_sep) m"""
+FROM (SELECT v.pos, 'none'::text AS xm_flag, NULL::text AS xm_main_id, NULL::text AS xm_name_main_id,
+             NULL::float8 AS xm_sep, CASE WHEN v.pos THEN 0 END AS xm_n, NULL::float8 AS xm_sep2,
+             NULL::float8 AS xm_name_sep
+      FROM (VALUES (false), (true)) AS v(pos)) m
+ORDER BY m.pos"""
 
 
 def _literal(text: str) -> str:
@@ -379,8 +381,8 @@ class Batch:
 
 
 async def _none_texts(conn: asyncpg.Connection, fmt: str, props: Sequence[Property]) -> tuple[str, str]:
-    sql = none_sql(fmt, props)
-    return await conn.fetchval(sql, False), await conn.fetchval(sql, True)
+    without, with_position = (r[0] for r in await conn.fetch(none_sql(fmt, props)))  # one round trip
+    return without, with_position
 
 
 class _Source:
