@@ -29,8 +29,10 @@ apt_update() { if [ "$apt_updated" = 0 ]; then $SUDO apt-get update -qq; apt_upd
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_update; fi
 PG=$(pg_major)
 want "postgresql-$PG"; want "postgresql-$PG-q3c"; want postgresql-contrib
-command -v python3 >/dev/null || want python3
-python3 -c 'import venv, ensurepip' 2>/dev/null || want python3-venv
+# Debian's Python: started by root, `getstar serve` serves as an unprivileged user (GETSTAR_RUN_AS,
+# nobody), who must be able to read the interpreter (a Python under /root could not be)
+PY=/usr/bin/python3
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || { want python3; want python3-venv; }
 # Stellarium's star names: from Debian, unless the project's shared data has them
 if [ ! -f /usr/share/stellarium/stars/default/cross-id.dat ] && [ ! -f ../shared/data/stellarium/cross-id.dat ]; then
   want stellarium-data
@@ -65,7 +67,10 @@ if [ "$want_dachs" = 1 ]; then
   if [ -n "$started" ]; then $SUDO pg_ctlcluster "$PG" main stop; fi
 fi
 
-if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+if [ -x .venv/bin/python ] && [ "$(readlink -f .venv/bin/python)" != "$(readlink -f "$PY")" ]; then
+  rm -rf .venv   # made with another Python: make it again with Debian's
+fi
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 stamp=.venv/.installed-$(cat pyproject.toml clients/python/pyproject.toml | sha256sum | cut -c1-16)-$ACTION
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip

@@ -90,6 +90,22 @@ class Settings:
     drain_timeout: float = 20.0
     # Simple Cone Search (/scs): rows per answer at most (VO clients cannot page)
     scs_max_records: int = 10_000
+    # hostile input: every wait a timeout, every buffer a bound (getstar.server, getstar.db, cache)
+    db_statement_timeout: float = 5.0
+    db_acquire_timeout: float = 5.0
+    suggest_timeout: float = 0.25
+    xmatch_statement_timeout: float = 120.0
+    cache_max_bytes: int = 64 * 1024 * 1024
+    http_max_url_bytes: int = 64 * 1024
+    http_max_header_bytes: int = 16 * 1024
+    http_max_headers: int = 100
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 30.0
+    http_write_timeout: float = 60.0
+    http_keepalive_timeout: int = 5
+    http_max_concurrency: int = 1000
+    trusted_proxies: str = ""
+    run_as_user: str = "nobody"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -130,4 +146,19 @@ class Settings:
             access_log=_bool("GETSTAR_ACCESS_LOG", True),
             drain_timeout=_float("GETSTAR_DRAIN_TIMEOUT", 20.0),
             scs_max_records=_int("GETSTAR_SCS_MAX_RECORDS", 10_000),
+            db_statement_timeout=_float("GETSTAR_DB_STATEMENT_TIMEOUT", 5.0),
+            db_acquire_timeout=_float("GETSTAR_DB_ACQUIRE_TIMEOUT", 5.0),
+            suggest_timeout=_float("GETSTAR_SUGGEST_TIMEOUT", 0.25),
+            xmatch_statement_timeout=_float("GETSTAR_XMATCH_STATEMENT_TIMEOUT", 120.0),
+            cache_max_bytes=_int("GETSTAR_CACHE_MAX_BYTES", 64 * 1024 * 1024),
+            http_max_url_bytes=_int("GETSTAR_HTTP_MAX_URL_BYTES", 64 * 1024),
+            http_max_header_bytes=_int("GETSTAR_HTTP_MAX_HEADER_BYTES", 16 * 1024),
+            http_max_headers=_int("GETSTAR_HTTP_MAX_HEADERS", 100),
+            http_header_timeout=_float("GETSTAR_HTTP_HEADER_TIMEOUT", 10.0),
+            http_body_timeout=_float("GETSTAR_HTTP_BODY_TIMEOUT", 30.0),
+            http_write_timeout=_float("GETSTAR_HTTP_WRITE_TIMEOUT", 60.0),
+            http_keepalive_timeout=_int("GETSTAR_HTTP_KEEPALIVE_TIMEOUT", 5),
+            http_max_concurrency=_int("GETSTAR_HTTP_MAX_CONCURRENCY", 1000),
+            trusted_proxies=os.environ.get("GETSTAR_TRUSTED_PROXIES", "").strip(),
+            run_as_user=os.environ.get("GETSTAR_RUN_AS", "nobody").strip(),
         )

@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 
 from getstar.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from getstar.xmatch.votable_guard import check_votable
 
 __all__ = ["KINDS", "InputTable", "kind_of", "read_body"]
 
@@ -110,11 +111,28 @@ def kind_of(content_type: str | None) -> tuple[str, str]:
         k, _, v = p.partition("=")
         if k.strip().lower() == "charset" and v.strip():
             charset = v.strip().strip('"').lower()
+    return kind, text_charset(charset)
+
+
+#: Character sets a client can mean for a text body (codec names as ``codecs.lookup`` gives
+#: them).  Python also has codecs that are not character sets (rot13, zlib, base64, hex,
+#: punycode, idna...): a "charset" naming one of those is refused, never run on the body.
+CHARSETS = frozenset({
+    "utf-8", "utf-8-sig", "ascii", "cp1252", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le",
+    "utf-32-be", *(f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 7, 9, 13, 14, 15, 16)),
+})
+
+
+def text_charset(charset: str) -> str:
+    """The codec name of a charset a text body may be in; 415 for anything else."""
     try:
-        codecs.lookup(charset)
+        name = codecs.lookup(charset).name
     except LookupError:
-        raise UnsupportedMediaType(f"unknown charset {charset[:40]!r}: send UTF-8") from None
-    return kind, charset
+        name = ""
+    if name not in CHARSETS:
+        raise UnsupportedMediaType(f"cannot read a body in charset {charset[:40]!r}: send UTF-8 (or ASCII, "
+                                   "ISO-8859-*, windows-1252, UTF-16/32 with a byte order mark)")
+    return name
 
 
 def _too_many(max_rows: int) -> PayloadTooLarge:
@@ -125,9 +143,10 @@ def _too_many(max_rows: int) -> PayloadTooLarge:
 def _decode(body: bytes, charset: str) -> str:
     try:
         text = body.decode("utf-8-sig" if charset in ("utf-8", "utf8") else charset)
-    except UnicodeDecodeError as exc:
-        line = body.count(b"\n", 0, exc.start) + 1
-        raise BadRequest(f"line {line}: the body is not valid {charset.upper()} text (byte {exc.start})") from None
+    except UnicodeError as exc:
+        start = getattr(exc, "start", 0)
+        line = body.count(b"\n", 0, start) + 1
+        raise BadRequest(f"line {line}: the body is not valid {charset.upper()} text (byte {start})") from None
     if not text.strip():
         raise BadRequest("the body is empty: send a header line and one row per target")
     return text
@@ -230,6 +249,24 @@ def _plain(text: str, delimiter: str) -> bool:
 _ESCAPED = re.compile(r'["\\\x00-\x09\x0b\x0c\x0e-\x1f\x7f]')
 
 
+#: Lists and objects in a JSON cell are echoed back: nested this deep at most.
+MAX_CELL_DEPTH = 8
+
+
+def _shallow(value: Any) -> bool:
+    """Whether a JSON cell nests lists/objects at most ``MAX_CELL_DEPTH`` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_CELL_DEPTH:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return True
+
+
 def read_json(body: bytes, max_rows: int | None) -> InputTable:
     """A list of objects, or ``{"rows": [...]}`` / ``{"targets": [...]}``."""
     try:
@@ -261,6 +298,9 @@ def read_json(body: bytes, max_rows: int | None) -> InputTable:
         cells: list[Any] = [None] * len(columns)
         if isinstance(item, dict):
             for k, v in item.items():
+                if isinstance(v, (dict, list)) and not _shallow(v):
+                    raise BadRequest(f"row {n + 1}, column {k[:40]!r}: a value nested more than {MAX_CELL_DEPTH} "
+                                     "levels deep")
                 cells[index[k]] = v
         else:
             errors[n] = f"row {n + 1} is not a JSON object"
@@ -281,13 +321,15 @@ def _python(v: Any) -> Any:
 
 
 def read_votable(body: bytes, max_rows: int | None) -> InputTable:
-    """The first table of a VOTable document (any version, TABLEDATA/BINARY/BINARY2), via astropy."""
+    """The first table of a VOTable document (any version; TABLEDATA, or BINARY/BINARY2 inline), via
+    astropy, after ``check_votable`` has refused stream references and oversized tables."""
     from astropy.io.votable import parse
 
+    check_votable(body, max_rows)  # nothing referenced is opened, nothing oversized is built
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = parse(io.BytesIO(body), verify="ignore").get_first_table()
+            table = parse(io.BytesIO(body), verify="ignore", table_number=0).get_first_table()
     except Exception as exc:  # noqa: BLE001 - astropy raises many kinds on a bad document
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise BadRequest(f"cannot read the VOTable body: {message[:300]}") from None
