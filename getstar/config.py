@@ -99,7 +99,7 @@ class Settings:
     http_max_url_bytes: int = 64 * 1024
     http_max_header_bytes: int = 16 * 1024
     http_max_headers: int = 100
-    http_header_timeout: float = 10.0
+    http_header_timeout: float = 5.0
     http_body_timeout: float = 30.0
     http_write_timeout: float = 60.0
     http_keepalive_timeout: int = 5
@@ -154,7 +154,7 @@ class Settings:
             http_max_url_bytes=_int("GETSTAR_HTTP_MAX_URL_BYTES", 64 * 1024),
             http_max_header_bytes=_int("GETSTAR_HTTP_MAX_HEADER_BYTES", 16 * 1024),
             http_max_headers=_int("GETSTAR_HTTP_MAX_HEADERS", 100),
-            http_header_timeout=_float("GETSTAR_HTTP_HEADER_TIMEOUT", 10.0),
+            http_header_timeout=_float("GETSTAR_HTTP_HEADER_TIMEOUT", 5.0),
             http_body_timeout=_float("GETSTAR_HTTP_BODY_TIMEOUT", 30.0),
             http_write_timeout=_float("GETSTAR_HTTP_WRITE_TIMEOUT", 60.0),
             http_keepalive_timeout=_int("GETSTAR_HTTP_KEEPALIVE_TIMEOUT", 5),

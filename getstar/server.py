@@ -43,7 +43,7 @@ class HttpLimits:
     max_url_bytes: int = 64 * 1024
     max_header_bytes: int = 16 * 1024
     max_headers: int = 100
-    header_timeout: float = 10.0
+    header_timeout: float = 5.0
     body_timeout: float = 30.0
     write_timeout: float = 60.0
 
