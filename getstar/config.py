@@ -95,7 +95,10 @@ class Settings:
     db_acquire_timeout: float = 5.0
     suggest_timeout: float = 0.25
     xmatch_statement_timeout: float = 120.0
-    cache_max_bytes: int = 64 * 1024 * 1024
+    xmatch_max_cells: int = 500_000
+    xmatch_concurrency: int = 1
+    xmatch_queue_timeout: float = 30.0
+    cache_max_bytes: int = 48 * 1024 * 1024
     http_max_url_bytes: int = 64 * 1024
     http_max_header_bytes: int = 16 * 1024
     http_max_headers: int = 100
@@ -126,8 +129,8 @@ class Settings:
             max_cone_radius_deg=_float("GETSTAR_MAX_RADIUS_DEG", 1.0),
             default_cone_radius_deg=_float("GETSTAR_DEFAULT_RADIUS_ARCSEC", 5.0) / 3600.0,
             max_names=_int("GETSTAR_MAX_NAMES", 2000),
-            xmatch_max_rows=_int("GETSTAR_XMATCH_MAX_ROWS", 200_000),
-            xmatch_max_bytes=_int("GETSTAR_XMATCH_MAX_BYTES", 64 * 1024 * 1024),
+            xmatch_max_rows=_int("GETSTAR_XMATCH_MAX_ROWS", 100_000),
+            xmatch_max_bytes=_int("GETSTAR_XMATCH_MAX_BYTES", 32 * 1024 * 1024),
             cache_ttl=_int("GETSTAR_CACHE_TTL", 3600),
             cache_max_entries=_int("GETSTAR_CACHE_MAX_ENTRIES", 20_000),
             http_max_age=_int("GETSTAR_HTTP_MAX_AGE", 3600),
@@ -150,7 +153,10 @@ class Settings:
             db_acquire_timeout=_float("GETSTAR_DB_ACQUIRE_TIMEOUT", 5.0),
             suggest_timeout=_float("GETSTAR_SUGGEST_TIMEOUT", 0.25),
             xmatch_statement_timeout=_float("GETSTAR_XMATCH_STATEMENT_TIMEOUT", 120.0),
-            cache_max_bytes=_int("GETSTAR_CACHE_MAX_BYTES", 64 * 1024 * 1024),
+            xmatch_max_cells=_int("GETSTAR_XMATCH_MAX_CELLS", 500_000),
+            xmatch_concurrency=_int("GETSTAR_XMATCH_CONCURRENCY", 1),
+            xmatch_queue_timeout=_float("GETSTAR_XMATCH_QUEUE_TIMEOUT", 30.0),
+            cache_max_bytes=_int("GETSTAR_CACHE_MAX_BYTES", 48 * 1024 * 1024),
             http_max_url_bytes=_int("GETSTAR_HTTP_MAX_URL_BYTES", 64 * 1024),
             http_max_header_bytes=_int("GETSTAR_HTTP_MAX_HEADER_BYTES", 16 * 1024),
             http_max_headers=_int("GETSTAR_HTTP_MAX_HEADERS", 100),
