@@ -46,7 +46,7 @@ CHI2_THRESHOLD = 5.0
 LN10 = math.log(10.0)
 NO, LOW, MEDIUM, HIGH = 0, 1, 2, 3
 #: Elements per trial block (stars x trial indices): small enough to stay in cache.
-BLOCK = 8192
+BLOCK = 32768
 #: Step of the faint scan where the caller allows a coarse one (estimated magnitudes); SearchCal: 1.
 COARSE_STEP = 4
 #: Arithmetic of the faint scan (tests compare it with float64: same results).
@@ -487,11 +487,14 @@ def _full_trials(samp: np.ndarray, lo: np.ndarray, hi: np.ndarray, y: np.ndarray
     order = np.argsort(width, kind="stable")
     m = len(samp)
     i = 0
+    grids: dict[int, np.ndarray] = {}
     while i < m:
         n_k = (int(width[order[i]]) + step - 1) // step + 1
         j = min(m, i + max(1, BLOCK // n_k))
         w = int(width[order[j - 1]])
-        offsets = np.unique(np.append(np.arange(0, w, step), w - 1))
+        offsets = grids.get(w)
+        if offsets is None:
+            offsets = grids[w] = np.unique(np.append(np.arange(0, w, step), w - 1))
         if (j - i) * len(offsets) > 2 * BLOCK:
             j = i + max(1, BLOCK // len(offsets))
         rows = order[i:j]
@@ -544,9 +547,9 @@ def _reduce(out: _Samples, rows: np.ndarray, idx2: np.ndarray, kept: np.ndarray 
     selm &= multi[:, None]
     n_sel = selm.sum(axis=1)
     with np.errstate(invalid="ignore"):
-        out.logmin[rows] = np.minimum(np.where(selm, mean, inf).min(axis=1), best_mean)
-        out.logmax[rows] = np.maximum(np.where(selm, mean, -inf).max(axis=1), best_mean)
-        out.max_err[rows] = np.maximum(np.where(selm, err, -inf).max(axis=1), best_err)
+        out.logmin[rows] = np.minimum(np.min(mean, axis=1, where=selm, initial=inf), best_mean)
+        out.logmax[rows] = np.maximum(np.max(mean, axis=1, where=selm, initial=-inf), best_mean)
+        out.max_err[rows] = np.maximum(np.max(err, axis=1, where=selm, initial=-inf), best_err)
         if method == "2017":
             x = np.where(selm, mean - best_mean[:, None], 0.0)
             cnt = np.maximum(n_sel, 1)
@@ -556,7 +559,7 @@ def _reduce(out: _Samples, rows: np.ndarray, idx2: np.ndarray, kept: np.ndarray 
     # Trial indices increase along each row: the first / last selected ones are the extremes.
     any_sel = n_sel > 0
     first = idx2[r, np.argmax(selm, axis=1)]
-    last = idx2[r, selm.shape[1] - 1 - np.argmax(selm[:, ::-1], axis=1)]
+    last = np.max(idx2, axis=1, where=selm, initial=-1)
     out.idx_min[rows] = np.where(any_sel, np.minimum(first, best_idx), best_idx)
     out.idx_max[rows] = np.where(any_sel, np.maximum(last, best_idx), best_idx)
     out.n_sample[rows] = n_sample
