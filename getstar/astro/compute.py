@@ -8,7 +8,6 @@ UD from LDD, CalFlag; getstar's own estimates of missing magnitudes come first w
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -327,8 +326,3 @@ def _write(cols: dict[str, Column], n: int, d: diam.DiameterResult, ud: np.ndarr
     dbl = np.array([x.double for x in decoded], dtype=bool)[inverse]
     cols["BinFlag"] = Column(np.where(sb, "SB", ""), np.where(sb, np.int8(HIGH), np.int8(NO)))
     cols["MultFlag"] = Column(np.where(dbl, "S", ""), np.where(dbl, np.int8(HIGH), np.int8(NO)))
-
-
-def nan_to_none(x: float) -> float | None:
-    """Helper for callers writing SQL: NaN -> None."""
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
