@@ -90,6 +90,25 @@ class Settings:
     drain_timeout: float = 20.0
     # Simple Cone Search (/scs): rows per answer at most (VO clients cannot page)
     scs_max_records: int = 10_000
+    # snapshot swap: longest wait for a lock; an old snapshot still read by a long (TAP) query
+    # is left for a later swap to drop rather than waited for
+    swap_lock_timeout: float = 10.0
+    # TAP over the live snapshot (getstar.tap, served by GAVO DaCHS: `getstar tap init|serve`)
+    tap_host: str = "127.0.0.1"
+    tap_port: int = 8080
+    tap_url: str = ""  # public root URL (DaCHS's serverURL); "" = http://tap_host:tap_port
+    tap_sync_timeout: int = 60
+    tap_async_timeout: int = 600
+    tap_max_running: int = 2
+    tap_default_rows: int = 20_000
+    tap_max_rows: int = 1_000_000
+    tap_max_upload_bytes: int = 20_000_000
+    tap_db_password: str | None = None
+
+    @property
+    def tap_root_url(self) -> str:
+        """The DaCHS site's public root; the TAP service is ``<root>/tap``."""
+        return (self.tap_url or f"http://{self.tap_host}:{self.tap_port}").rstrip("/")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -130,4 +149,15 @@ class Settings:
             access_log=_bool("GETSTAR_ACCESS_LOG", True),
             drain_timeout=_float("GETSTAR_DRAIN_TIMEOUT", 20.0),
             scs_max_records=_int("GETSTAR_SCS_MAX_RECORDS", 10_000),
+            swap_lock_timeout=_float("GETSTAR_SWAP_LOCK_TIMEOUT", 10.0),
+            tap_host=os.environ.get("GETSTAR_TAP_HOST") or "127.0.0.1",
+            tap_port=_int("GETSTAR_TAP_PORT", 8080),
+            tap_url=os.environ.get("GETSTAR_TAP_URL", ""),
+            tap_sync_timeout=_int("GETSTAR_TAP_SYNC_TIMEOUT", 60),
+            tap_async_timeout=_int("GETSTAR_TAP_ASYNC_TIMEOUT", 600),
+            tap_max_running=_int("GETSTAR_TAP_MAX_RUNNING", 2),
+            tap_default_rows=_int("GETSTAR_TAP_DEFAULT_ROWS", 20_000),
+            tap_max_rows=_int("GETSTAR_TAP_MAX_ROWS", 1_000_000),
+            tap_max_upload_bytes=_int("GETSTAR_TAP_MAX_UPLOAD_BYTES", 20_000_000),
+            tap_db_password=os.environ.get("GETSTAR_TAP_DB_PASSWORD") or None,
         )
