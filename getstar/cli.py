@@ -174,13 +174,16 @@ def cmd_tap(settings: Settings, action: str) -> int:
 
         sys.stdout.write(resource_descriptor())
         return 0
+    from getstar import db
     from getstar.tap import service
 
-    dsn = asyncio.run(_prepare(settings))
     if action == "init":
-        site = asyncio.run(service.init(settings, dsn))
+        site = asyncio.run(service.init(settings, asyncio.run(_prepare(settings))))
         print(f"TAP ready: 'getstar tap serve' serves {site.tap_url} (DaCHS under {site.root})")
         return 0
+    # serving needs no owner's connection: DaCHS logs in with its own roles (a URL's host, port
+    # and database are used, not its user); the embedded cluster is started if it is not running
+    dsn = settings.database_url or asyncio.run(db.ensure_database(settings))
     service.serve(settings, dsn)  # becomes DaCHS: returns only on error
     return 1
 
