@@ -516,3 +516,9 @@ def test_a_cone_around_sirius_in_the_real_snapshot(real: TapSite) -> None:
     warm = time.monotonic() - started
     print(f"\nreal snapshot: {len(table)} stars x {len(table.colnames)} columns around Sirius through pyvo in "
           f"{elapsed:.2f} s (first query), {len(again)} in {warm:.2f} s (next)")
+
+
+def test_the_web_page_links_to_the_tap_service(live_server: Any, settings: Settings) -> None:
+    html = httpx.get(live_server.url + "/", timeout=10).text
+    assert f'id="tap-link" href="{settings.tap_root_url}/tap"' in html
+    assert "__TAP_URL__" not in html
