@@ -178,8 +178,12 @@ def cmd_tap(settings: Settings, action: str) -> int:
     from getstar.tap import service
 
     if action == "init":
-        site = asyncio.run(service.init(settings, asyncio.run(_prepare(settings))))
+        dsn = asyncio.run(_prepare(settings))
+        site = asyncio.run(service.init(settings, dsn))
         print(f"TAP ready: 'getstar tap serve' serves {site.tap_url} (DaCHS under {site.root})")
+        if not asyncio.run(_has_snapshot(dsn)):
+            print("no snapshot yet: TAP queries fail until 'getstar ingest build' (or 'getstar serve') loads it",
+                  file=sys.stderr)
         return 0
     # serving needs no owner's connection: DaCHS logs in with its own roles (a URL's host, port
     # and database are used, not its user); the embedded cluster is started if it is not running

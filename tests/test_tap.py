@@ -423,6 +423,27 @@ def test_dachs_validates_the_generated_rd(small: TapSite) -> None:
     assert "WARNING" not in res.stdout + res.stderr and "ERROR" not in res.stdout + res.stderr
 
 
+def test_init_follows_the_declaration_while_dachs_serves(small: TapSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A property leaves the declaration: init replaces the function and DaCHS's view; a plain
+    ``getstar tap init`` (the real declaration) brings it back. Queries keep working."""
+    from getstar.tap import service
+
+    for key, value in small.env.items():
+        if key.startswith("GETSTAR_"):
+            monkeypatch.setenv(key, value)
+    last = STORED[-1]
+    monkeypatch.setattr(tapcols, "STORED", STORED[:-1])
+    asyncio.run(service.init(Settings.from_env(), small.dsn))
+    fewer = tap(small).run_sync("SELECT TOP 1 * FROM getstar.star").to_table().colnames
+    assert adql_name(last.name) not in fewer and len(fewer) == len(star_columns())
+    monkeypatch.undo()
+    _getstar(["tap", "init"], {k: v for k, v in small.env.items() if not k.startswith("GAVO")})
+    back = tap(small).run_sync("SELECT TOP 1 * FROM getstar.star").to_table().colnames
+    assert back == [c.name for c in star_columns()] and adql_name(last.name) in back
+    n = fetch(small.dsn, "SELECT count(*) AS n FROM tap_schema.columns WHERE table_name = 'getstar.star'")[0]["n"]
+    assert n == len(back)
+
+
 def test_taplint_reports_no_error(small: TapSite) -> None:
     if shutil.which("stilts") is None:
         pytest.skip("STILTS is not installed (Debian package stilts)")
