@@ -49,6 +49,7 @@ from getstar.tap.rd import resource_descriptor
 from tests.conftest import free_port
 
 GAVO_PYTHON = "/usr/bin/python3"
+ASYNC_TIMEOUT = 300  # seconds: not DaCHS's default, so that the cap is seen to come from the setting
 
 
 def _missing() -> str | None:
@@ -250,6 +251,7 @@ def _stop_site(site: TapSite | None) -> None:
 def _base_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GETSTAR_")}
     return {**env, "GETSTAR_HOME": str(home), "GETSTAR_TAP_HOST": "127.0.0.1", "GETSTAR_TAP_PORT": str(free_port()),
+            "GETSTAR_TAP_ASYNC_TIMEOUT": str(ASYNC_TIMEOUT),
             "GETSTAR_SIMBAD_ENABLED": "false", "GETSTAR_SHARED_DATA": str(home / "no-shared-data")}
 
 
@@ -387,12 +389,30 @@ def test_an_async_job_runs_to_completion(small: TapSite) -> None:
         job.run()
         job.wait(phases=["COMPLETED", "ERROR", "ABORTED"], timeout=120)
         assert job.phase == "COMPLETED", job.phase
+        assert _seconds(job.execution_duration) == ASYNC_TIMEOUT  # GETSTAR_TAP_ASYNC_TIMEOUT
         result = job.fetch_result().to_table()
     finally:
         job.delete()
     (expected,) = fetch(small.dsn, "SELECT count(*) AS n, avg(p_plx) AS m FROM live.star WHERE p_plx > 0")
     assert int(result["n"][0]) == expected["n"] > 100
     assert math.isclose(float(result["mean_plx"][0]), expected["m"], rel_tol=1e-9)
+
+
+def _seconds(duration: Any) -> float:
+    """pyvo gives a job's EXECUTIONDURATION as an astropy TimeDelta (or a number)."""
+    return float(duration.sec) if hasattr(duration, "sec") else float(duration)
+
+
+def test_no_job_runs_longer_than_the_configured_limit(small: TapSite) -> None:
+    """DaCHS lets a client ask any EXECUTIONDURATION (0: none); getstar's trigger holds it."""
+    service = tap(small)
+    job = service.submit_job("SELECT TOP 1 main_id FROM getstar.star")
+    try:
+        for asked in (10**7, 0, 120):
+            job.execution_duration = asked
+            assert _seconds(job.execution_duration) == min(asked or ASYNC_TIMEOUT, ASYNC_TIMEOUT)
+    finally:
+        job.delete()
 
 
 def test_the_untrusted_role_reads_only_the_published_tables(small: TapSite) -> None:

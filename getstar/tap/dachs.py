@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from getstar.config import Settings
@@ -204,6 +205,18 @@ class Site:
 
     def validate_rd(self) -> str:
         return self.dachs("val", RD_ID)
+
+    def admin_connect_args(self) -> dict[str, Any]:
+        """asyncpg.connect keywords logging in as DaCHS's admin role (its profile's password)."""
+        db = libpq_params(self.dsn)
+        args: dict[str, Any] = {"host": db.get("host", "localhost"), "port": int(db.get("port", "5432")),
+                "database": db.get("dbname", "getstar"), "user": ADMIN_ROLE}
+        password = self.role_passwords().get(ADMIN_ROLE)
+        if password:
+            args["password"] = password
+        if "sslmode" in db:
+            args["ssl"] = db["sslmode"]
+        return args
 
     def serve_args(self) -> list[str]:
         """The foreground server (logs in ``root/logs``); DaCHS drops root to its server user."""

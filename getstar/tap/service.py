@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 
+import asyncpg
+
 from getstar import db
 from getstar.config import Settings
 from getstar.errors import TapSetupError
@@ -37,7 +39,17 @@ async def init(settings: Settings, dsn: str) -> Site:
     finally:
         await conn.close()
     await asyncio.to_thread(site.import_rd)
+    await cap_jobs(site)
     return site
+
+
+async def cap_jobs(site: Site) -> None:
+    """Hold every TAP job to GETSTAR_TAP_ASYNC_TIMEOUT, as DaCHS's admin role (no owner needed)."""
+    admin = await asyncpg.connect(**site.admin_connect_args())
+    try:
+        await sql.cap_job_durations(admin, site.settings.tap_async_timeout)
+    finally:
+        await admin.close()
 
 
 def serve(settings: Settings, dsn: str) -> None:
@@ -48,5 +60,6 @@ def serve(settings: Settings, dsn: str) -> None:
                             "(or set GETSTAR_TAP_DB_PASSWORD, as a container does)")
     site.write_config()
     site.dachs("init", "--nodb")  # DaCHS's directories (a fresh container has none); no database change
+    asyncio.run(cap_jobs(site))  # the configured limit, whatever a client asks
     args = site.serve_args()
     os.execve(args[0], args, site.env)

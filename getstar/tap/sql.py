@@ -92,3 +92,30 @@ async def install(conn: asyncpg.Connection, query_roles: list[str]) -> None:
             await grant_readers(conn, LIVE)
         for role in query_roles:
             await conn.execute(f'GRANT {READER_ROLE} TO "{role}"')
+
+
+def job_cap_ddl(seconds: int) -> list[str]:
+    """A trigger on DaCHS's job table holding every TAP job to ``seconds`` of run time.
+
+    DaCHS 2.7 lets a client set any EXECUTIONDURATION (0 meaning none); its queries run with
+    that as ``statement_timeout``.  Run as DaCHS's admin role, which owns the table.
+    """
+    return [
+        f"""CREATE OR REPLACE FUNCTION tap_schema.getstar_cap_execution() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.executionduration IS NULL OR NEW.executionduration <= 0
+                 OR NEW.executionduration > {int(seconds)} THEN
+                NEW.executionduration := {int(seconds)};
+              END IF;
+              RETURN NEW;
+            END $$""",
+        "DROP TRIGGER IF EXISTS getstar_cap_execution ON tap_schema.tapjobs",
+        "CREATE TRIGGER getstar_cap_execution BEFORE INSERT OR UPDATE ON tap_schema.tapjobs "
+        "FOR EACH ROW EXECUTE FUNCTION tap_schema.getstar_cap_execution()",
+    ]
+
+
+async def cap_job_durations(admin: asyncpg.Connection, seconds: int) -> None:
+    async with admin.transaction():
+        for stmt in job_cap_ddl(seconds):
+            await admin.execute(stmt)
