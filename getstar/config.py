@@ -81,15 +81,6 @@ class Settings:
     simbad_negative_ttl: float = 3600.0
     simbad_table_prefix: str = ""
     simbad_batch_size: int = 100
-    # batch cross-identification (POST /v1/xmatch): the largest radius a request or row may ask
-    xmatch_max_radius_deg: float = 60.0 / 3600.0
-    # operations (getstar serve): log lines as JSON or text, one line per request, and how long
-    # a stopping worker lets requests in flight finish (then the pool is closed)
-    log_format: str = "json"
-    access_log: bool = True
-    drain_timeout: float = 20.0
-    # Simple Cone Search (/scs): rows per answer at most (VO clients cannot page)
-    scs_max_records: int = 10_000
     # snapshot swap: longest wait for a lock; an old snapshot still read by a long (TAP) query
     # is left for a later swap to drop rather than waited for
     swap_lock_timeout: float = 10.0
@@ -109,6 +100,16 @@ class Settings:
     def tap_root_url(self) -> str:
         """The DaCHS site's public root; the TAP service is ``<root>/tap``."""
         return (self.tap_url or f"http://{self.tap_host}:{self.tap_port}").rstrip("/")
+
+    # batch cross-identification (POST /v1/xmatch): the largest radius a request or row may ask
+    xmatch_max_radius_deg: float = 60.0 / 3600.0
+    # operations (getstar serve): log lines as JSON or text, one line per request, and how long
+    # a stopping worker lets requests in flight finish (then the pool is closed)
+    log_format: str = "json"
+    access_log: bool = True
+    drain_timeout: float = 20.0
+    # Simple Cone Search (/scs): rows per answer at most (VO clients cannot page)
+    scs_max_records: int = 10_000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -144,11 +145,6 @@ class Settings:
             simbad_negative_ttl=_float("GETSTAR_SIMBAD_NEGATIVE_TTL", 3600.0),
             simbad_table_prefix=os.environ.get("GETSTAR_SIMBAD_TABLE_PREFIX", ""),
             simbad_batch_size=_int("GETSTAR_SIMBAD_BATCH_SIZE", 100),
-            xmatch_max_radius_deg=_float("GETSTAR_XMATCH_MAX_RADIUS_ARCSEC", 60.0) / 3600.0,
-            log_format=os.environ.get("GETSTAR_LOG_FORMAT", "json").strip().lower() or "json",
-            access_log=_bool("GETSTAR_ACCESS_LOG", True),
-            drain_timeout=_float("GETSTAR_DRAIN_TIMEOUT", 20.0),
-            scs_max_records=_int("GETSTAR_SCS_MAX_RECORDS", 10_000),
             swap_lock_timeout=_float("GETSTAR_SWAP_LOCK_TIMEOUT", 10.0),
             tap_host=os.environ.get("GETSTAR_TAP_HOST") or "127.0.0.1",
             tap_port=_int("GETSTAR_TAP_PORT", 8080),
@@ -160,4 +156,9 @@ class Settings:
             tap_max_rows=_int("GETSTAR_TAP_MAX_ROWS", 1_000_000),
             tap_max_upload_bytes=_int("GETSTAR_TAP_MAX_UPLOAD_BYTES", 20_000_000),
             tap_db_password=os.environ.get("GETSTAR_TAP_DB_PASSWORD") or None,
+            xmatch_max_radius_deg=_float("GETSTAR_XMATCH_MAX_RADIUS_ARCSEC", 60.0) / 3600.0,
+            log_format=os.environ.get("GETSTAR_LOG_FORMAT", "json").strip().lower() or "json",
+            access_log=_bool("GETSTAR_ACCESS_LOG", True),
+            drain_timeout=_float("GETSTAR_DRAIN_TIMEOUT", 20.0),
+            scs_max_records=_int("GETSTAR_SCS_MAX_RECORDS", 10_000),
         )

@@ -2,19 +2,17 @@
 ``/static`` the page's script and style (plain files shipped in the package: no build step).
 
 The catalogue (sections, units, descriptions) is inlined so the page shows the same
-sections as ``getstar resolve`` without a second request and without a copy in JavaScript;
-the footer links to the TAP service (``GETSTAR_TAP_URL``, served by ``getstar tap serve``).
+sections as ``getstar resolve`` without a second request and without a copy in JavaScript.
 """
 
 from __future__ import annotations
 
 import functools
-from html import escape
 from pathlib import Path
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from getstar.catalogue_view import catalogue
@@ -23,18 +21,22 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @functools.cache
-def page(tap_url: str = "") -> bytes:
-    """index.html with the catalogue JSON in place of ``__CATALOGUE__`` and the TAP service's URL
-    in place of ``__TAP_URL__`` (built once per process)."""
+def page() -> bytes:
+    """index.html with the catalogue JSON in place of ``__CATALOGUE__`` (built once per process)."""
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     data = orjson.dumps(catalogue()).decode().replace("</", "<\\/")  # cannot close the <script> early
-    return html.replace("__CATALOGUE__", data).replace("__TAP_URL__", escape(tap_url, quote=True)).encode("utf-8")
+    return html.replace("__CATALOGUE__", data).encode("utf-8")
 
 
 async def index(request: Request) -> Response:
-    tap_url = request.app.state.getstar.settings.tap_root_url + "/tap"
-    return Response(page(tap_url), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+    return Response(page(), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 
 def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
+
+
+async def tap_service(request: Request) -> Response:
+    """``/tap``: the page's link to the TAP service (GAVO DaCHS at ``GETSTAR_TAP_URL``, run by
+    ``getstar tap serve``), so that the static page needs no templating."""
+    return RedirectResponse(request.app.state.getstar.settings.tap_root_url + "/tap", status_code=307)

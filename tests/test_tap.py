@@ -561,5 +561,6 @@ def test_a_cone_around_sirius_in_the_real_snapshot(real: TapSite) -> None:
 
 def test_the_web_page_links_to_the_tap_service(live_server: Any, settings: Settings) -> None:
     html = httpx.get(live_server.url + "/", timeout=10).text
-    assert f'id="tap-link" href="{settings.tap_root_url}/tap"' in html
-    assert "__TAP_URL__" not in html
+    assert 'id="tap-link" href="/tap"' in html
+    r = httpx.get(live_server.url + "/tap", timeout=10)
+    assert r.status_code == 307 and r.headers["location"] == settings.tap_root_url + "/tap"
