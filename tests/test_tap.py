@@ -323,6 +323,7 @@ def expected_cone(dsn: str, ra: float, dec: float, radius: float) -> set[str]:
     return {r["main_id"] for r in rows}
 
 
+@pytest.mark.tap_server
 def test_a_cone_in_adql_returns_the_right_stars_through_q3c(small: TapSite) -> None:
     (centre,) = fetch(small.dsn, "SELECT ra, dec FROM live.star WHERE p_hip = 150")
     ra, dec, radius = centre["ra"], centre["dec"], 1.5
@@ -342,6 +343,7 @@ def test_a_cone_in_adql_returns_the_right_stars_through_q3c(small: TapSite) -> N
     assert set(got2["main_id"]) == expected
 
 
+@pytest.mark.tap_server
 def test_select_star_returns_the_generated_columns(small: TapSite) -> None:
     table = tap(small).run_sync("SELECT TOP 3 * FROM getstar.star ORDER BY star_id").to_table()
     assert table.colnames == [c.name for c in star_columns()]
@@ -350,6 +352,7 @@ def test_select_star_returns_the_generated_columns(small: TapSite) -> None:
     assert idents.colnames == [c.name for c in ident_columns()]
 
 
+@pytest.mark.tap_server
 def test_origin_and_confidence_come_back_as_text(small: TapSite) -> None:
     rows = fetch(small.dsn, "SELECT main_id, p_plx, p_plx_o, p_plx_c, p_hp_e FROM live.star "
                             "WHERE p_plx IS NOT NULL ORDER BY p_hip LIMIT 5")
@@ -368,6 +371,7 @@ def test_origin_and_confidence_come_back_as_text(small: TapSite) -> None:
     assert set(names["source"]) <= set(tapcols.IDENT_SOURCES) and "catalogue" in set(names["source"])
 
 
+@pytest.mark.tap_server
 def test_an_upload_join_finds_each_target(small: TapSite) -> None:
     rows = fetch(small.dsn, "SELECT main_id, ra, dec FROM live.star ORDER BY p_hip LIMIT 40")
     targets = Table({"target": [f"T{i}" for i in range(len(rows))],
@@ -382,6 +386,7 @@ def test_an_upload_join_finds_each_target(small: TapSite) -> None:
     assert "q3c_join(" in sql
 
 
+@pytest.mark.tap_server
 def test_an_async_job_runs_to_completion(small: TapSite) -> None:
     service = tap(small)
     job = service.submit_job("SELECT COUNT(*) AS n, AVG(plx) AS mean_plx FROM getstar.star WHERE plx > 0")
@@ -403,6 +408,7 @@ def _seconds(duration: Any) -> float:
     return float(duration.sec) if hasattr(duration, "sec") else float(duration)
 
 
+@pytest.mark.tap_server
 def test_no_job_runs_longer_than_the_configured_limit(small: TapSite) -> None:
     """DaCHS lets a client ask any EXECUTIONDURATION (0: none); getstar's trigger holds it."""
     service = tap(small)
@@ -415,6 +421,7 @@ def test_no_job_runs_longer_than_the_configured_limit(small: TapSite) -> None:
         job.delete()
 
 
+@pytest.mark.tap_server
 def test_the_untrusted_role_reads_only_the_published_tables(small: TapSite) -> None:
     # the published views, and the snapshot tables they resolve at each query (see getstar/tap/sql.py)
     assert fetch(small.dsn, "SELECT count(*) AS n FROM getstar.star", user="untrusted")[0]["n"] == 300
@@ -437,12 +444,14 @@ def test_the_untrusted_role_reads_only_the_published_tables(small: TapSite) -> N
         tap(small).run_sync("SELECT TOP 1 * FROM live.star")
 
 
+@pytest.mark.tap_server
 def test_dachs_validates_the_generated_rd(small: TapSite) -> None:
     res = small.dachs("val", "getstar/q")
     assert res.returncode == 0 and "getstar/q -- OK" in res.stdout + res.stderr, res.stdout + res.stderr
     assert "WARNING" not in res.stdout + res.stderr and "ERROR" not in res.stdout + res.stderr
 
 
+@pytest.mark.tap_server
 def test_init_follows_the_declaration_while_dachs_serves(small: TapSite, monkeypatch: pytest.MonkeyPatch) -> None:
     """A property leaves the declaration: init replaces the function and DaCHS's view; a plain
     ``getstar tap init`` (the real declaration) brings it back. Queries keep working."""
@@ -464,6 +473,7 @@ def test_init_follows_the_declaration_while_dachs_serves(small: TapSite, monkeyp
     assert n == len(back)
 
 
+@pytest.mark.tap_server
 def test_taplint_reports_no_error(small: TapSite) -> None:
     if shutil.which("stilts") is None:
         pytest.skip("STILTS is not installed (Debian package stilts)")
@@ -476,6 +486,7 @@ def test_taplint_reports_no_error(small: TapSite) -> None:
     print(f"\ntaplint: {totals.group(0)}")
 
 
+@pytest.mark.tap_server
 def test_a_reload_while_dachs_serves(small: TapSite) -> None:
     """``getstar snapshot reload`` under TAP queries: none fails, the next query sees the new
     snapshot, TAP_SCHEMA is unchanged (runs last: it renumbers the stars)."""
@@ -532,6 +543,7 @@ def test_a_reload_while_dachs_serves(small: TapSite) -> None:
     print(f"\nreload under TAP queries: {len(answers)} answers ({during} during the reload), no failure")
 
 
+@pytest.mark.tap_server
 def test_a_cone_around_sirius_in_the_real_snapshot(real: TapSite) -> None:
     ra, dec, radius = 101.287155, -16.716116, 0.05
     expected = expected_cone(real.dsn, ra, dec, radius)
