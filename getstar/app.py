@@ -261,6 +261,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
         Route("/health/ready", ready_endpoint),
         Route("/scs", scs.cone_search),
         Route("/", web.index),
+        Route("/tap", web.tap_service),
         Mount("/static", app=web.static_files(), name="static"),
     ]
     from starlette.middleware import Middleware

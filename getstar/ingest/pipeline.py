@@ -92,14 +92,15 @@ async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
     return plan
 
 
-async def build_and_swap(conn: asyncpg.Connection, progress: Progress) -> tuple[str, build.BuildReport]:
+async def build_and_swap(conn: asyncpg.Connection, progress: Progress,
+                         lock_timeout: float = build.SWAP_LOCK_TIMEOUT) -> tuple[str, build.BuildReport]:
     started = datetime.now(UTC)
     report = await build.build(conn, progress)
     progress("validating")
     report.counts.update(await build.validate(conn))
     sources = await raw.loaded_sources(conn)
     progress("swapping the new snapshot in")
-    version = await build.swap(conn, sources, report.counts, started)
+    version = await build.swap(conn, sources, report.counts, started, lock_timeout)
     return version, report
 
 
@@ -122,6 +123,6 @@ async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path
                 await ingest_source(conn, settings, name, src_paths, progress)
         elif source != "rebuild":
             await ingest_source(conn, settings, source, paths, progress, rows=rows)
-        return await build_and_swap(conn, progress)
+        return await build_and_swap(conn, progress, settings.swap_lock_timeout)
     finally:
         await conn.close()
