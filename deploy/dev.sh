@@ -31,9 +31,14 @@ PG=$(pg_major)
 want "postgresql-$PG"; want "postgresql-$PG-q3c"; want postgresql-contrib
 command -v python3 >/dev/null || want python3
 python3 -c 'import venv, ensurepip' 2>/dev/null || want python3-venv
-# Stellarium's star names: from Debian, unless the project's shared data has them
-if [ ! -f /usr/share/stellarium/stars/default/cross-id.dat ] && [ ! -f ../shared/data/stellarium/cross-id.dat ]; then
+# Stellarium's star names and star catalogues: from Debian, unless the project's shared data has them
+if { [ ! -f /usr/share/stellarium/stars/default/cross-id.dat ] || [ ! -f /usr/share/stellarium/stars/default/stars_0_0v0_8.cat ]; } \
+   && { [ ! -f ../shared/data/stellarium/cross-id.dat ] || [ ! -f ../shared/data/stellarium/stars_0_0v0_8.cat ]; }; then
   want stellarium-data
+fi
+# KStars' star list (V, B-V, spectral types): likewise
+if [ ! -f /usr/share/kstars/stars.dat ] && [ ! -f ../shared/data/kstars/stars.dat ]; then
+  want kstars-data
 fi
 want_dachs=0
 if [ "$ACTION" = "test" ]; then
