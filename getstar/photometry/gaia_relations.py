@@ -123,5 +123,5 @@ def sql_estimate(band: str, g: str, bp: str, rp: str, e_g: str | None = None, e_
         var += f" + coalesce({e_g}, 0) ^ 2"
     if e_bp is not None and e_rp is not None:
         var += f" + {slope} ^ 2 * (coalesce({e_bp}, 0) ^ 2 + coalesce({e_rp}, 0) ^ 2)"
-    error = f"(CASE WHEN {valid} THEN round(sqrt({var}) * 10000.0) / 10000.0 END)"
+    error = f"(CASE WHEN {valid} THEN round(sqrt(({var})::float8) * 10000.0) / 10000.0 END)"
     return value, error
