@@ -9,6 +9,7 @@ J, H, Ks of JMDC's file), bias and robust scatter per band next to the published
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from getstar.photometry.validate import HEADER, gaia_relation_residuals  # noqa:
 async def report(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        counts = dict(await conn.fetchval("SELECT row_counts FROM live.snapshot_info"))
+        counts = json.loads(await conn.fetchval("SELECT row_counts::text FROM live.snapshot_info"))
         print(f"coverage of {counts['coverage_stars']:,} stars ({counts['coverage_hip_stars']:,} Hipparcos stars)")
         print("  property   stars   catalogue   Hipparcos stars")
         for name, all_, cat, hip in coverage_table(counts):
