@@ -11,7 +11,8 @@ from pathlib import Path
 from getstar.config import Settings
 from getstar.errors import GetStarError
 
-SOURCES = ("build", "rebuild", "hipparcos", "gaia", "stellarium", "simbad-dump", "jmdc", "jsdc", "synthetic",
+SOURCES = ("build", "rebuild", "hipparcos", "gaia", "stellarium", "stellarium-stars", "kstars", "simbad-dump", "jmdc",
+           "jsdc", "synthetic",
            "simbad-names")
 
 
@@ -121,6 +122,13 @@ def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | N
         print(f"snapshot {version}")
         for name, count in report.counts.items():
             print(f"  {name.replace('_', ' '):32s} {count:>10,}")
+        from getstar.ingest.photometry import coverage_table
+
+        table = coverage_table(report.counts)
+        if table:
+            print("coverage           stars   catalogue   Hipparcos stars")
+            for prop, all_, cat, hip in table:
+                print(f"  {prop:10s} {all_:10.2f} % {cat:9.2f} % {hip:11.2f} %")
 
     asyncio.run(go())
     return 0

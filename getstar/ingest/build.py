@@ -9,7 +9,9 @@ identity and spectral type): positions Gaia (moved to J2000) > SIMBAD > Hipparco
 position without a known proper motion stays at epoch 2016.0 with MEDIUM confidence;
 proper motions Hipparcos > SIMBAD (the Gaia file has none); main identifier, SpType, object
 types from SIMBAD; magnitudes from
-SIMBAD, then JMDC, then JSDC; diameters from JMDC, then JSDC.
+SIMBAD, then JMDC, then JSDC, then KStars and Stellarium (V, B−V, Hipparcos spectral
+types), then estimates from Gaia G, BP, RP (``getstar.ingest.photometry``); diameters from
+JMDC, then JSDC.
 """
 
 from __future__ import annotations
@@ -255,6 +257,23 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
         step("attaching JSDC")
         report.counts.update(await _attach_jsdc(conn))
 
+    from getstar.ingest import photometry
+
+    step("matching Stellarium and KStars stars")
+    report.counts.update(await photometry.attach_catalogue_photometry(conn))
+    step("filling catalogue photometry, B from V and B-V, and the Gaia estimates")
+    report.counts.update(await photometry.fill_photometry(conn))
+
+    # DIAMETER STEP: every catalogue magnitude is attached and the Gaia estimates are
+    # filled above; the SearchCal computations (getstar/astro/: spectral-type decoding,
+    # colour tables for the magnitudes still missing, diameters, LD -> UD) run here, on
+    # staging.star, before the coverage figures and the indexes.
+    step("computing angular diameters")
+    report.counts.update(await compute_diameters(conn))
+
+    step("measuring coverage")
+    report.counts.update(await photometry.coverage(conn))
+
     await conn.execute(f"DROP INDEX IF EXISTS {STAGING}.star_q3c")
     step("indexing")
     for stmt in data_indexes_ddl(STAGING):
@@ -262,6 +281,15 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
     report.counts["stars"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
     report.counts["identifiers"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.ident")
     return report
+
+
+async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
+    """The diameter step (SearchCal's method, ``getstar.astro``): not wired yet, so a no-op.
+
+    Called once all catalogue photometry is attached and the Gaia estimates are filled;
+    returns its counts for the build report.
+    """
+    return {}
 
 
 async def _propagate_gaia_positions(conn: asyncpg.Connection) -> int:
