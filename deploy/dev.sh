@@ -2,6 +2,7 @@
 # getstar developer entry point: installs what is missing, then runs the service or the tests.
 #   bash deploy/dev.sh run    # install, then serve on the embedded default (http://127.0.0.1:8000)
 #   bash deploy/dev.sh test   # install (with test tools), then run the test suite
+#   bash deploy/dev.sh lint   # install the test tools, then ruff and mypy (CI runs it before the tests)
 #   bash deploy/dev.sh tap    # install GAVO DaCHS + pgSphere, set TAP up on the snapshot, serve it (:8080/tap)
 # Debian/Ubuntu: apt-get only installs packages that are missing; Python packages go in .venv.
 set -euo pipefail
@@ -82,10 +83,12 @@ if [ -x .venv/bin/python ] && [ "$(readlink -f .venv/bin/python)" != "$(readlink
   rm -rf .venv   # made with another Python: make it again with Debian's
 fi
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
-stamp=.venv/.installed-$(cat pyproject.toml clients/python/pyproject.toml | sha256sum | cut -c1-16)-$ACTION
+EXTRAS=plain
+if [ "$ACTION" = "test" ] || [ "$ACTION" = "lint" ]; then EXTRAS=test; fi
+stamp=.venv/.installed-$(cat pyproject.toml clients/python/pyproject.toml | sha256sum | cut -c1-16)-$EXTRAS
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  if [ "$ACTION" = "test" ]; then .venv/bin/pip install -q -e '.[test]'; else .venv/bin/pip install -q -e .; fi
+  if [ "$EXTRAS" = test ]; then .venv/bin/pip install -q -e '.[test]'; else .venv/bin/pip install -q -e .; fi
   .venv/bin/pip install -q -e clients/python   # the Python client: `getstar resolve` and the tests use it
   touch "$stamp"
 fi
@@ -93,7 +96,8 @@ fi
 case "$ACTION" in
   run)  exec .venv/bin/getstar serve "$@" ;;
   test) exec .venv/bin/python -m pytest "$@" ;;
+  lint) .venv/bin/ruff check getstar cache clients tests bench && exec .venv/bin/mypy getstar cache clients/python/getstar_client ;;
   tap)  .venv/bin/getstar tap init && exec .venv/bin/getstar tap serve "$@" ;;
   install) echo "installed" ;;
-  *) echo "usage: $0 run|test|tap|install" >&2; exit 2 ;;
+  *) echo "usage: $0 run|test|lint|tap|install" >&2; exit 2 ;;
 esac

@@ -203,6 +203,17 @@ class Site:
     def import_rd(self) -> str:
         return self.dachs("imp", RD_ID)
 
+    def reload_server(self) -> bool:
+        """Tell a DaCHS server running on this site to drop its caches (``dachs serve reload``,
+        a SIGHUP), so a changed RD is seen by the next query: DaCHS's own check compares the RD's
+        mtime with when it loaded it, which misses a rewrite within the same instant. False when
+        no server runs here (a container's server sees the RD at its next start or check)."""
+        try:
+            self.dachs("serve", "reload", timeout=30)
+        except TapSetupError:
+            return False
+        return True
+
     def validate_rd(self) -> str:
         return self.dachs("val", RD_ID)
 

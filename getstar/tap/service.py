@@ -39,6 +39,7 @@ async def init(settings: Settings, dsn: str) -> Site:
     finally:
         await conn.close()
     await asyncio.to_thread(site.import_rd)
+    await asyncio.to_thread(site.reload_server)
     await cap_jobs(site)
     return site
 
