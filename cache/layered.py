@@ -56,7 +56,7 @@ def _decode(raw: bytes) -> CachedAnswer:
 
 
 class LayeredCache:
-    """get_or_compute over memory -> Redis -> compute, with single flight per key.
+    """Memory (``get_memory``, no await), then ``fill``: Redis, else compute, with single flight per key.
 
     Answers below 500 are cached (a 404 is as much a fact of the snapshot as a 200);
     server errors never are.
@@ -85,12 +85,6 @@ class LayeredCache:
         else:
             self.stats.hit("memory")
         return value
-
-    async def get_or_compute(self, key: str, compute: Callable[[], Awaitable[CachedAnswer]]) -> CachedAnswer:
-        value = self.get_memory(key)
-        if value is not None:
-            return value
-        return await self.fill(key, compute)
 
     async def fill(self, key: str, compute: Callable[[], Awaitable[CachedAnswer]]) -> CachedAnswer:
         """After a memory miss: Redis, else compute once however many callers wait (single flight)."""

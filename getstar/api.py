@@ -2,49 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cache import CachedAnswer
-from getstar import __version__, coords
+from getstar import coords
+from getstar.answers import UncachedAnswer, make_meta, render_off_loop
 from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
-from getstar.formats import Meta, choose_format, render, render_error
-from getstar.formats.model import Answer
-from getstar.httpcache import cache_key, canonical_query, etag_for, not_modified, respond
+from getstar.formats import choose_format, render_error
+from getstar.httpcache import cache_key, etag_for, not_modified, respond
 from getstar.metrics import NOT_MODIFIED
 from getstar.resolver import ConeQuery
+from getstar.state import get_state
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
-#: Answers with more stars than this are rendered in a worker thread: a 2,000-star document
-#: takes a few hundred milliseconds, which cached answers must not wait for.
-RENDER_INLINE_MAX = 20
-
-
-async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[bytes, str]:
-    """``render``, in a thread when the answer is big (the event loop keeps serving meanwhile)."""
-    if len(answers) <= RENDER_INLINE_MAX:
-        return render(fmt, answers, meta)
-    return await run_in_threadpool(render, fmt, answers, meta)
-
-
 def requested_names(request: Request) -> list[str]:
     """``name=`` (repeatable) and ``names=A|B|C``, trimmed, empty ones dropped."""
     names = list(request.query_params.getlist("name"))
     for packed in request.query_params.getlist("names"):
         names += packed.split("|")
     return [n.strip() for n in names if n.strip()]
-
-
-async def make_meta(request: Request) -> Meta:
-    from getstar.app import get_state
-
-    state = get_state(request)
-    return Meta(service_version=__version__, snapshot_version=await state.snapshot_version(),
-                query=canonical_query(request), request_time=datetime.now(UTC))
 
 
 def _limit(text: str | None) -> int:
@@ -61,8 +39,6 @@ def _limit(text: str | None) -> int:
 
 async def stars(request: Request) -> Response:
     """Answers are cached whole, keyed by snapshot version, path, query and format."""
-    from getstar.app import get_state
-
     state = get_state(request)
     fmt = choose_format(request.query_params.get("format"), request.headers.get("accept"), "json")
     key = cache_key(state.snapshot, fmt, request)
@@ -80,15 +56,6 @@ async def stars(request: Request) -> Response:
     return respond(request, answer, state.settings.http_max_age)
 
 
-class UncachedAnswer(Exception):  # noqa: N818 - not an error: an answer that takes another way out
-    """An answer holding a name SIMBAD could not be asked about now: served, never cached."""
-
-    def __init__(self, body: bytes, media_type: str) -> None:
-        super().__init__("answer with unavailable names")
-        self.body = body
-        self.media_type = media_type
-
-
 async def _answer(request: Request, fmt: str, key: str) -> CachedAnswer:
     """The answer to cache: the document, or the 4xx error document (a fact of the snapshot too)."""
     try:
@@ -102,8 +69,6 @@ async def _answer(request: Request, fmt: str, key: str) -> CachedAnswer:
 
 
 async def _compute(request: Request, fmt: str) -> tuple[bytes, str]:
-    from getstar.app import get_state
-
     state = get_state(request)
     params = request.query_params
     names = requested_names(request)

@@ -34,6 +34,12 @@ def _shared_data_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
+def pg_bin() -> str | None:
+    """GETSTAR_PG_BIN: the folder of PostgreSQL's ``initdb``/``pg_ctl``, when not Debian's or on PATH
+    (read apart from ``Settings``: the embedded cluster's tools need it before any settings exist)."""
+    return os.environ.get("GETSTAR_PG_BIN") or None
+
+
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     return float(raw) if raw not in (None, "") else default

@@ -18,6 +18,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from getstar.config import pg_bin
 from getstar.errors import EmbeddedDatabaseError
 
 DATABASE = "getstar"
@@ -47,7 +48,7 @@ SERVER_SETTINGS = {
 
 def find_bindir() -> Path:
     """Directory of ``initdb``/``pg_ctl``: GETSTAR_PG_BIN, Debian's layout, then PATH."""
-    env = os.environ.get("GETSTAR_PG_BIN")
+    env = pg_bin()
     candidates = [env] if env else []
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
     which = shutil.which("initdb")

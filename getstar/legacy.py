@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cache import CachedAnswer
-from getstar.api import UncachedAnswer, make_meta, render_off_loop
+from getstar.answers import UncachedAnswer, make_meta, render_off_loop
 from getstar.errors import GetStarError
 from getstar.httpcache import cache_key, etag_for, respond
+from getstar.state import get_state
 
 #: Characters per name at most (as ``/v1/stars``).
 MAX_NAME_CHARS = 200
@@ -42,6 +43,13 @@ def error_page(message: str, status: int = 500) -> Response:
     return Response(body, status_code=status, media_type="text/html")
 
 
+async def error_document(request: Request, exc: GetStarError, headers: dict[str, str] | None) -> Response:
+    """The legacy path's error document (``getstar.handlers``): GetStar's page, with our status."""
+    page = error_page(exc.message, exc.status_code)
+    page.headers.update(headers or {})
+    return page
+
+
 class NothingFound(Exception):  # noqa: N818 - not an error of ours: GetStar's answer for unknown names
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -49,8 +57,6 @@ class NothingFound(Exception):  # noqa: N818 - not an error of ours: GetStar's a
 
 
 async def getstar_proxy(request: Request) -> Response:
-    from getstar.app import get_state
-
     state = get_state(request)
     stars = request.query_params.getlist("star")
     star = "|".join(stars)
@@ -76,8 +82,6 @@ async def getstar_proxy(request: Request) -> Response:
 
 
 async def _answer(request: Request, names: list[str], star: str, fmt: str, key: str) -> CachedAnswer:
-    from getstar.app import get_state
-
     answers = await get_state(request).resolver.resolve_names(names, suggest=False)
     found = [a for a in answers if a.status == "ok"]
     unavailable = [a.error for a in answers if a.status == "unavailable" and isinstance(a.error, GetStarError)]

@@ -14,7 +14,7 @@ Errors are VOTables holding ``<INFO name="Error" value="…"/>`` (where pyvo and
 for it, under VOTABLE) sent with HTTP 200: SCS 1.03 predates DALI's status codes and its
 clients read the document, some treating any non-200 as a transport failure.  Errors of
 the service itself (database down: 503) keep their status.  The one place that turns
-errors into responses (``app.getstar_error_handler``) calls ``error_response`` for /scs.
+errors into responses (``getstar.handlers``) writes ``error_response`` for /scs.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from getstar.formats.votable import _INT_NULL, _field, _fmt_repr, _group, _value
 from getstar.httpcache import cache_key, etag_for, respond
 from getstar.properties import BY_NAME, PROPERTIES, Property
 from getstar.resolver import ConeQuery
+from getstar.state import get_state
 
 MEDIA_TYPE = "text/xml; charset=UTF-8"
 VERBS = (1, 2, 3)
@@ -237,10 +238,10 @@ def write_scs_error(message: str, *, query: str = "", snapshot: str = "") -> byt
     ]).encode("utf-8")
 
 
-def error_response(request: Request, exc: GetStarError, headers: dict[str, str] | None) -> Response:
-    """What ``app.getstar_error_handler`` answers for /scs: client errors 200, service errors keep theirs."""
+async def error_response(request: Request, exc: GetStarError, headers: dict[str, str] | None) -> Response:
+    """/scs's error document (``getstar.handlers``): client errors 200, service errors keep theirs."""
     status = 200 if exc.status_code < 500 else exc.status_code
-    body = write_scs_error(exc.message, query=request.url.query, snapshot=request.app.state.getstar.snapshot)
+    body = write_scs_error(exc.message, query=request.url.query, snapshot=get_state(request).snapshot)
     return Response(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
 
 
@@ -250,8 +251,6 @@ def error_response(request: Request, exc: GetStarError, headers: dict[str, str] 
 
 async def cone_search(request: Request) -> Response:
     """``GET /scs``: cached whole like /v1/stars answers (keyed by snapshot version and query)."""
-    from getstar.app import get_state
-
     state = get_state(request)
     key = cache_key(state.snapshot, "scs", request)
     answer = state.cache.get_memory(key)
@@ -261,8 +260,6 @@ async def cone_search(request: Request) -> Response:
 
 
 async def _answer(request: Request, key: str) -> CachedAnswer:
-    from getstar.app import get_state
-
     state = get_state(request)
     query, verb = parse_query(request, state.settings.max_cone_radius_deg, state.settings.scs_max_records)
     text, snapshot = request.url.query, state.snapshot

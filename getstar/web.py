@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from getstar.catalogue_view import catalogue
+from getstar.state import get_state
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -50,4 +51,4 @@ def static_files() -> StaticFiles:
 async def tap_service(request: Request) -> Response:
     """``/tap``: the page's link to the TAP service (GAVO DaCHS at ``GETSTAR_TAP_URL``, run by
     ``getstar tap serve``), so that the static page needs no templating."""
-    return RedirectResponse(request.app.state.getstar.settings.tap_root_url + "/tap", status_code=307)
+    return RedirectResponse(get_state(request).settings.tap_root_url + "/tap", status_code=307)

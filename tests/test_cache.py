@@ -3,67 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 
 from cache import BoundedTTLCache, CachedAnswer, LayeredCache, SingleFlight
 from getstar.config import Settings
 from getstar.metrics import DB_QUERIES
-from tests.conftest import LiveServer, free_port
-
-needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+from tests.conftest import LiveServer, RedisServer, free_port, needs_redis
 
 
 def db_queries() -> float:
     return sum(m.value for m in DB_QUERIES.collect()[0].samples if m.name.endswith("_total"))
-
-
-class RedisServer:
-    """A private redis-server on a free loopback port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="getstar-redis-")
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True)
-            if ping.stdout.strip() == b"PONG":
-                return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-
-@pytest.fixture()
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-    shutil.rmtree(server.dir, ignore_errors=True)
 
 
 # --- the pieces ------------------------------------------------------------------------------
@@ -120,8 +73,9 @@ async def test_two_caches_share_through_redis(redis_server: RedisServer) -> None
         return CachedAnswer(b"body" * 400, "application/json", 200, '"e"')
 
     try:
-        first = await a.get_or_compute("k", compute)
-        second = await b.get_or_compute("k", compute)
+        first = await a.fill("k", compute)
+        assert b.get_memory("k") is None  # b's own memory has not seen it: Redis has
+        second = await b.fill("k", compute)
         assert computed == 1 and second.body == first.body and second.etag == '"e"'
         assert b.stats.counts["redis_hits"] == 1
     finally:
@@ -136,7 +90,7 @@ async def test_redis_down_falls_through_to_compute() -> None:
         return CachedAnswer(b"x", "text/plain")
 
     try:
-        assert (await cache.get_or_compute("k", compute)).body == b"x"
+        assert (await cache.fill("k", compute)).body == b"x"
         assert cache.stats.counts["redis_errors"] >= 1
     finally:
         await cache.close()

@@ -7,13 +7,12 @@ import asyncio
 from cache.redis_shared import RedisNegativeCache, RedisTokenBucket, redis_client
 from getstar.simbad.negcache import MemoryNegativeCache
 from getstar.simbad.ratelimit import TokenBucket
-from tests.conftest import free_port
-from tests.test_cache import RedisServer, needs_redis, redis_server  # noqa: F401 - fixture
+from tests.conftest import RedisServer, free_port, needs_redis
 
 pytestmark = needs_redis
 
 
-async def test_two_workers_share_one_rate_budget(redis_server: RedisServer) -> None:  # noqa: F811
+async def test_two_workers_share_one_rate_budget(redis_server: RedisServer) -> None:
     a_client, b_client = redis_client(redis_server.url), redis_client(redis_server.url)
     rate = 5.0
     a = RedisTokenBucket(a_client, "test:rate", rate, local=TokenBucket(rate))
@@ -45,7 +44,7 @@ async def test_rate_limit_falls_back_to_the_process_when_redis_is_down() -> None
         await client.aclose()
 
 
-async def test_negative_cache_is_shared_and_expires(redis_server: RedisServer) -> None:  # noqa: F811
+async def test_negative_cache_is_shared_and_expires(redis_server: RedisServer) -> None:
     a_client, b_client = redis_client(redis_server.url), redis_client(redis_server.url)
     a = RedisNegativeCache(a_client, 1, local=MemoryNegativeCache(1))
     b = RedisNegativeCache(b_client, 1, local=MemoryNegativeCache(1))
@@ -62,7 +61,7 @@ async def test_negative_cache_is_shared_and_expires(redis_server: RedisServer) -
         await b_client.aclose()
 
 
-async def test_negative_cache_survives_redis_dying(redis_server: RedisServer) -> None:  # noqa: F811
+async def test_negative_cache_survives_redis_dying(redis_server: RedisServer) -> None:
     client = redis_client(redis_server.url)
     cache = RedisNegativeCache(client, 60, local=MemoryNegativeCache(60))
     try:
@@ -75,7 +74,7 @@ async def test_negative_cache_survives_redis_dying(redis_server: RedisServer) ->
         await client.aclose()
 
 
-def test_service_shares_the_fallback_budget_through_redis(snapshot_dsn, settings, redis_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_service_shares_the_fallback_budget_through_redis(snapshot_dsn, settings, redis_server) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
     from tests.conftest import LiveServer

@@ -22,7 +22,7 @@ from getstar.formats import Answer, render, render_error
 from getstar.formats._common import clean_text, object_names
 from getstar.formats.votable import field_ids, write_votable
 from getstar.properties import BY_NAME, ORIGINS, PROPERTIES, STORED
-from tests.test_formats import (
+from tests.samples import (
     META,
     expected_properties,
     needs_sample,
@@ -401,11 +401,7 @@ def _ucd_params() -> list[Any]:
     for p in PROPERTIES:
         out.append(pytest.param(p.ucd1p, id=p.name))
         if p.error is not None:
-            marks = []
-            if p.error.ucd1p == "stat.error;meta.number":  # catalogue bug, reported to the lead
-                marks.append(pytest.mark.xfail(reason="properties.py: meta.number is not a valid secondary "
-                                                      "word after stat.error", strict=False))
-            out.append(pytest.param(p.error.ucd1p, id=p.error.name, marks=marks))
+            out.append(pytest.param(p.error.ucd1p, id=p.error.name))
     for extra in ("meta.ref", "meta.code.qual", "pos.angDistance", "meta.id"):
         out.append(pytest.param(extra, id=extra))
     return out

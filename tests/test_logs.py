@@ -16,10 +16,10 @@ import asyncpg
 import httpx
 import pytest
 
-from getstar.app import State
 from getstar.config import Settings
 from getstar.db import create_pool
 from getstar.logs import ACCESS_LOGGER, JSONFormatter, log_config
+from getstar.state import State
 
 
 def test_request_id_is_echoed_or_made(live_server, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]

@@ -33,7 +33,6 @@ from getstar.schema import (
     data_indexes_ddl,
     data_tables_ddl,
     grant_readers,
-    star_columns,
 )
 
 #: Hipparcos -> Gaia match radius at epoch 2016.0 (arcsec).
@@ -620,7 +619,3 @@ async def drop_retired(conn: asyncpg.Connection, lock_timeout: float = SWAP_LOCK
         except asyncpg.LockNotAvailableError:
             kept.append(name[0])
     return kept
-
-
-def star_column_names() -> list[str]:
-    return [c for c, _ in star_columns()]

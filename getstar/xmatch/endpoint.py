@@ -27,8 +27,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from getstar import coords
+from getstar.answers import make_meta
 from getstar.errors import ClientGone, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from getstar.formats import choose_format
+from getstar.state import get_state
 from getstar.xmatch.match import ROW, TEXT, Batch, TargetSet, materialize, open_batch, read_materialized
 from getstar.xmatch.output import Layout, Writer, make_writer
 from getstar.xmatch.reader import InputTable, kind_of, read_body
@@ -281,9 +283,6 @@ async def _read(reading: Reading, lo: int, hi: int, errors: dict[int, str]) -> T
 
 
 async def xmatch_endpoint(request: Request) -> Response:
-    from getstar.api import make_meta
-    from getstar.app import get_state
-
     state = get_state(request)
     settings = state.settings
     params = request.query_params

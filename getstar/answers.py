@@ -1,0 +1,42 @@
+"""What every endpoint's answer needs: the request's Meta, rendering off the event loop when big,
+and the answer served but never cached."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from getstar import __version__
+from getstar.formats import Meta, render
+from getstar.formats.model import Answer
+from getstar.httpcache import canonical_query
+from getstar.state import get_state
+
+#: Answers with more stars than this are rendered in a worker thread: a 2,000-star document
+#: takes a few hundred milliseconds, which cached answers must not wait for.
+RENDER_INLINE_MAX = 20
+
+
+async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[bytes, str]:
+    """``render``, in a thread when the answer is big (the event loop keeps serving meanwhile)."""
+    if len(answers) <= RENDER_INLINE_MAX:
+        return render(fmt, answers, meta)
+    return await run_in_threadpool(render, fmt, answers, meta)
+
+
+async def make_meta(request: Request) -> Meta:
+    """Service and snapshot versions, the answer-defining query, the time of the request."""
+    state = get_state(request)
+    return Meta(service_version=__version__, snapshot_version=state.snapshot,
+                query=canonical_query(request), request_time=datetime.now(UTC))
+
+
+class UncachedAnswer(Exception):  # noqa: N818 - not an error: an answer that takes another way out
+    """An answer holding a name SIMBAD could not be asked about now: served, never cached."""
+
+    def __init__(self, body: bytes, media_type: str) -> None:
+        super().__init__("answer with unavailable names")
+        self.body = body
+        self.media_type = media_type

@@ -1,0 +1,130 @@
+"""What the routes share (settings, pool, resolver, cache, snapshot version), in a leaf module:
+endpoints read it from the request without importing the application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from starlette.requests import Request
+
+from cache import LayeredCache
+from getstar import db
+from getstar.config import Settings
+from getstar.errors import ServiceUnavailable
+from getstar.resolver import Resolver
+from getstar.schema import SNAPSHOT_CHANNEL, current_snapshot_key
+
+if TYPE_CHECKING:
+    from getstar.simbad.fallback import SimbadFallback
+
+
+#: Re-read the snapshot version this often even without a NOTIFY (a lost listener, an
+#: external database swapped by other means).
+SNAPSHOT_POLL_SECONDS = 30.0
+
+
+class State:
+    """What the routes share: settings, the pool, the resolver, the cache, the snapshot version."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool: asyncpg.Pool | None = None
+        self.started = datetime.now(UTC)
+        self.snapshot = ""  # the live snapshot's version (NOTIFY on swap, polled as a backstop)
+        self.cache = LayeredCache(max_entries=settings.cache_max_entries, ttl=settings.cache_ttl,
+                                  redis_url=settings.redis_url, max_bytes=settings.cache_max_bytes)
+        self._listener: asyncpg.Connection | None = None
+        #: /health and /health/ready ask on a connection of their own (``probe``): a pool held by
+        #: slow requests must not make an orchestrator think a healthy pod is dead
+        self._probe: asyncpg.Connection | None = None
+        self._probe_lock = asyncio.Lock()
+        self._dsn = ""
+        self._poller: asyncio.Task[None] | None = None
+        self.fallback: SimbadFallback | None = None  # names the snapshot lacks are asked of SIMBAD
+        #: batches (POST /v1/xmatch) this worker runs at once; the others wait their turn
+        self.batch_slots = asyncio.Semaphore(max(1, settings.xmatch_concurrency))
+        self.shared_redis: Any = None  # the fallback's shared rate limit and negative cache
+
+    @property
+    def resolver(self) -> Resolver:
+        if self.pool is None:
+            raise ServiceUnavailable("the database is not connected", retry_after=5)
+        return Resolver(self.pool, self.fallback, acquire_timeout=self.settings.db_acquire_timeout,
+                        suggest_timeout=self.settings.suggest_timeout)
+
+    def set_snapshot(self, version: str) -> None:
+        if version != self.snapshot:
+            self.snapshot = version
+            self.cache.clear_memory()  # old entries are unreachable (keys hold the version): free them
+
+    async def refresh_snapshot(self) -> None:
+        if self.pool is None:
+            return
+        async with self.pool.acquire() as conn:
+            key = await current_snapshot_key(conn)
+        self.set_snapshot(key)
+
+    @contextlib.asynccontextmanager
+    async def probe(self, timeout: float = 2.0) -> AsyncIterator[asyncpg.Connection]:
+        """The health checks' own connection, one check at a time, reconnected when it broke."""
+        async with asyncio.timeout(timeout):
+            async with self._probe_lock:
+                if self._probe is None or self._probe.is_closed():
+                    self._probe = await db.connect(self._dsn, timeout=timeout)
+                try:
+                    yield self._probe
+                except BaseException:
+                    conn, self._probe = self._probe, None
+                    if conn is not None:
+                        conn.terminate()  # half-way through a query: never reuse it
+                    raise
+
+    async def watch_snapshot(self, dsn: str) -> None:
+        """Follow snapshot swaps: LISTEN for the swap's NOTIFY, and poll as a backstop."""
+        self._dsn = dsn
+        await self.refresh_snapshot()
+        try:
+            self._listener = await db.connect(dsn)
+            await self._listener.add_listener(
+                SNAPSHOT_CHANNEL, lambda _conn, _pid, _channel, payload: self.set_snapshot(payload))
+        except (OSError, asyncpg.PostgresError):
+            self._listener = None
+
+        async def poll() -> None:
+            while True:
+                await asyncio.sleep(SNAPSHOT_POLL_SECONDS)
+                with contextlib.suppress(OSError, asyncpg.PostgresError):
+                    await self.refresh_snapshot()
+
+        self._poller = asyncio.create_task(poll())
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+        if self._listener is not None:
+            await self._listener.close()
+        if self._probe is not None:
+            self._probe.terminate()
+        await self.cache.close()
+        if self.fallback is not None:
+            await self.fallback.close()
+        if self.shared_redis is not None:
+            with contextlib.suppress(Exception):  # closing a dead connection
+                await self.shared_redis.aclose()
+        if self.pool is not None:
+            try:  # uvicorn gave requests in flight drain_timeout to finish; a stuck one must not block the exit
+                await asyncio.wait_for(self.pool.close(), self.settings.drain_timeout)
+            except TimeoutError:
+                self.pool.terminate()
+
+
+def get_state(request: Request) -> State:
+    """The service's state, from the lifespan state starlette copies into every request (mounted
+    sub-applications see it too)."""
+    state: State = request.state.getstar
+    return state
