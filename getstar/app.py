@@ -22,7 +22,7 @@ from getstar.logs import RequestLogMiddleware
 from getstar.metrics import exposition, track
 from getstar.simbad.factory import make_fallback
 from getstar.state import State, get_state
-from getstar.xmatch import xmatch_endpoint
+from getstar.xmatch.endpoint import xmatch_endpoint
 
 
 class JSONResponse(Response):

@@ -105,3 +105,18 @@ def test_test_modules_share_through_conftest_and_helpers_only() -> None:
             if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1].startswith("test_"):
                 importers.append(f"{path.name}: from {node.module}")
     assert importers == []
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+def test_the_command_line_batch_runner_needs_no_http_endpoint() -> None:
+    graph = import_graph()
+    assert "getstar.xmatch.endpoint" not in _reachable(graph, "getstar.xmatch.runner")
+    assert "getstar.app" not in _reachable(graph, "getstar.xmatch.runner")

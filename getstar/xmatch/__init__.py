@@ -14,7 +14,6 @@ Modules, one job each:
 
 from __future__ import annotations
 
-from getstar.xmatch.endpoint import xmatch_endpoint
 from getstar.xmatch.match import FLAGS, KEY_PROPERTIES
 
-__all__ = ["FLAGS", "KEY_PROPERTIES", "xmatch_endpoint"]
+__all__ = ["FLAGS", "KEY_PROPERTIES"]

@@ -31,19 +31,15 @@ from getstar.answers import make_meta
 from getstar.errors import ClientGone, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from getstar.formats import choose_format
 from getstar.state import get_state
-from getstar.xmatch.match import ROW, TEXT, Batch, TargetSet, materialize, open_batch, read_materialized
+from getstar.xmatch.match import CHUNK, ROW, TEXT, Batch, TargetSet, materialize, open_batch, read_materialized
 from getstar.xmatch.output import Layout, Writer, make_writer
 from getstar.xmatch.reader import InputTable, kind_of, read_body
-from getstar.xmatch.targets import check_epoch, find_roles, to_targets
+from getstar.xmatch.targets import DEFAULT_RADIUS_ARCSEC, Reading, check_epoch
 
-__all__ = ["CHUNK", "DEFAULT_RADIUS_ARCSEC", "prepare", "xmatch_endpoint"]
+__all__ = ["xmatch_endpoint"]
 
 log = logging.getLogger("getstar.xmatch")
 
-DEFAULT_RADIUS_ARCSEC = 2.0
-#: Rows fetched and written per chunk: big enough to amortise round trips, small enough to
-#: keep the event loop responsive (~20 ms of formatting).
-CHUNK = 2000
 #: Batches this large are matched in parts on several connections.
 PARALLEL_MIN = 20_000
 #: Parts a large batch is split into, each on its own connection (a database core each).
@@ -71,28 +67,6 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
     except ClientDisconnect:
         raise ClientGone("the client closed the connection while sending the body") from None
     return b"".join(chunks)
-
-
-def prepare(body: bytes, kind: str, charset: str, *, max_rows: int | None, radius_deg: float,
-            max_radius_deg: float, epoch: float | None) -> tuple[InputTable, TargetSet]:
-    """Body -> (table, targets); CPU-bound, run off the event loop for large bodies."""
-    table = read_body(body, kind, charset, max_rows=max_rows)
-    return table, Reading(table, radius_deg=radius_deg, max_radius_deg=max_radius_deg, epoch=epoch).targets(
-        0, table.nrows)
-
-
-class Reading:
-    """How a table's rows become targets, a range of rows at a time (``to_targets``)."""
-
-    def __init__(self, table: InputTable, *, radius_deg: float, max_radius_deg: float, epoch: float | None) -> None:
-        self.table = table
-        self.roles = find_roles(table)
-        self.radius_deg, self.max_radius_deg, self.epoch = radius_deg, max_radius_deg, epoch
-
-    def targets(self, lo: int, hi: int) -> TargetSet:
-        table = self.table if (lo, hi) == (0, self.table.nrows) else self.table.view(lo, hi)
-        return to_targets(table, self.roles, radius_deg=self.radius_deg, max_radius_deg=self.max_radius_deg,
-                          epoch=self.epoch)
 
 
 class _Run:

@@ -60,6 +60,10 @@ from getstar.resolver import MAX_PM_ARCSEC_PER_YEAR
 from getstar.skycells import FAST_PM_MAS_PER_YEAR, cell_sql, fast_sql, probe_cells
 from getstar.xmatch.render import match_text_sql, params, star_text_sql
 
+#: Rows fetched and written per chunk: big enough to amortise round trips, small enough to
+#: keep the event loop responsive (~20 ms of formatting).
+CHUNK = 2000
+
 __all__ = ["FLAGS", "KEY_PROPERTIES", "Batch", "Target", "TargetSet", "load_targets", "lookup_names", "materialize",
            "open_batch", "read_materialized", "ROW", "FLAG", "STAR", "TEXT"]
 

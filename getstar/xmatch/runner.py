@@ -17,11 +17,10 @@ import asyncpg
 from getstar import __version__, coords
 from getstar.errors import BadRequest
 from getstar.formats.model import Meta
-from getstar.xmatch.endpoint import CHUNK as FETCH
-from getstar.xmatch.endpoint import DEFAULT_RADIUS_ARCSEC, prepare
+from getstar.xmatch.match import CHUNK as FETCH
 from getstar.xmatch.match import FLAG, ROW, TEXT, open_batch
 from getstar.xmatch.output import Layout, make_writer
-from getstar.xmatch.targets import check_epoch
+from getstar.xmatch.targets import DEFAULT_RADIUS_ARCSEC, check_epoch, prepare
 
 __all__ = ["CHUNK", "kind_of_file", "xmatch_file"]
 

@@ -19,7 +19,10 @@ import numpy as np
 from getstar import coords
 from getstar.errors import BadRequest
 from getstar.xmatch.match import Target, TargetSet
-from getstar.xmatch.reader import InputTable
+from getstar.xmatch.reader import InputTable, read_body
+
+#: Match radius of a row without one, when the request names none.
+DEFAULT_RADIUS_ARCSEC = 2.0
 
 __all__ = ["MAX_EPOCH_SPAN", "MAX_NAME", "Roles", "check_epoch", "find_roles", "to_targets"]
 
@@ -245,3 +248,25 @@ def _row_targets(table: InputTable, roles: Roles, rows: Iterable[int], radius_de
                 problem = exc.message
         out.append(Target(None, None, None, None, radius_deg, error=problem))
     return out
+
+
+def prepare(body: bytes, kind: str, charset: str, *, max_rows: int | None, radius_deg: float,
+            max_radius_deg: float, epoch: float | None) -> tuple[InputTable, TargetSet]:
+    """Body -> (table, targets); CPU-bound, run off the event loop for large bodies."""
+    table = read_body(body, kind, charset, max_rows=max_rows)
+    return table, Reading(table, radius_deg=radius_deg, max_radius_deg=max_radius_deg, epoch=epoch).targets(
+        0, table.nrows)
+
+
+class Reading:
+    """How a table's rows become targets, a range of rows at a time (``to_targets``)."""
+
+    def __init__(self, table: InputTable, *, radius_deg: float, max_radius_deg: float, epoch: float | None) -> None:
+        self.table = table
+        self.roles = find_roles(table)
+        self.radius_deg, self.max_radius_deg, self.epoch = radius_deg, max_radius_deg, epoch
+
+    def targets(self, lo: int, hi: int) -> TargetSet:
+        table = self.table if (lo, hi) == (0, self.table.nrows) else self.table.view(lo, hi)
+        return to_targets(table, self.roles, radius_deg=self.radius_deg, max_radius_deg=self.max_radius_deg,
+                          epoch=self.epoch)
