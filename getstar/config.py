@@ -124,6 +124,8 @@ class Settings:
     xmatch_max_cells: int = 500_000
     xmatch_concurrency: int = 1
     xmatch_queue_timeout: float = 30.0
+    xmatch_upload_bytes: int = 128 * 1024 * 1024
+    xmatch_body_deadline: float = 120.0
     cache_max_bytes: int = 48 * 1024 * 1024
     http_max_url_bytes: int = 64 * 1024
     http_max_header_bytes: int = 16 * 1024
@@ -193,6 +195,8 @@ class Settings:
             xmatch_max_cells=_int("GETSTAR_XMATCH_MAX_CELLS", 500_000),
             xmatch_concurrency=_int("GETSTAR_XMATCH_CONCURRENCY", 1),
             xmatch_queue_timeout=_float("GETSTAR_XMATCH_QUEUE_TIMEOUT", 30.0),
+            xmatch_upload_bytes=_int("GETSTAR_XMATCH_UPLOAD_BYTES", 128 * 1024 * 1024),
+            xmatch_body_deadline=_float("GETSTAR_XMATCH_BODY_DEADLINE", 120.0),
             cache_max_bytes=_int("GETSTAR_CACHE_MAX_BYTES", 48 * 1024 * 1024),
             http_max_url_bytes=_int("GETSTAR_HTTP_MAX_URL_BYTES", 64 * 1024),
             http_max_header_bytes=_int("GETSTAR_HTTP_MAX_HEADER_BYTES", 16 * 1024),

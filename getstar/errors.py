@@ -40,6 +40,12 @@ class NotAcceptable(GetStarError):
     title = "Not acceptable"
 
 
+class RequestTimeout(GetStarError):
+    """The request body did not arrive in the time the service allows."""
+
+    status_code = 408
+
+
 class PayloadTooLarge(GetStarError):
     """The request body or row count is over a configured limit (413)."""
 

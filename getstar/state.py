@@ -18,6 +18,7 @@ from getstar.config import Settings
 from getstar.errors import ServiceUnavailable
 from getstar.resolver import Resolver
 from getstar.schema import SNAPSHOT_CHANNEL, current_snapshot_key
+from getstar.xmatch.uploads import UploadBudget
 
 if TYPE_CHECKING:
     from getstar.simbad.fallback import SimbadFallback
@@ -48,6 +49,8 @@ class State:
         self.fallback: SimbadFallback | None = None  # names the snapshot lacks are asked of SIMBAD
         #: batches (POST /v1/xmatch) this worker runs at once; the others wait their turn
         self.batch_slots = asyncio.Semaphore(max(1, settings.xmatch_concurrency))
+        #: bytes of upload bodies received and not yet parsed (read before a slot is taken)
+        self.upload_budget = UploadBudget(max(settings.xmatch_upload_bytes, settings.xmatch_max_bytes))
         self.shared_redis: Any = None  # the fallback's shared rate limit and negative cache
 
     @property

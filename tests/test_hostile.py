@@ -174,6 +174,19 @@ def test_inline_binary_and_binary2_are_read(server: LiveServer) -> None:
     (votable(NAME, '<BINARY><STREAM encoding="base64"><TR/>AAAA</STREAM></BINARY>'), 400, "STREAM"),
     (votable(NAME, '<BINARY><STREAM encoding="gzip">AAAA</STREAM></BINARY>'), 400, "base64"),
     (b'<?xml version="1.0" encoding="EBCDIC-US"?><VOTABLE/>', 415, "encoding"),
+    # sizes astropy would allocate from a few bytes: a PARAM's arraysize, TABLE nrows, a row's values
+    (votable('<PARAM name="p" datatype="double" arraysize="3000000" value="1"/>' + NAME,
+             "<TABLEDATA><TR><TD>Sirius</TD></TR></TABLEDATA>"), 413, "PARAM"),
+    (votable(NAME, "<TABLEDATA><TR><TD>Sirius</TD></TR></TABLEDATA>").replace(b"<TABLE>", b'<TABLE nrows="20000000">'),
+     413, "rows"),
+    (votable(NAME + "".join(f'<FIELD name="c{i}" datatype="double" arraysize="4096"/>' for i in range(10)),
+             "<TABLEDATA>" + ("<TR><TD>Sirius</TD>" + "<TD/>" * 10 + "</TR>") * 150 + "</TABLEDATA>"), 413, "values"),
+    # an element name astropy and the guard would read differently (the row count would be skipped)
+    (votable('<FIELD name="n" datatype="unsignedByte"/><a:b:TABLE/>',
+             f'<BINARY><STREAM encoding="base64">{base64.b64encode(bytes(1000)).decode()}</STREAM></BINARY>'),
+     400, "namespace"),
+    (votable(NAME + '<INFO name="i" value="v"/>' * 10_001, "<TABLEDATA/>"), 413, "elements"),
+    (votable(NAME, "<TABLEDATA><TR>" + "<TD/>" * 500_001 + "</TR></TABLEDATA>"), 413, "cells"),
     ("<VOTABLE/>".encode("utf-16"), 415, "UTF-8"),
 ])
 def test_votable_bodies_that_are_refused(server: LiveServer, doc: bytes, status: int, says: str) -> None:
@@ -219,6 +232,48 @@ def test_batches_take_turns(server: LiveServer) -> None:
 
     first, second = asyncio.run(run())
     assert first.status_code == second.status_code == 200 and first.content == second.content
+
+
+def test_a_dripping_upload_does_not_hold_the_batch_slot(server: LiveServer) -> None:
+    """A body sent a byte at a time is read before the batch slot is taken: others run meanwhile."""
+    with socket.create_connection(("127.0.0.1", server.port)) as drip:
+        drip.sendall(b"POST /v1/xmatch HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                     b"Content-Length: 1000\r\n\r\nname\n")
+        time.sleep(0.5)  # the drip's request is in the endpoint, waiting for its body
+        drip.sendall(b"S")
+        r = post(server, b"name\nSirius\n", "text/csv", format="json")
+        assert r.status_code == 200 and r.json()["results"][0]["main_id"] == "* alf CMa"
+
+
+def test_upload_budget_and_deadline() -> None:
+    """Bodies held before their turn are bounded in all (503 beyond); a body has a deadline (408)."""
+    import asyncio
+
+    from getstar.errors import RequestTimeout, ServiceUnavailable
+    from getstar.xmatch.uploads import UploadBudget, read_limited
+
+    budget = UploadBudget(10)
+    budget.take(6)
+    with pytest.raises(ServiceUnavailable):
+        budget.take(5)
+    budget.give(6)
+    budget.take(10)
+    assert budget.held == 10
+
+    async def slow_body() -> None:
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(0.2)
+            return {"type": "http.request", "body": b"x", "more_body": True}
+
+        from starlette.requests import Request
+
+        request = Request({"type": "http", "method": "POST", "headers": [], "path": "/v1/xmatch"}, receive)
+        fresh = UploadBudget(100)
+        with pytest.raises(RequestTimeout):
+            await read_limited(request, 100, fresh, deadline=0.5)
+        assert fresh.held == 0  # given back
+
+    asyncio.run(slow_body())
 
 
 def test_a_batch_waiting_too_long_for_its_turn_is_503() -> None:
@@ -369,16 +424,16 @@ def test_huge_answers_are_served_but_not_kept(server: LiveServer, snapshot_dsn: 
 
 
 def test_big_answers_render_off_the_event_loop(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from getstar import api
+    from getstar import answers
 
     threads: list[str] = []
-    real = api.render
+    real = answers.render
 
     def spy(*args: Any) -> Any:
         threads.append(threading.current_thread().name)
         return real(*args)
 
-    monkeypatch.setattr(api, "render", spy)
+    monkeypatch.setattr(answers, "render", spy)
     names = "|".join(f"HIP {n}" for n in range(3000, 3050))
     assert get(server, "/v1/stars", params={"names": names}).status_code == 200
     assert get(server, "/v1/stars", params={"name": "HIP 3001"}).status_code == 200

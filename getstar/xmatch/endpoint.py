@@ -22,19 +22,20 @@ from typing import Any
 import anyio
 import asyncpg
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from getstar import coords
 from getstar.answers import make_meta
-from getstar.errors import ClientGone, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from getstar.errors import ServiceUnavailable
 from getstar.formats import choose_format
 from getstar.state import get_state
 from getstar.xmatch.match import CHUNK, ROW, TEXT, Batch, TargetSet, materialize, open_batch, read_materialized
 from getstar.xmatch.output import Layout, Writer, make_writer
 from getstar.xmatch.reader import InputTable, kind_of, read_body
 from getstar.xmatch.targets import DEFAULT_RADIUS_ARCSEC, Reading, check_epoch
+from getstar.xmatch.uploads import read_limited
 
 __all__ = ["xmatch_endpoint"]
 
@@ -44,29 +45,6 @@ log = logging.getLogger("getstar.xmatch")
 PARALLEL_MIN = 20_000
 #: Parts a large batch is split into, each on its own connection (a database core each).
 PARTS = 2
-
-
-async def read_limited(request: Request, max_bytes: int) -> bytes:
-    """The request body, refused (413) as soon as it is larger than ``max_bytes``; a client that
-    goes away meanwhile is ``ClientGone`` (not a server error)."""
-    coding = request.headers.get("content-encoding", "").strip().lower()
-    if coding not in ("", "identity"):
-        raise UnsupportedMediaType(f"cannot read a body with Content-Encoding {coding[:40]!r}: send it uncompressed")
-    declared = request.headers.get("content-length", "")
-    limit = f"the body is larger than the limit of {max_bytes} bytes (split the list into several requests)"
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(limit)
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_bytes:
-                raise PayloadTooLarge(limit)
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise ClientGone("the client closed the connection while sending the body") from None
-    return b"".join(chunks)
 
 
 class _Run:
@@ -267,12 +245,20 @@ async def xmatch_endpoint(request: Request) -> Response:
     kind, charset = kind_of(request.headers.get("content-type"))
     if state.pool is None:
         raise ServiceUnavailable("the database is not connected", retry_after=5)
-    await take_turn(state.batch_slots, settings.xmatch_queue_timeout)
+    body = await read_limited(request, settings.xmatch_max_bytes, state.upload_budget, settings.xmatch_body_deadline)
+    held = len(body)
     try:
-        body = await read_limited(request, settings.xmatch_max_bytes)
-        table = await run_in_threadpool(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows,
-                                        max_cells=settings.xmatch_max_cells)
-        del body
+        await take_turn(state.batch_slots, settings.xmatch_queue_timeout)
+    except BaseException:
+        state.upload_budget.give(held)
+        raise
+    try:
+        try:
+            table = await run_in_threadpool(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows,
+                                            max_cells=settings.xmatch_max_cells)
+        finally:
+            del body
+            state.upload_budget.give(held)
         reading = Reading(table, radius_deg=radius_deg, max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
         writer = make_writer(fmt, Layout.of(table), await make_meta(request), table.nrows)
         run, first, errors = await start(state.pool, reading, fmt,

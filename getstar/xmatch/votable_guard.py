@@ -27,6 +27,12 @@ __all__ = ["MAX_CELL_VALUES", "check_votable"]
 MAX_CELL_VALUES = 4096
 #: FIELDs per table at most (as ``reader.MAX_COLUMNS``).
 MAX_FIELDS = 500
+#: Values in one row at most (all FIELDs' fixed arrays together): astropy allocates every row
+#: at its declared size, so ten ``double[4096]`` FIELDs make 320 kB a row, empty cells or not.
+MAX_ROW_VALUES = 4096
+#: Elements other than TR and TD (INFO, PARAM, GROUP, FIELD, DESCRIPTION...) at most: each
+#: costs astropy a Python object, and a target list needs a few dozen.
+MAX_OTHER_ELEMENTS = 10_000
 #: Encodings a VOTable document may declare (ASCII-compatible, read by expat itself).
 ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"})
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -39,9 +45,9 @@ _SIZES = {"boolean": 1, "unsignedByte": 1, "short": 2, "int": 4, "long": 8, "cha
 class _Field:
     """How many bytes one FIELD takes in a BINARY row: fixed, or a count prefix then values."""
 
-    def __init__(self, name: str, datatype: str, arraysize: str | None) -> None:
+    def __init__(self, name: str, datatype: str, arraysize: str | None, kind: str = "FIELD") -> None:
         if datatype not in _SIZES:
-            raise BadRequest(f"FIELD {name[:40]!r} has an unknown datatype {datatype[:40]!r}")
+            raise BadRequest(f"{kind} {name[:40]!r} has an unknown datatype {datatype[:40]!r}")
         self.bit = datatype == "bit"
         self.size = _SIZES[datatype]
         self.variable = False
@@ -52,14 +58,14 @@ class _Field:
                 dim = dim.strip()
                 if dim.endswith("*"):
                     if k != len(dims) - 1:
-                        raise BadRequest(f"FIELD {name[:40]!r}: only the last dimension of arraysize may be '*'")
+                        raise BadRequest(f"{kind} {name[:40]!r}: only the last dimension of arraysize may be '*'")
                     self.variable = True
                     continue
                 if not dim.isdigit():
-                    raise BadRequest(f"FIELD {name[:40]!r} has an unreadable arraysize {arraysize[:40]!r}")
+                    raise BadRequest(f"{kind} {name[:40]!r} has an unreadable arraysize {arraysize[:40]!r}")
                 self.values *= int(dim)
                 if self.values > MAX_CELL_VALUES:
-                    raise PayloadTooLarge(f"FIELD {name[:40]!r} declares arraysize={arraysize[:40]!r}: at most "
+                    raise PayloadTooLarge(f"{kind} {name[:40]!r} declares arraysize={arraysize[:40]!r}: at most "
                                           f"{MAX_CELL_VALUES} values per cell are read")
 
     def nbytes(self, count: int) -> int:
@@ -111,7 +117,11 @@ class _Walk:
         self.max_rows = max_rows
         self.max_cells = max_cells
         self.fields: list[_Field] = []
+        self.row_values = 1  # values per row of the current table (at least one per row)
         self.rows = 0
+        self.tds = 0
+        self.others = 0
+        self.declared_rows = 0  # the current TABLE's nrows (astropy allocates that many at once)
         self.stream: list[bytes] = []
         self.streaming = False
         self.container = ""  # BINARY or BINARY2: where a STREAM is
@@ -123,28 +133,55 @@ class _Walk:
     def _check(self) -> None:
         if self.max_rows is not None and self.rows > self.max_rows:
             raise self._too_many()
-        if self.max_cells is not None and self.rows * len(self.fields) > self.max_cells:
-            raise PayloadTooLarge(f"more than {self.max_cells} cells (rows x columns): the limit is "
-                                  f"{self.max_cells} per request (send fewer columns, or split the list)")
+        if self.max_cells is not None and max(self.rows, self.declared_rows) * self.row_values > self.max_cells:
+            raise self._too_many_cells()
+
+    def _too_many_cells(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"more than {self.max_cells} cells (rows x values per row): the limit is "
+                               f"{self.max_cells} per request (send fewer columns, or split the list)")
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if self.streaming:
             raise BadRequest("a STREAM holds base64 text only, not elements")
         if tag == "TD":
+            self.tds += 1
+            if self.max_cells is not None and self.tds > self.max_cells:
+                raise self._too_many_cells()
             return
+        if tag.count(":") > 1:  # astropy and this pass would disagree on what the element is
+            raise BadRequest(f"element <{tag[:40]}> has more than one namespace prefix")
         name = tag.rpartition(":")[2]
         if name == "TD":
+            self.tds += 1
+            if self.max_cells is not None and self.tds > self.max_cells:
+                raise self._too_many_cells()
             return
         if name == "TR":
             self.rows += 1
             self._check()
-        elif name == "TABLE":
-            self.fields = []
+            return
+        self.others += 1
+        if self.others > MAX_OTHER_ELEMENTS:
+            raise PayloadTooLarge(f"more than {MAX_OTHER_ELEMENTS} elements besides TR and TD: a target list "
+                                  "needs a few")
+        if name == "TABLE":
+            self.fields, self.row_values, self.declared_rows = [], 1, self._nrows(attrs.get("nrows"))
+            if self.max_rows is not None and self.declared_rows > self.max_rows:
+                raise self._too_many()
         elif name == "FIELD":
             if len(self.fields) >= MAX_FIELDS:
                 raise BadRequest(f"more than {MAX_FIELDS} FIELDs: at most {MAX_FIELDS} columns are read")
             label = attrs.get("name") or attrs.get("ID") or ""
-            self.fields.append(_Field(label, attrs.get("datatype", ""), attrs.get("arraysize")))
+            field = _Field(label, attrs.get("datatype", ""), attrs.get("arraysize"))
+            self.fields.append(field)
+            self.row_values = sum(f.values for f in self.fields)
+            if self.row_values > MAX_ROW_VALUES:
+                raise PayloadTooLarge(f"a row of more than {MAX_ROW_VALUES} values (all FIELDs' arraysizes "
+                                      "together) is not read")
+            self._check()
+        elif name == "PARAM":  # a PARAM's value is allocated at its declared arraysize too
+            _Field(attrs.get("name") or attrs.get("ID") or "", attrs.get("datatype", "char"), attrs.get("arraysize"),
+                   kind="PARAM")
         elif name in ("BINARY", "BINARY2"):
             self.container = name
         elif name == "FITS":
@@ -161,6 +198,14 @@ class _Walk:
             self.stream, self.streaming = [], True
             self.parser.CharacterDataHandler = self.text
             self.parser.EndElementHandler = self.end
+
+    @staticmethod
+    def _nrows(text: str | None) -> int:
+        if text is None or not text.strip():
+            return 0
+        if not text.strip().isdigit():
+            raise BadRequest(f"TABLE nrows={text[:40]!r} is not a whole number")
+        return int(text)
 
     def end(self, tag: str) -> None:
         """Only set while a STREAM is open: its end is the next end tag (a STREAM holds text only)."""
