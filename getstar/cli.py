@@ -166,14 +166,18 @@ def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> int:
         return dsn
 
     os.environ["GETSTAR_DATABASE_URL"] = asyncio.run(prepare())
+    import logging.config
+
     from getstar.logs import log_config
     from getstar.server import drop_privileges, uvicorn_options
 
+    config = log_config(settings.log_level, settings.log_format, settings.access_log)
+    logging.config.dictConfig(config)  # so that the privilege drop is logged as the service logs
     drop_privileges(settings.run_as_user)  # started by root: serve as an unprivileged user
     # SIGTERM: stop accepting, let requests in flight finish (drain_timeout), then the lifespan closes the pool
     uvicorn.run("getstar.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), access_log=False,
-                log_config=log_config(settings.log_level, settings.log_format, settings.access_log),
+                log_config=config,
                 timeout_graceful_shutdown=max(1, round(settings.drain_timeout)), **uvicorn_options(settings))
     return 0
 
