@@ -33,6 +33,11 @@ MAX_ROW_VALUES = 4096
 #: Elements other than TR and TD (INFO, PARAM, GROUP, FIELD, DESCRIPTION...) at most: each
 #: costs astropy a Python object, and a target list needs a few dozen.
 MAX_OTHER_ELEMENTS = 10_000
+#: Declared bytes of a table at most (rows, or TABLE nrows, times the fixed bytes of a row):
+#: astropy allocates that before filling it, and about six times as much with its masks and
+#: copies. 100,000 rows of a ``char[64]`` name are 6.4 MB; text declared ``arraysize="*"``
+#: costs what is sent.
+MAX_TABLE_BYTES = 16 * 1024 * 1024
 #: Encodings a VOTable document may declare (ASCII-compatible, read by expat itself).
 ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"})
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -118,6 +123,7 @@ class _Walk:
         self.max_cells = max_cells
         self.fields: list[_Field] = []
         self.row_values = 1  # values per row of the current table (at least one per row)
+        self.row_bytes = 1  # fixed bytes per row astropy allocates (a variable cell: a pointer)
         self.rows = 0
         self.tds = 0
         self.others = 0
@@ -133,11 +139,16 @@ class _Walk:
     def _check(self) -> None:
         if self.max_rows is not None and self.rows > self.max_rows:
             raise self._too_many()
-        if self.max_cells is not None and max(self.rows, self.declared_rows) * self.row_values > self.max_cells:
+        rows = max(self.rows, self.declared_rows)
+        if self.max_cells is not None and rows * max(1, len(self.fields)) > self.max_cells:
             raise self._too_many_cells()
+        if rows * self.row_bytes > MAX_TABLE_BYTES:
+            raise PayloadTooLarge(f"the table's declared size ({rows} rows of {self.row_bytes} bytes) is over "
+                                  f"{MAX_TABLE_BYTES // 2**20} MiB: declare text columns arraysize=\"*\", or send "
+                                  "fewer rows")
 
     def _too_many_cells(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"more than {self.max_cells} cells (rows x values per row): the limit is "
+        return PayloadTooLarge(f"more than {self.max_cells} cells (rows x columns): the limit is "
                                f"{self.max_cells} per request (send fewer columns, or split the list)")
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
@@ -165,7 +176,8 @@ class _Walk:
             raise PayloadTooLarge(f"more than {MAX_OTHER_ELEMENTS} elements besides TR and TD: a target list "
                                   "needs a few")
         if name == "TABLE":
-            self.fields, self.row_values, self.declared_rows = [], 1, self._nrows(attrs.get("nrows"))
+            self.fields, self.row_values, self.row_bytes = [], 1, 1
+            self.declared_rows = self._nrows(attrs.get("nrows"))
             if self.max_rows is not None and self.declared_rows > self.max_rows:
                 raise self._too_many()
         elif name == "FIELD":
@@ -175,6 +187,7 @@ class _Walk:
             field = _Field(label, attrs.get("datatype", ""), attrs.get("arraysize"))
             self.fields.append(field)
             self.row_values = sum(f.values for f in self.fields)
+            self.row_bytes = sum(8 if f.variable else max(1, f.fixed_bytes) for f in self.fields)
             if self.row_values > MAX_ROW_VALUES:
                 raise PayloadTooLarge(f"a row of more than {MAX_ROW_VALUES} values (all FIELDs' arraysizes "
                                       "together) is not read")
