@@ -263,6 +263,10 @@ PROPERTIES: tuple[Property, ...] = (
     P('Rcous', 'PHOT_COUS_R', 'phot.mag;em.opt.R', 'double', 'mag', "Cousins' Magnitude in R-band", 'computed',
       error=Err('e_Rcous', 'PHOT_COUS_R_ERROR', 'stat.error;phot.mag', 'mag', "Error on Cousins' Magnitude in R-band"),
       extra=True),
+    P('dist_plx', 'DIST_PLX', 'pos.distance', 'double', 'pc', 'Distance computed from parallax', 'computed',
+      error=Err('e_dist_plx', 'DIST_PLX_ERROR', 'stat.error;pos.distance', 'pc',
+                'Error on distance computed from parallax'),
+      extra=True),
 )
 
 BY_NAME: dict[str, Property] = {p.name: p for p in PROPERTIES}
