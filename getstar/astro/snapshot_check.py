@@ -37,22 +37,23 @@ class Stat:
     n: int
     bias: float
     scatter: float
+    median_abs: float
     p95_abs: float
 
     def row(self) -> str:
         return (f"{self.label:<46} {self.n:5d}  {100 * self.bias:+7.2f} %  {100 * self.scatter:6.2f} %  "
-                f"{100 * self.p95_abs:6.2f} %")
+                f"{100 * self.median_abs:6.2f} %  {100 * self.p95_abs:6.2f} %")
 
 
-HEADER = f"{'sample':<46} {'N':>5}  {'bias':>9}  {'scatter':>8}  {'|d| p95':>8}"
+HEADER = f"{'sample':<46} {'N':>5}  {'bias':>9}  {'scatter':>8}  {'|d| med':>8}  {'|d| p95':>8}"
 
 
 def robust(label: str, x: np.ndarray) -> Stat:
     x = x[np.isfinite(x)]
     if len(x) == 0:
-        return Stat(label, 0, math.nan, math.nan, math.nan)
+        return Stat(label, 0, math.nan, math.nan, math.nan, math.nan)
     med = float(np.median(x))
-    return Stat(label, len(x), med, float(1.4826 * np.median(np.abs(x - med))),
+    return Stat(label, len(x), med, float(1.4826 * np.median(np.abs(x - med))), float(np.median(np.abs(x))),
                 float(np.percentile(np.abs(x), 95)))
 
 
@@ -83,7 +84,7 @@ async def jmdc_physics(conn: asyncpg.Connection, schema: str = "live") -> list[S
         robust("  K from another catalogue (SIMBAD)", r[catalogue & (ko != two)]),
         robust("estimated V or K, or no spectral type", r[~catalogue]),
         Stat(f"JMDC stars without our LDD: {int(np.sum(np.isnan(res['LDD'].value)))} of {len(ids)}",
-             0, math.nan, math.nan, math.nan),
+             0, math.nan, math.nan, math.nan, math.nan),
     ]
 
 
@@ -130,7 +131,7 @@ class ServiceFigures:
         shares = "  ".join(f"{k} {100 * x:5.1f} %" for k, x in self.share.items())
         out = [f"{self.label}: {self.answered} of {self.asked} answered; {shares}"]
         if self.ldd_vs_searchcal is not None:
-            out.append("  LDD / LDD_SearchCal - 1: " + self.ldd_vs_searchcal.row())
+            out += ["  LDD / LDD_SearchCal - 1:  " + HEADER, "  " + " " * 26 + self.ldd_vs_searchcal.row()]
         return out
 
 
