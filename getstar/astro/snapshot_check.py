@@ -187,7 +187,7 @@ def service_check(url: str, shared: Path, n_random: int = 400, seed: int = 14,
 
 @dataclass
 class SpTypeCheck:
-    """The photometric spectral type (faint fit) against catalogue spectral types."""
+    """The spectral type SearchCal's faint approach fits (``SpType_JMMC``) against catalogue types."""
 
     n: int
     median_abs_subclasses: float
@@ -196,8 +196,8 @@ class SpTypeCheck:
     ldd: Stat  # LDD with the fitted type / LDD with the catalogue type - 1
 
     def rows(self) -> list[str]:
-        return [f"photometric spectral type vs the catalogue's, {self.n} Hipparcos stars with Gaia J, H, K: "
-                f"median |difference| {self.median_abs_subclasses:.1f} subclasses, within 2 subclasses "
+        return [f"faint approach's fitted type (centre) vs the catalogue's, {self.n} Hipparcos stars with Gaia "
+                f"J, H, K: median |difference| {self.median_abs_subclasses:.1f} subclasses, within 2 subclasses "
                 f"{100 * self.within_2:.0f} %, within 5 {100 * self.within_5:.0f} %",
                 "  LDD(fitted type) / LDD(catalogue type) - 1: " + self.ldd.row()]
 

@@ -17,8 +17,6 @@ What is written, and when (a value already there is never replaced by ours):
   LDD (a group is never half one source, half the other); otherwise only its empty properties;
 * spectral-type products (``Teff_SpType``, ``logg_SpType``, ``SpType_JMMC``, colour-table
   indexes, luminosity class, ``BinFlag``, ``MultFlag``): only where empty;
-* ``SpType`` where the star has none: the spectral type SearchCal's faint approach fitted (a
-  photometric colour class, no luminosity class), origin ``computed``, confidence LOW;
 * ``dist_plx`` (and ``e_dist_plx``) = 1000 / plx where the parallax is at least 1 mas with an
   error of at most 100 % (SearchCal's rule, ``sclsvrCALIBRATOR::ComputeExtinctionCoefficient``).
 
@@ -27,6 +25,10 @@ LOW and says ``ESTIMATED[...]`` in ``diamFlagInfo``); J, H, K count as 2MASS pho
 their origin is 2MASS or a Gaia relation onto 2MASS (others are lowered to MEDIUM, as
 SearchCal does).  A star without a spectral type gets SearchCal's own "faint" approach (the
 spectral type fitted over the colour tables), which SearchCal gives MEDIUM confidence at most.
+The type it fits is only in ``SpType_JMMC`` (as SearchCal writes it), never in ``SpType``: its
+range is wide (5 to 20 subclasses and more, measured by ``bench/diameters.py``), a colour class
+rather than a spectral type, though the diameter it gives is close to the one from the
+catalogue type.
 """
 
 from __future__ import annotations
@@ -149,7 +151,6 @@ async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
         name: (c.value, c.confidence, c.error) for name, c in res.columns.items()
         if name in BY_NAME and (name in DIAMETER_GROUP or name in FILL_ONLY)}
     columns["dist_plx"] = (d, np.where(np.isnan(d), 0, HIGH).astype(np.int8), e_d)
-    columns["SpType"] = photometric_sptype(res)
     await _write(conn, inp["star_id"], columns)
     ldd = res["LDD"]
     has = ldd.confidence > 0
@@ -157,19 +158,6 @@ async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
             "astro_ldd_from_estimates": int((has & (ldd.confidence == LOW)).sum()),
             **{f"astro_{name.lower()}_estimated": int((res[name].confidence > 0).sum())
                for name in ("V", "K") if name in res}}
-
-
-def photometric_sptype(res: AstroResult) -> tuple[np.ndarray, np.ndarray, None]:
-    """SpType for the stars without one: the type SearchCal's faint approach fitted (``SpType_JMMC``,
-    a colour class such as ``K0.50/K1.50``, no luminosity class), confidence LOW.
-
-    It is a photometric estimate (mostly from Gaia's BP-RP through the estimated J, H, K),
-    reddening-blind: ``bench/diameters.py`` measures it against catalogue spectral types.
-    """
-    fitted = (res["color_table_index"].confidence == 0) & (res["color_table_index_fix"].confidence > 0) & \
-        (res["SpType_JMMC"].confidence > 0)
-    value = np.where(fitted, res["SpType_JMMC"].value, "")
-    return value, np.where(fitted, np.int8(LOW), np.int8(0)), None
 
 
 #: Fixed-width binary COPY field types: property datatype -> (SQL type, numpy big-endian type).
