@@ -27,6 +27,8 @@ from getstar.astro import validate as v
 from getstar.properties import BY_NAME, ORIGIN_CODE
 
 COMPUTED = ORIGIN_CODE["computed"]
+#: Names asked per request (the service's limit is GETSTAR_MAX_NAMES, 2,000 by default).
+NAMES_PER_REQUEST = 100
 
 
 @dataclass
@@ -146,24 +148,24 @@ def service_check(url: str, shared: Path, n_random: int = 400, seed: int = 14,
     out = []
     with httpx.Client(base_url=url, timeout=timeout) as client:
         cals = calibrators(shared)
-        answered: list[dict[str, Any]] = []
-        ours, theirs = [], []
-        for cal in cals:
-            props = None
-            for name in cal.names:
-                r = client.get("/v1/stars", params={"name": name})
-                if r.status_code == 200:
-                    body = r.json()
-                    res = body["results"][0] if "results" in body else body
+        found: dict[int, dict[str, Any]] = {}
+        for pass_ in range(2):  # HIP n first, then HD n for those HIP does not resolve
+            todo = [(k, cal.names[pass_]) for k, cal in enumerate(cals) if k not in found and len(cal.names) > pass_]
+            for start in range(0, len(todo), NAMES_PER_REQUEST):
+                batch = todo[start:start + NAMES_PER_REQUEST]
+                r = client.get("/v1/stars", params=[("name", name) for _, name in batch])
+                if r.status_code != 200:
+                    continue
+                body = r.json()
+                for (k, _), res in zip(batch, body.get("results") or [body], strict=False):
                     if res.get("status", "ok") == "ok":
-                        props = _props(res)
-                        break
-            if props is None:
-                continue
-            answered.append(props)
-            if _has(props, "LDD") and math.isfinite(cal.ldd):
+                        found[k] = _props(res)
+        answered = list(found.values())
+        ours, theirs = [], []
+        for k, props in found.items():
+            if _has(props, "LDD") and math.isfinite(cals[k].ldd):
                 ours.append(float(props["LDD"]["value"]))
-                theirs.append(cal.ldd)
+                theirs.append(cals[k].ldd)
         ratio = np.array(ours) / np.array(theirs) - 1.0 if ours else np.zeros(0)
         out.append(ServiceFigures("SearchCal calibrators asked by HIP / HD", len(cals), len(answered),
                                   _shares(answered), robust("where SearchCal gives an LDD (ETA_TAU)", ratio)))
