@@ -11,9 +11,16 @@ Prints
   4. estimated magnitudes against hidden catalogue values;
   5. throughput: stars per second for 500,000 stars made of real inputs (the answers' rows,
      resampled with 0.01 mag noise), in three mixes, with a numpy baseline measured in the same
-     run (the machine is shared: compare ratios, not seconds).
+     run (the machine is shared: compare ratios, not seconds);
+  6. with ``--dsn`` (a built snapshot): its coverage (V, B, J, H, K, SpType, LDD) and the physics
+     check, our LDD from the snapshot's inputs against JMDC's measured diameters
+     (``getstar.astro.snapshot_check.jmdc_physics``);
+  7. with ``--url`` (a running service on that snapshot): the SearchCal calibrators of
+     ``shared/`` asked by HIP / HD, and the nearest star to random sky positions (share carrying
+     V, K, SpType, LDD; LDD against SearchCal's).
 
     .venv/bin/python bench/diameters.py [--stars 500000] [--skip-throughput]
+    .venv/bin/python bench/diameters.py --skip-throughput --dsn postgresql://... [--url http://127.0.0.1:PORT]
 """
 
 from __future__ import annotations
@@ -93,12 +100,53 @@ def throughput(n: int) -> list[str]:
     return lines
 
 
+def snapshot_figures(dsn: str | None, url: str | None, n_random: int) -> list[str]:
+    import asyncio
+    import json
+
+    import asyncpg
+
+    from getstar.astro import snapshot_check as sc
+    from getstar.ingest.photometry import coverage_table
+
+    lines: list[str] = []
+
+    async def from_db() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            counts = json.loads(await conn.fetchval("SELECT row_counts::text FROM live.snapshot_info"))
+            lines.append(f"Coverage of {counts['coverage_stars']:,} stars ({counts['coverage_hip_stars']:,} Hipparcos)")
+            lines.append("  property   stars   catalogue   Hipparcos stars")
+            for name, all_, cat, hip in coverage_table(counts):
+                lines.append(f"  {name:8s} {all_:6.2f} %  {cat:6.2f} %     {hip:6.2f} %")
+            lines.extend(["", "Our LDD (snapshot inputs) / JMDC measured LDD - 1", "  " + sc.HEADER])
+            lines.extend("  " + st.row() for st in await sc.jmdc_physics(conn))
+            lines.extend(["", *(await sc.sptype_check(conn)).rows()])
+        finally:
+            await conn.close()
+
+    if dsn:
+        asyncio.run(from_db())
+    if url:
+        lines += ["", f"Through the service at {url}"]
+        for fig in sc.service_check(url, SHARED, n_random=n_random):
+            lines += ["  " + r for r in fig.rows()]
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stars", type=int, default=500_000)
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--searchcal-repo", type=Path, default=MIRROR, help="bare git mirror of JMMC-OpenDev/SearchCal")
+    ap.add_argument("--dsn", help="a database holding a built snapshot (live schema): coverage and JMDC physics")
+    ap.add_argument("--url", help="a running service on that snapshot: calibrators and random sky stars")
+    ap.add_argument("--random", type=int, default=400, help="random sky positions asked (--url)")
     args = ap.parse_args()
+    if args.dsn or args.url:
+        print("\n".join(snapshot_figures(args.dsn, args.url, args.random)))
+        if args.skip_throughput:
+            return
     print("\n".join(v.searchcal_tables(SHARED)))
     print("\n".join(v.jmdc_tables(SHARED)))
     if args.searchcal_repo.is_dir():

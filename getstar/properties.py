@@ -229,6 +229,10 @@ PROPERTIES: tuple[Property, ...] = (
     P('UD_L', 'UD_L', 'phys.angSize;em.IR.3-4um', 'double', 'mas', 'L-band Uniform-Disk Diameter', 'computed'),
     P('UD_M', 'UD_M', 'phys.angSize;em.IR.4-8um', 'double', 'mas', 'M-band Uniform-Disk Diameter', 'computed'),
     P('UD_N', 'UD_N', 'phys.angSize;em.IR.8-15um', 'double', 'mas', 'N-band Uniform-Disk Diameter', 'computed'),
+    # GetStar's (deprecated in SearchCal HEAD, in the 2021 GetStar answers before vis2)
+    P('dist_plx', 'DIST_PLX', 'pos.distance', 'double', 'pc', 'Distance computed from parallax', 'computed',
+      error=Err('e_dist_plx', 'DIST_PLX_ERROR', 'stat.error;pos.distance', 'pc',
+                'Error on distance computed from parallax')),
     P('vis2', 'VIS2', 'meta.number', 'double', '', 'Squared Visibility', 'computed', error=Err('vis2Err', 'VIS2_ERROR', 'stat.error', '', 'Error on Squared Visibility')),
     P('dist', 'DIST', 'pos.angDistance', 'double', 'deg', 'Calibrator to Science object Angular Distance', 'computed'),
     P('color_table_index', 'COLOR_TABLE_INDEX', 'meta.code', 'int', '', '(internal) index in color tables', 'computed'),

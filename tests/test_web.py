@@ -96,6 +96,12 @@ def test_browser_sirius(live_server, browser, tmp_path: Path) -> None:  # type: 
     badge = v_row.find_element(By.CSS_SELECTOR, ".conf")
     assert badge.text in ("LOW", "MEDIUM", "HIGH") and f"conf-{badge.text}" in badge.get_attribute("class")
     assert v_row.find_element(By.CSS_SELECTOR, ".origin").text
+    # a computed value (an estimate) is marked as such, a catalogue value is not
+    assert "estimated" not in (v_row.get_attribute("class") or "") and not v_row.find_elements(By.CSS_SELECTOR,
+                                                                                                ".est-mark")
+    ldd_row = browser.find_element(By.CSS_SELECTOR, 'tr[data-property="LDD"]')
+    assert ldd_row.find_element(By.CSS_SELECTOR, ".origin").text == "computed"
+    assert "estimated" in ldd_row.get_attribute("class") and ldd_row.find_element(By.CSS_SELECTOR, ".est-mark")
     sections = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#props h3")]
     assert sections[:2] == ["Identifiers", "Astrometry"] and "Photometry" in sections
     votable = browser.find_element(By.ID, "link-votable").get_attribute("href")

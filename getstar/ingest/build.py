@@ -283,12 +283,14 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
 
 
 async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
-    """The diameter step (SearchCal's method, ``getstar.astro``): not wired yet, so a no-op.
+    """The diameter step (SearchCal's method, ``getstar.astro``; see ``getstar.ingest.diameters``).
 
     Called once all catalogue photometry is attached and the Gaia estimates are filled;
     returns its counts for the build report.
     """
-    return {}
+    from getstar.ingest import diameters
+
+    return await diameters.compute_diameters(conn)
 
 
 async def _propagate_gaia_positions(conn: asyncpg.Connection) -> int:

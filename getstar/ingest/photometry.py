@@ -344,7 +344,7 @@ async def rewrite_stars(conn: asyncpg.Connection, exprs: dict[str, str], join: s
 
 
 #: Coverage figures of the build report: property -> key prefix.
-COVERAGE = ("V", "B", "J", "H", "K", "SpType")
+COVERAGE = ("V", "B", "J", "H", "K", "SpType", "LDD")
 
 
 async def coverage(conn: asyncpg.Connection, schema: str = STAGING) -> dict[str, int]:

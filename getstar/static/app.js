@@ -140,9 +140,16 @@
       const body = el("tbody");
       for (const p of rows) {
         const v = props[p.name];
-        body.append(el("tr", { "data-property": p.name },
+        // an estimate (origin "computed": Gaia relations, colour tables, SearchCal's diameters) says so
+        const estimated = v.origin === "computed";
+        const value = el("td", { class: "value" }, formatValue(v.value));
+        if (estimated) {
+          value.prepend(el("span", { class: "est-mark", title: "estimated value (origin: computed)" }, "≈ "));
+        }
+        body.append(el("tr", { "data-property": p.name, class: estimated ? "estimated" : "",
+                               title: estimated ? "estimated value (computed by getstar), not a catalogue measurement" : "" },
           el("td", { class: "name", title: p.description }, p.name),
-          el("td", { class: "value" }, formatValue(v.value)),
+          value,
           el("td", { class: "err" }, v.error != null ? "± " + formatValue(v.error) : ""),
           el("td", { class: "unit" }, p.unit || ""),
           el("td", {}, originBadge(v.origin)),
