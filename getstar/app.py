@@ -259,6 +259,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
         Route("/health/ready", ready_endpoint),
         Route("/scs", scs.cone_search),
         Route("/", web.index),
+        *(Route(path, web.stylesheet) for path in web.STYLESHEET_PATHS),
         Mount("/static", app=web.static_files(), name="static"),
     ]
     from starlette.middleware import Middleware
@@ -269,7 +270,10 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
     track(state)
     # no global GZipMiddleware: it costs ~15 % of a cached answer's time; cached answers
     # carry pre-compressed bodies (getstar.httpcache), streamed batches compress themselves
-    middleware = [Middleware(RequestLogMiddleware)]  # request id, metrics and access log, in one pass
+    from getstar.cors import CORSMiddleware
+
+    # request id, metrics and access log in one pass (outermost: preflights are logged too), then CORS
+    middleware = [Middleware(RequestLogMiddleware), Middleware(CORSMiddleware)]
     handlers: dict[Any, Any] = {GetStarError: getstar_error_handler}
     handlers.update(dict.fromkeys(DATABASE_ERRORS, database_error_handler))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=handlers)

@@ -7,6 +7,13 @@ name; when nothing is found, GetStar's HTTP 500 XHTML page whose text contains
 
 Same caps as ``/v1/stars`` (names per request, characters per name: over them, a 400 page),
 no suggestions (GetStar shows none), and found answers cached like ``/v1/stars``'.
+
+``format=tsv`` answers GetStar's tab-separated layout (``formats.tsv``); any other ``format`` is the
+VOTable.  For one name, GetStar's user values (``V``, ``e_V`` … ``SP_TYPE``, ``getstar.usermags``)
+replace the catalogue's with origin ``USER`` and are echoed as PARAMs, and the answer carries
+GetStar's ``INFO name="LOG"`` (unless ``diagnose=false``).  ``scenario`` and ``forceUpdate`` are
+read and echoed: getstar has no VizieR scenario to run (a name the snapshot lacks is asked of
+SIMBAD whatever they say).
 """
 
 from __future__ import annotations
@@ -17,9 +24,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cache import CachedAnswer
+from getstar import usermags
 from getstar.api import UncachedAnswer, make_meta, render_off_loop
-from getstar.errors import GetStarError
+from getstar.coords import format_dec_dms, format_ra_hms
+from getstar.errors import BadRequest, GetStarError
+from getstar.formats import Answer
+from getstar.formats._common import utc_iso
+from getstar.formats.model import GetStarParams
 from getstar.httpcache import cache_key, etag_for, respond
+from getstar.properties import BY_NAME
 
 #: Characters per name at most (as ``/v1/stars``).
 MAX_NAME_CHARS = 200
@@ -62,12 +75,17 @@ async def getstar_proxy(request: Request) -> Response:
     if any(len(n) > MAX_NAME_CHARS for n in names):
         return error_page(f"A star name is longer than {MAX_NAME_CHARS} characters", 400)
     names = [n.replace("_", " ") for n in names]
-    fmt = "csv" if request.query_params.get("format") == "tsv" else "votable11"
+    fmt = "tsv" if request.query_params.get("format") == "tsv" else "votable11"
+    try:
+        options = _options(request, fmt)
+        user = usermags.parse(request.query_params)
+    except BadRequest as bad:
+        return error_page(bad.message, 400)
     key = cache_key(state.snapshot, fmt, request)
     answer = state.cache.get_memory(key)
     if answer is None:
         try:
-            answer = await state.cache.fill(key, lambda: _answer(request, names, star, fmt, key))
+            answer = await state.cache.fill(key, lambda: _answer(request, names, star, fmt, key, options, user))
         except UncachedAnswer as partial:
             return Response(partial.body, media_type=partial.media_type, headers={"Cache-Control": "no-store"})
         except NothingFound as nothing:
@@ -75,7 +93,48 @@ async def getstar_proxy(request: Request) -> Response:
     return respond(request, answer, state.settings.http_max_age)
 
 
-async def _answer(request: Request, names: list[str], star: str, fmt: str, key: str) -> CachedAnswer:
+def _flag(request: Request, name: str, default: bool) -> bool:
+    text = (request.query_params.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise BadRequest(f"{name} must be true or false, got {text[:40]!r}")
+
+
+def _options(request: Request, fmt: str) -> GetStarParams:
+    """GetStar's command options as the request gives them (PHP proxy: ``scenario`` false by default)."""
+    return GetStarParams(format="tsv" if fmt == "tsv" else "vot", diagnose=_flag(request, "diagnose", True),
+                         force_update=_flag(request, "forceUpdate", False), scenario=_flag(request, "scenario", False))
+
+
+def _log_line(meta_time: str, text: str) -> str:
+    return f"Info  - {meta_time} - getstar - {text}"
+
+
+def _found_line(a: Answer, snapshot: str) -> str:
+    """What GetStar logs for the star found: position, motion, parallax, V, types, main identifier."""
+    s = a.star or {}
+
+    def num(name: str, fmt: str = "%.1f", suffix: str = "") -> str:
+        v = s.get(BY_NAME[name].column + suffix)
+        return "nan" if v is None else fmt % v
+
+    def text(name: str) -> str:
+        return str(s.get(BY_NAME[name].column) or "")
+
+    ra, dec = s.get(BY_NAME["RAJ2000"].column), s.get(BY_NAME["DEJ2000"].column)
+    pos = f"{format_ra_hms(ra)} {format_dec_dms(dec)}" if ra is not None and dec is not None else "?"
+    return (f"GetStar[{a.query}]: found in snapshot {snapshot}: RA/DEC='{pos}' "
+            f"pmRA/pmDEC=({num('pmRa')} {num('pmDec')}) plx={num('plx', '%.2f')}({num('plx', '%.2f', '_e')}) "
+            f"V={num('V', '%.3f')} spType='{text('SpType')}' objTypes='{text('ObjTypes')}' "
+            f"mainID='{s.get('main_id') or ''}'")
+
+
+async def _answer(request: Request, names: list[str], star: str, fmt: str, key: str,
+                  options: GetStarParams, user: usermags.UserValues) -> CachedAnswer:
     from getstar.app import get_state
 
     answers = await get_state(request).resolver.resolve_names(names, suggest=False)
@@ -88,8 +147,17 @@ async def _answer(request: Request, names: list[str], star: str, fmt: str, key: 
             raise NothingFound(f"Star named '{names[0][:80]}' has not been found in CDS SIMBAD")
         raise NothingFound(f"None of the {len(names)} stars named '{star[:80]}' has been found in CDS SIMBAD "
                            "(each has not been found)")
-    body, _media = await render_off_loop(fmt, found, await make_meta(request))
-    media_type = "text/plain" if fmt == "csv" else "text/xml"
+    meta = await make_meta(request)
+    meta.getstar = options
+    options.object_name = star  # GetStar's objectName: the star parameter as sent
+    if len(names) == 1:  # GetStar: user values and the log for one star asked only
+        when = utc_iso(meta.request_time)
+        star_row, options.user, changes = usermags.apply(found[0].star or {}, user)
+        found = [Answer(found[0].query, "ok", star_row, identifiers=found[0].identifiers,
+                        separation_arcsec=found[0].separation_arcsec)]
+        if options.diagnose:
+            options.log = [_log_line(when, line) for line in [_found_line(found[0], meta.snapshot_version), *changes]]
+    body, media_type = await render_off_loop(fmt, found, meta)
     if unavailable:
         raise UncachedAnswer(body, media_type)  # SIMBAD was down for one of the names: ask again later
     return CachedAnswer(body, media_type, 200, etag_for(key))

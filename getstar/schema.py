@@ -15,7 +15,7 @@ from getstar.properties import STORED, Property
 from getstar.skycells import CELL_SQL, FAST_SQL
 
 #: Bumped whenever the DDL below changes; readable by /health.
-SCHEMA_VERSION = "2026.11.4"
+SCHEMA_VERSION = "2026.11.5"
 
 LIVE = "live"
 STAGING = "staging"
