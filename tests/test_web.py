@@ -226,11 +226,12 @@ def samp_hub(live_server, tmp_path: Path) -> Iterator[tuple[object, _ApproveGets
     received: dict[str, list[dict]] = {"Aspro2": [], "topcat": []}
     clients = []
     for name in received:
-        client = SAMPIntegratedClient(name=name, metadata={"samp.name": name})
+        client = SAMPIntegratedClient(name=name, metadata={"samp.name": name}, addr="127.0.0.1")
         client.connect(hub=hub)
 
-        def on_table(private_key, sender_id, mtype, params, extra, name=name):  # type: ignore[no-untyped-def]
-            received[name].append({**params, "sender": sender_id})
+        # called as (private key, sender id, message id (None for a notification), mtype, params, extra)
+        def on_table(*args, name=name):  # type: ignore[no-untyped-def]
+            received[name].append({**args[-2], "sender": args[1]})
 
         client.bind_receive_notification("table.load.votable", on_table)
         clients.append(client)
@@ -274,7 +275,10 @@ def test_browser_sends_tables_over_samp(live_server, browser, samp_hub) -> None:
     cone = httpx.get(received["topcat"][1]["url"], timeout=30)
     table = parse(io.BytesIO(cone.content)).get_first_table()
     assert len(table.array) >= 2 and "ra=" in received["topcat"][1]["url"]
-    assert dialog.seen == [("getstar", live_server.url)]  # one registration for the whole visit
+    # one registration per page: the new page registered again, the old one left the hub on leaving
+    assert dialog.seen == [("getstar", live_server.url)] * 2
+    names = [aspro.get_metadata(c).get("samp.name") for c in aspro.get_registered_clients()]
+    assert names.count("getstar") == 1
 
 
 def test_samp_without_a_hub_says_so(live_server, browser) -> None:  # type: ignore[no-untyped-def]

@@ -7,21 +7,51 @@
   property that has a value, with its unit, error, origin (catalogue, decoded through the
   OriginIndexes PARAM) and confidence (ConfidenceIndexes), and links where the FIELD has a LINK
   template.  Cells are found the way SearchCal GUI finds them: GROUP -> FIELDref -> FIELD ID ->
-  the FIELD's position among the FIELDs -> the row's TD at that position.
+  the FIELD's position among the FIELDs -> the row's TD at that position.  Those positions are
+  worked out once per document (the "layout", an EXSLT node-set, which browsers support), not per
+  cell: ~150 groups x 4 lookups x ~460 FIELDs per row would take a browser seconds.
 
   XSLT 1.0 only (browsers run XSLT 1.0), no script, no resource from elsewhere.
 -->
 <xsl:stylesheet version="1.0"
                 xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
                 xmlns:VOT="http://www.ivoa.net/xml/VOTable/v1.1"
-                exclude-result-prefixes="VOT">
+                xmlns:exsl="http://exslt.org/common"
+                exclude-result-prefixes="VOT exsl">
 
   <xsl:output method="html" encoding="UTF-8" indent="no"/>
 
   <xsl:variable name="table" select="/VOT:VOTABLE/VOT:RESOURCE/VOT:TABLE"/>
   <xsl:variable name="fields" select="$table/VOT:FIELD"/>
   <xsl:key name="field-by-id" match="VOT:FIELD" use="@ID"/>
-  <xsl:key name="field-by-name" match="VOT:FIELD" use="@name"/>
+  <xsl:variable name="origins" select="$table/VOT:PARAM[@name = 'OriginIndexes']/VOT:VALUES/VOT:OPTION"/>
+  <xsl:variable name="confidences" select="$table/VOT:PARAM[@name = 'ConfidenceIndexes']/VOT:VALUES/VOT:OPTION"/>
+
+  <!-- per GROUP: the positions (1-based, among the FIELDs) of its value, origin, confidence, error -->
+  <xsl:variable name="layout-tree">
+    <xsl:for-each select="$table/VOT:GROUP">
+      <xsl:variable name="value" select="key('field-by-id', VOT:FIELDref[1]/@ref)"/>
+      <property name="{$value/@name}" unit="{$value/@unit}" description="{$value/VOT:DESCRIPTION}"
+                link="{$value/VOT:LINK/@href}" v="{count($value/preceding-sibling::VOT:FIELD) + 1}">
+        <xsl:for-each select="VOT:FIELDref[position() &gt; 1]">
+          <xsl:variable name="f" select="key('field-by-id', @ref)"/>
+          <xsl:variable name="at" select="count($f/preceding-sibling::VOT:FIELD) + 1"/>
+          <xsl:choose>
+            <xsl:when test="substring($f/@name, string-length($f/@name) - 6) = '.origin'">
+              <xsl:attribute name="o"><xsl:value-of select="$at"/></xsl:attribute>
+            </xsl:when>
+            <xsl:when test="substring($f/@name, string-length($f/@name) - 10) = '.confidence'">
+              <xsl:attribute name="c"><xsl:value-of select="$at"/></xsl:attribute>
+            </xsl:when>
+            <xsl:when test="substring($f/@ucd, string-length($f/@ucd) - 5) = '_ERROR'">
+              <xsl:attribute name="e"><xsl:value-of select="$at"/></xsl:attribute>
+            </xsl:when>
+          </xsl:choose>
+        </xsl:for-each>
+      </property>
+    </xsl:for-each>
+  </xsl:variable>
+  <xsl:variable name="layout" select="exsl:node-set($layout-tree)/property[@name != 'deletedFlag']"/>
 
   <xsl:template match="/">
     <html lang="en">
@@ -74,20 +104,18 @@
 
   <!-- one star: a heading and its properties -->
   <xsl:template name="star">
-    <xsl:variable name="row" select="."/>
-    <xsl:variable name="asked">
-      <xsl:call-template name="cell"><xsl:with-param name="row" select="$row"/><xsl:with-param name="name" select="'TARGET_ID'"/></xsl:call-template>
-    </xsl:variable>
-    <xsl:variable name="main">
-      <xsl:call-template name="cell"><xsl:with-param name="row" select="$row"/><xsl:with-param name="name" select="'SIMBAD'"/></xsl:call-template>
-    </xsl:variable>
+    <xsl:variable name="tds" select="VOT:TD"/>
+    <xsl:variable name="at-asked" select="number($layout[@name = 'TARGET_ID']/@v)"/>
+    <xsl:variable name="at-main" select="number($layout[@name = 'SIMBAD']/@v)"/>
+    <xsl:variable name="asked" select="string($tds[$at-asked])"/>
+    <xsl:variable name="main" select="string($tds[$at-main])"/>
     <section class="star">
       <h2>
         <xsl:choose>
-          <xsl:when test="string($main) != ''"><xsl:value-of select="$main"/></xsl:when>
+          <xsl:when test="$main != ''"><xsl:value-of select="$main"/></xsl:when>
           <xsl:otherwise><xsl:value-of select="$asked"/></xsl:otherwise>
         </xsl:choose>
-        <xsl:if test="string($asked) != '' and string($asked) != string($main)">
+        <xsl:if test="$asked != '' and $asked != $main">
           <small> (asked as <xsl:value-of select="$asked"/>)</small>
         </xsl:if>
       </h2>
@@ -95,53 +123,39 @@
       <table class="props">
         <thead><tr><th>property</th><th>value</th><th>error</th><th>unit</th><th>origin</th><th>confidence</th></tr></thead>
         <tbody>
-          <xsl:for-each select="$table/VOT:GROUP">
-            <xsl:call-template name="property"><xsl:with-param name="row" select="$row"/></xsl:call-template>
+          <xsl:for-each select="$layout">
+            <xsl:call-template name="property"><xsl:with-param name="tds" select="$tds"/></xsl:call-template>
           </xsl:for-each>
         </tbody>
       </table>
     </section>
   </xsl:template>
 
-  <!-- one GROUP of the current row: value, origin, confidence, error -->
+  <!-- one property (the current layout entry) of a row: value, error, unit, origin, confidence -->
   <xsl:template name="property">
-    <xsl:param name="row"/>
-    <xsl:variable name="value-field" select="key('field-by-id', VOT:FIELDref[1]/@ref)"/>
-    <xsl:variable name="value">
-      <xsl:call-template name="td"><xsl:with-param name="row" select="$row"/><xsl:with-param name="field" select="$value-field"/></xsl:call-template>
-    </xsl:variable>
-    <xsl:if test="string($value) != '' and $value-field/@name != 'deletedFlag'">
-      <xsl:variable name="origin-code">
-        <xsl:for-each select="VOT:FIELDref">
-          <xsl:if test="substring(key('field-by-id', @ref)/@name, string-length(key('field-by-id', @ref)/@name) - 6) = '.origin'">
-            <xsl:call-template name="td"><xsl:with-param name="row" select="$row"/><xsl:with-param name="field" select="key('field-by-id', @ref)"/></xsl:call-template>
-          </xsl:if>
-        </xsl:for-each>
-      </xsl:variable>
-      <xsl:variable name="confidence-code">
-        <xsl:for-each select="VOT:FIELDref">
-          <xsl:if test="substring(key('field-by-id', @ref)/@name, string-length(key('field-by-id', @ref)/@name) - 10) = '.confidence'">
-            <xsl:call-template name="td"><xsl:with-param name="row" select="$row"/><xsl:with-param name="field" select="key('field-by-id', @ref)"/></xsl:call-template>
-          </xsl:if>
-        </xsl:for-each>
-      </xsl:variable>
-      <xsl:variable name="error">
-        <xsl:for-each select="VOT:FIELDref[position() &gt; 1]">
-          <xsl:variable name="f" select="key('field-by-id', @ref)"/>
-          <xsl:if test="substring($f/@ucd, string-length($f/@ucd) - 5) = '_ERROR'">
-            <xsl:call-template name="td"><xsl:with-param name="row" select="$row"/><xsl:with-param name="field" select="$f"/></xsl:call-template>
-          </xsl:if>
-        </xsl:for-each>
-      </xsl:variable>
-      <xsl:variable name="confidence" select="$table/VOT:PARAM[@name = 'ConfidenceIndexes']/VOT:VALUES/VOT:OPTION[@name = string($confidence-code)]/@value"/>
-      <tr data-property="{$value-field/@name}" class="conf-{$confidence}">
-        <td class="name" title="{$value-field/VOT:DESCRIPTION}"><xsl:value-of select="$value-field/@name"/></td>
+    <xsl:param name="tds"/>
+    <!-- positions in variables: a browser's XSLT jumps straight to $tds[$n], not to $tds[expression] -->
+    <xsl:variable name="at" select="number(@v)"/>
+    <xsl:variable name="value" select="string($tds[$at])"/>
+    <xsl:if test="$value != ''">
+      <xsl:variable name="at-o" select="number(@o)"/>
+      <xsl:variable name="at-c" select="number(@c)"/>
+      <xsl:variable name="at-e" select="number(@e)"/>
+      <xsl:variable name="origin-code" select="string($tds[$at-o])"/>
+      <xsl:variable name="confidence-code" select="string($tds[$at-c])"/>
+      <xsl:variable name="error" select="string($tds[$at-e])"/>
+      <xsl:variable name="confidence" select="$confidences[@name = $confidence-code]/@value"/>
+      <tr data-property="{@name}" class="conf-{$confidence}">
+        <td class="name" title="{@description}"><xsl:value-of select="@name"/></td>
         <td class="value">
           <xsl:choose>
-            <xsl:when test="$value-field/VOT:LINK/@href">
+            <xsl:when test="@link != ''">
               <a>
                 <xsl:attribute name="href">
-                  <xsl:call-template name="fill"><xsl:with-param name="row" select="$row"/><xsl:with-param name="template" select="$value-field/VOT:LINK/@href"/></xsl:call-template>
+                  <xsl:call-template name="fill">
+                    <xsl:with-param name="tds" select="$tds"/>
+                    <xsl:with-param name="template" select="string(@link)"/>
+                  </xsl:call-template>
                 </xsl:attribute>
                 <xsl:value-of select="$value"/>
               </a>
@@ -149,47 +163,28 @@
             <xsl:otherwise><xsl:value-of select="$value"/></xsl:otherwise>
           </xsl:choose>
         </td>
-        <td class="err"><xsl:if test="string($error) != ''">± <xsl:value-of select="$error"/></xsl:if></td>
-        <td class="unit"><xsl:value-of select="$value-field/@unit"/></td>
-        <td class="origin"><xsl:value-of select="$table/VOT:PARAM[@name = 'OriginIndexes']/VOT:VALUES/VOT:OPTION[@name = string($origin-code)]/@value"/></td>
+        <td class="err">
+          <xsl:if test="@e and $error != ''">± <xsl:value-of select="$error"/></xsl:if>
+        </td>
+        <td class="unit"><xsl:value-of select="@unit"/></td>
+        <td class="origin"><xsl:value-of select="$origins[@name = $origin-code]/@value"/></td>
         <td class="confidence"><xsl:value-of select="$confidence"/></td>
       </tr>
     </xsl:if>
   </xsl:template>
 
-  <!-- the text of a row's cell for a FIELD node: the TD at the FIELD's position among the FIELDs -->
-  <xsl:template name="td">
-    <xsl:param name="row"/>
-    <xsl:param name="field"/>
-    <xsl:if test="$field">
-      <xsl:value-of select="$row/VOT:TD[count($field/preceding-sibling::VOT:FIELD) + 1]"/>
-    </xsl:if>
-  </xsl:template>
-
-  <!-- the text of a row's cell by FIELD name -->
-  <xsl:template name="cell">
-    <xsl:param name="row"/>
-    <xsl:param name="name"/>
-    <xsl:call-template name="td">
-      <xsl:with-param name="row" select="$row"/>
-      <xsl:with-param name="field" select="key('field-by-name', $name)[1]"/>
-    </xsl:call-template>
-  </xsl:template>
-
-  <!-- a LINK template with each ${NAME} replaced by the row's cell of FIELD NAME -->
+  <!-- a LINK template with each ${NAME} replaced by the row's cell of property NAME -->
   <xsl:template name="fill">
-    <xsl:param name="row"/>
+    <xsl:param name="tds"/>
     <xsl:param name="template"/>
     <xsl:choose>
       <xsl:when test="contains($template, '${') and contains(substring-after($template, '${'), '}')">
         <xsl:value-of select="substring-before($template, '${')"/>
         <xsl:variable name="rest" select="substring-after($template, '${')"/>
-        <xsl:call-template name="cell">
-          <xsl:with-param name="row" select="$row"/>
-          <xsl:with-param name="name" select="substring-before($rest, '}')"/>
-        </xsl:call-template>
+        <xsl:variable name="at" select="number($layout[@name = substring-before($rest, '}')]/@v)"/>
+        <xsl:value-of select="$tds[$at]"/>
         <xsl:call-template name="fill">
-          <xsl:with-param name="row" select="$row"/>
+          <xsl:with-param name="tds" select="$tds"/>
           <xsl:with-param name="template" select="substring-after($rest, '}')"/>
         </xsl:call-template>
       </xsl:when>
