@@ -270,10 +270,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
     track(state)
     # no global GZipMiddleware: it costs ~15 % of a cached answer's time; cached answers
     # carry pre-compressed bodies (getstar.httpcache), streamed batches compress themselves
-    from getstar.cors import CORSMiddleware
-
-    # request id, metrics and access log in one pass (outermost: preflights are logged too), then CORS
-    middleware = [Middleware(RequestLogMiddleware), Middleware(CORSMiddleware)]
+    # request id, metrics, access log and CORS (getstar.cors) in one pass
+    middleware = [Middleware(RequestLogMiddleware)]
     handlers: dict[Any, Any] = {GetStarError: getstar_error_handler}
     handlers.update(dict.fromkeys(DATABASE_ERRORS, database_error_handler))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=handlers)

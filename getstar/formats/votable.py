@@ -469,8 +469,9 @@ _COMMAND_PARAMS = (
 
 def _command_params(meta: Meta, object_name: str) -> list[str]:
     gs = meta.getstar or GetStarParams()
-    values = {"objectName": gs.object_name or object_name, "file": "", "baseMax": "0.0", "wlen": "0.0", "format": gs.format,
-              "diagnose": "true" if gs.diagnose else "false", "forceUpdate": "true" if gs.force_update else "false",
+    values = {"objectName": gs.object_name or object_name, "file": "", "baseMax": "0.0", "wlen": "0.0",
+              "format": gs.format, "diagnose": "true" if gs.diagnose else "false",
+              "forceUpdate": "true" if gs.force_update else "false",
               "scenario": "true" if gs.scenario else "false", **gs.user}
     out = []
     for name, datatype, unit in _COMMAND_PARAMS:
