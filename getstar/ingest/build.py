@@ -398,6 +398,7 @@ def simbad_star_values(b: str) -> dict[str, Src]:
 def _simbad_values(b: str) -> dict[str, Src]:
     values = {
         "SIMBAD": Src(f"{b}.main_id", SIMBAD),
+        # SIMBAD's own grade of the spectral type (GetStar says HIGH whatever it is: README)
         "SpType": Src(f"{b}.sp_type", SIMBAD, simbad_conf(f"{b}.sp_qual")),
         # the dump has the main object type only, not SIMBAD's full list: partial, so LOW
         "ObjTypes": Src(f"',' || {b}.otype || ','", SIMBAD, LOW),
