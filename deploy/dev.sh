@@ -43,6 +43,7 @@ if [ "$ACTION" = "test" ]; then
   want wrk            # benchmarks' load generator
   want chromium; want chromium-driver   # the web page, end to end in headless Chromium
   want stilts         # votlint on the Simple Cone Search answers
+  command -v javac >/dev/null || want default-jdk-headless   # ASPRO2's own XSLT and schema, run by the JDK
   want "postgresql-$PG-pgsphere"   # a real TAP server for the SIMBAD fallback tests (tap_server)...
   if [ "$(dpkg-query -W -f='${Status}' gavodachs2-server 2>/dev/null)" != "install ok installed" ]; then
     want_dachs=1                   # ...GAVO DaCHS, installed below
