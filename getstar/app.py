@@ -61,6 +61,8 @@ class State:
         self._dsn = ""
         self._poller: asyncio.Task[None] | None = None
         self.fallback: SimbadFallback | None = None  # names the snapshot lacks are asked of SIMBAD
+        #: batches (POST /v1/xmatch) this worker runs at once; the others wait their turn
+        self.batch_slots = asyncio.Semaphore(max(1, settings.xmatch_concurrency))
         self.shared_redis: Any = None  # the fallback's shared rate limit and negative cache
 
     @property
@@ -260,6 +262,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
         Route("/scs", scs.cone_search),
         Route("/", web.index),
         *(Route(path, web.stylesheet) for path in web.STYLESHEET_PATHS),
+        Route("/tap", web.tap_service),
         Mount("/static", app=web.static_files(), name="static"),
     ]
     from starlette.middleware import Middleware

@@ -91,6 +91,10 @@ class EmbeddedDatabaseError(GetStarError):
     """The embedded PostgreSQL cluster cannot be created or started."""
 
 
+class TapSetupError(GetStarError):
+    """The TAP service (GAVO DaCHS) cannot be set up or started: says what is missing."""
+
+
 class StarNotFound(NotFound):
     """A single queried name is unknown; carries close names to suggest."""
 

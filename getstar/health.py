@@ -50,8 +50,17 @@ async def snapshot_info(conn: asyncpg.Connection) -> dict[str, Any] | None:
         "load_started": row["load_started"].isoformat(),
         "load_finished": row["load_finished"].isoformat() if row["load_finished"] else None,
         "row_counts": row["row_counts"],
+        "coverage": coverage(row["row_counts"]),
         "sources": public_sources(row["sources"]),
     }
+
+
+def coverage(counts: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Percent of stars with each key property (any origin / catalogue values / among Hipparcos stars)."""
+    from getstar.ingest.photometry import coverage_table
+
+    return {name: {"stars_pct": round(all_, 2), "catalogue_pct": round(cat, 2), "hipparcos_pct": round(hip, 2)}
+            for name, all_, cat, hip in coverage_table(counts or {})}
 
 
 async def readiness(probe: Probe) -> str | None:

@@ -88,6 +88,11 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._timer = None
         if self.transport.is_closing():
             return
+        if status is None and self.flow is not None and self.flow.read_paused:
+            # we stopped reading (the application has not asked for more of the body yet, e.g. a
+            # batch waiting for its turn): that is not the client stalling
+            self._arm(self._limits.body_timeout, None, reason)
+            return
         log.info("closing a connection: %s", reason, extra={"client": (self.client or ("", 0))[0]})
         if status is not None:
             self._refuse(status, reason)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from getstar.catalogue_view import catalogue
@@ -69,3 +69,9 @@ async def index(request: Request) -> Response:
 
 def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
+
+
+async def tap_service(request: Request) -> Response:
+    """``/tap``: the page's link to the TAP service (GAVO DaCHS at ``GETSTAR_TAP_URL``, run by
+    ``getstar tap serve``), so that the static page needs no templating."""
+    return RedirectResponse(request.app.state.getstar.settings.tap_root_url + "/tap", status_code=307)

@@ -195,6 +195,48 @@ def test_rows_are_counted_while_parsing(server: LiveServer) -> None:
                                       "application/x-votable+xml"), 413)
 
 
+def test_cells_are_counted_before_they_are_built(server: LiveServer) -> None:
+    """rows x columns over GETSTAR_XMATCH_MAX_CELLS (500,000): 413 for CSV, and for JSON on the bytes
+    already (a body of tiny values costs far more memory parsed than sent)."""
+    header = ",".join(["name", "ra", "dec", *(f"c{k}" for k in range(8))])
+    wide = header + "\n" + "\n".join(f"HD {i},1,2,a,b,c,d,e,f,g,h" for i in range(46_000))
+    assert "cells" in clear(post(server, wide.encode(), "text/csv"), 413)
+    tiny = b"[" + b",".join([b"{}"] * 300_000) + b"]"
+    assert "values" in clear(post(server, tiny, "application/json"), 413)
+
+
+def test_batches_take_turns(server: LiveServer) -> None:
+    """One batch at a time per worker: two at once both succeed, the second after the first."""
+    import asyncio
+
+    rows = ("name\n" + "\n".join(f"HIP {n}" for n in range(1, 20_001))).encode()
+
+    async def run() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=BOUND + 5) as client:
+            return list(await asyncio.gather(*(
+                client.post(server.url + "/v1/xmatch", content=rows, headers={"Content-Type": "text/csv"},
+                            params={"format": "csv"}) for _ in range(2))))
+
+    first, second = asyncio.run(run())
+    assert first.status_code == second.status_code == 200 and first.content == second.content
+
+
+def test_a_batch_waiting_too_long_for_its_turn_is_503() -> None:
+    import asyncio
+
+    from getstar.errors import ServiceUnavailable
+    from getstar.xmatch.endpoint import take_turn
+
+    async def run() -> None:
+        slot = asyncio.Semaphore(1)
+        await take_turn(slot, 0.05)  # free: taken at once
+        with pytest.raises(ServiceUnavailable) as busy:
+            await take_turn(slot, 0.05)  # held by the first
+        assert busy.value.retry_after and busy.value.retry_after >= 1 and "busy" in busy.value.message
+
+    asyncio.run(run())
+
+
 # ---------------------------------------------------------------------------------------
 # Charsets, nesting, encodings
 

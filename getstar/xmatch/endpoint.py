@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -163,17 +164,48 @@ class _Run:
 
 
 class _BatchResponse(StreamingResponse):
-    """A streaming response that always gives its connection back, even if never iterated."""
+    """A streaming response that always gives its connection and its batch slot back, even if
+    never iterated."""
 
-    def __init__(self, run: _Run, content: AsyncIterator[bytes], media_type: str) -> None:
+    def __init__(self, run: _Run, content: AsyncIterator[bytes], media_type: str, slot: asyncio.Semaphore) -> None:
         super().__init__(content, media_type=media_type)
         self.run = run
+        self.slot = slot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
             await self.run.close()
+            self.slot.release()
+            release_memory()
+
+
+def release_memory() -> None:
+    """Give the heap a batch freed back to the system (glibc keeps it otherwise, and the worker's
+    resident memory would stay at its largest batch's)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc; absent on musl and other systems
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _find_malloc_trim()
+
+
+async def take_turn(slot: asyncio.Semaphore, wait: float) -> None:
+    """A batch slot of this worker (a batch takes a core and memory in proportion to its size);
+    503 with Retry-After when none frees up in ``wait`` seconds."""
+    try:
+        async with asyncio.timeout(wait):
+            await slot.acquire()
+    except TimeoutError:
+        raise ServiceUnavailable("the service is busy with other batches: try again shortly", retry_after=10) from None
 
 
 async def _body(run: _Run, first: list[Sequence[Any]], writer: Writer, table: InputTable,
@@ -260,13 +292,21 @@ async def xmatch_endpoint(request: Request) -> Response:
                                      maximum=settings.xmatch_max_radius_deg)
     epoch = check_epoch(coords.parse_epoch(params.get("epoch")))
     kind, charset = kind_of(request.headers.get("content-type"))
-    body = await read_limited(request, settings.xmatch_max_bytes)
-    table = await run_in_threadpool(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows)
-    del body
-    reading = Reading(table, radius_deg=radius_deg, max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
-    writer = make_writer(fmt, Layout.of(table), await make_meta(request), table.nrows)
     if state.pool is None:
         raise ServiceUnavailable("the database is not connected", retry_after=5)
-    run, first, errors = await start(state.pool, reading, fmt, statement_timeout=settings.xmatch_statement_timeout,
-                                     acquire_timeout=settings.db_acquire_timeout)
-    return _BatchResponse(run, _body(run, first, writer, table, errors), writer.media_type)
+    await take_turn(state.batch_slots, settings.xmatch_queue_timeout)
+    try:
+        body = await read_limited(request, settings.xmatch_max_bytes)
+        table = await run_in_threadpool(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows,
+                                        max_cells=settings.xmatch_max_cells)
+        del body
+        reading = Reading(table, radius_deg=radius_deg, max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
+        writer = make_writer(fmt, Layout.of(table), await make_meta(request), table.nrows)
+        run, first, errors = await start(state.pool, reading, fmt,
+                                         statement_timeout=settings.xmatch_statement_timeout,
+                                         acquire_timeout=settings.db_acquire_timeout)
+    except BaseException:
+        state.batch_slots.release()
+        release_memory()
+        raise
+    return _BatchResponse(run, _body(run, first, writer, table, errors), writer.media_type, state.batch_slots)

@@ -135,6 +135,11 @@ def text_charset(charset: str) -> str:
     return name
 
 
+def too_many_cells(max_cells: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"more than {max_cells} cells (rows x columns): the limit is {max_cells} per request "
+                           "(send fewer columns, or split the list into several requests)")
+
+
 def _too_many(max_rows: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"more than {max_rows} rows: the limit is {max_rows} rows per request "
                            "(split the list into several requests)")
@@ -165,13 +170,13 @@ def _unique(names: Sequence[str]) -> list[str]:
     return out
 
 
-def read_csv(text: str, delimiter: str, max_rows: int | None) -> InputTable:
+def read_csv(text: str, delimiter: str, max_rows: int | None, max_cells: int | None = None) -> InputTable:
     """CSV with a header line; '#' comment lines before the header and blank lines are skipped."""
-    table = _read_unquoted(text, delimiter, max_rows)
-    return table if table is not None else _read_with_csv(text, delimiter, max_rows)
+    table = _read_unquoted(text, delimiter, max_rows, max_cells)
+    return table if table is not None else _read_with_csv(text, delimiter, max_rows, max_cells)
 
 
-def _read_with_csv(text: str, delimiter: str, max_rows: int | None) -> InputTable:
+def _read_with_csv(text: str, delimiter: str, max_rows: int | None, max_cells: int | None = None) -> InputTable:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[list[Any]] = []
@@ -187,6 +192,8 @@ def _read_with_csv(text: str, delimiter: str, max_rows: int | None) -> InputTabl
                 continue
             if max_rows is not None and len(rows) >= max_rows:
                 raise _too_many(max_rows)
+            if max_cells is not None and (len(rows) + 1) * len(header) > max_cells:
+                raise too_many_cells(max_cells)
             if len(cells) != len(header):
                 errors[len(rows)] = (f"line {reader.line_num}: {len(cells)} fields where the header has "
                                      f"{len(header)}")
@@ -200,7 +207,8 @@ def _read_with_csv(text: str, delimiter: str, max_rows: int | None) -> InputTabl
     return InputTable(header, rows, errors, plain=not errors and _plain(text, delimiter))
 
 
-def _read_unquoted(text: str, delimiter: str, max_rows: int | None) -> InputTable | None:
+def _read_unquoted(text: str, delimiter: str, max_rows: int | None,
+                   max_cells: int | None = None) -> InputTable | None:
     """The usual big body (no quotes, two columns or more, every line a row with all its
     cells) split in one ``str.split`` and held by column, in a fifth of the csv module's
     time; None for anything else, which ``read_csv`` reads with the csv module."""
@@ -233,6 +241,8 @@ def _read_unquoted(text: str, delimiter: str, max_rows: int | None) -> InputTabl
     nrows = len(kinds) // width
     if max_rows is not None and nrows > max_rows:
         raise _too_many(max_rows)
+    if max_cells is not None and nrows * width > max_cells:
+        raise too_many_cells(max_cells)
     cells = body.replace("\n", delimiter).split(delimiter)
     return InputTable(header, None, {}, plain=_plain(text, delimiter),
                       by_column=[cells[k::width] for k in range(width)])
@@ -267,8 +277,16 @@ def _shallow(value: Any) -> bool:
     return True
 
 
-def read_json(body: bytes, max_rows: int | None) -> InputTable:
-    """A list of objects, or ``{"rows": [...]}`` / ``{"targets": [...]}``."""
+def read_json(body: bytes, max_rows: int | None, max_cells: int | None = None) -> InputTable:
+    """A list of objects, or ``{"rows": [...]}`` / ``{"targets": [...]}``.
+
+    Parsed JSON costs up to ~60 bytes of memory per value (``[{},{},...]``), so the values are
+    counted on the bytes first: at most one per comma, brace or bracket (an upper bound)."""
+    if max_cells is not None:
+        values = body.count(b",") + body.count(b"{") + body.count(b"[")
+        if values > max_cells + (max_rows or 0) + 1:
+            raise PayloadTooLarge(f"the JSON body holds more than {max_cells + (max_rows or 0)} values: the limit is "
+                                  f"{max_cells} cells (rows x columns) per request")
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -292,6 +310,8 @@ def read_json(body: bytes, max_rows: int | None) -> InputTable:
                         raise BadRequest(f"more than {MAX_COLUMNS} different keys: at most {MAX_COLUMNS} are read")
     columns = list(index)
     _unique(columns)
+    if max_cells is not None and len(doc) * len(columns) > max_cells:
+        raise too_many_cells(max_cells)
     rows: list[list[Any]] = []
     errors: dict[int, str] = {}
     for n, item in enumerate(doc):
@@ -320,12 +340,12 @@ def _python(v: Any) -> Any:
     return v
 
 
-def read_votable(body: bytes, max_rows: int | None) -> InputTable:
+def read_votable(body: bytes, max_rows: int | None, max_cells: int | None = None) -> InputTable:
     """The first table of a VOTable document (any version; TABLEDATA, or BINARY/BINARY2 inline), via
     astropy, after ``check_votable`` has refused stream references and oversized tables."""
     from astropy.io.votable import parse
 
-    check_votable(body, max_rows)  # nothing referenced is opened, nothing oversized is built
+    check_votable(body, max_rows, max_cells)  # nothing referenced is opened, nothing oversized is built
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -353,16 +373,18 @@ def read_votable(body: bytes, max_rows: int | None) -> InputTable:
     return InputTable(columns, rows, {}, ucds)
 
 
-def read_body(body: bytes, kind: str, charset: str = "utf-8", *, max_rows: int | None = None) -> InputTable:
+def read_body(body: bytes, kind: str, charset: str = "utf-8", *, max_rows: int | None = None,
+              max_cells: int | None = None) -> InputTable:
     """The body's table; raises BadRequest (empty, unreadable, no rows) or PayloadTooLarge."""
     if not body.strip():
         raise BadRequest("the body is empty: send a header line and one row per target")
     if kind in ("csv", "tsv"):
-        table = read_csv(_decode(body, charset), "\t" if kind == "tsv" else ",", max_rows)
+        table = read_csv(_decode(body, charset), "\t" if kind == "tsv" else ",", max_rows, max_cells)
     elif kind == "json":
-        table = read_json(body if charset in ("utf-8", "utf8") else _decode(body, charset).encode(), max_rows)
+        table = read_json(body if charset in ("utf-8", "utf8") else _decode(body, charset).encode(), max_rows,
+                          max_cells)
     elif kind == "votable":
-        table = read_votable(body, max_rows)
+        table = read_votable(body, max_rows, max_cells)
     else:
         raise ValueError(f"unknown body kind {kind!r}")
     if not table.nrows:

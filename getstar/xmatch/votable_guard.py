@@ -106,9 +106,10 @@ class _Walk:
     element is the whole cost of this pass).
     """
 
-    def __init__(self, parser: Any, max_rows: int | None) -> None:
+    def __init__(self, parser: Any, max_rows: int | None, max_cells: int | None = None) -> None:
         self.parser = parser
         self.max_rows = max_rows
+        self.max_cells = max_cells
         self.fields: list[_Field] = []
         self.rows = 0
         self.stream: list[bytes] = []
@@ -118,6 +119,13 @@ class _Walk:
     def _too_many(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"more than {self.max_rows} rows: the limit is {self.max_rows} rows per request "
                                "(split the list into several requests)")
+
+    def _check(self) -> None:
+        if self.max_rows is not None and self.rows > self.max_rows:
+            raise self._too_many()
+        if self.max_cells is not None and self.rows * len(self.fields) > self.max_cells:
+            raise PayloadTooLarge(f"more than {self.max_cells} cells (rows x columns): the limit is "
+                                  f"{self.max_cells} per request (send fewer columns, or split the list)")
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if self.streaming:
@@ -129,8 +137,7 @@ class _Walk:
             return
         if name == "TR":
             self.rows += 1
-            if self.max_rows is not None and self.rows > self.max_rows:
-                raise self._too_many()
+            self._check()
         elif name == "TABLE":
             self.fields = []
         elif name == "FIELD":
@@ -168,8 +175,7 @@ class _Walk:
         left = None if self.max_rows is None else self.max_rows - self.rows
         self.rows += _count_binary_rows(data, self.fields, self.container == "BINARY2", left)
         self.container = ""
-        if self.max_rows is not None and self.rows > self.max_rows:
-            raise self._too_many()
+        self._check()
 
     def text(self, data: str) -> None:
         self.stream.append(data.encode("ascii", "replace"))
@@ -182,7 +188,7 @@ def _refuse(what: str) -> Any:
     return handler
 
 
-def check_votable(body: bytes, max_rows: int | None) -> None:
+def check_votable(body: bytes, max_rows: int | None, max_cells: int | None = None) -> None:
     """Raise 400/413/415 unless ``body`` is a VOTable astropy may read without opening anything."""
     if body.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or b"\x00" in body[:4096]:
         raise UnsupportedMediaType("the VOTable body must be UTF-8 (or ASCII / ISO-8859-1) encoded")
@@ -191,7 +197,7 @@ def check_votable(body: bytes, max_rows: int | None) -> None:
         raise UnsupportedMediaType(f"the VOTable body declares encoding {declared.group(1)[:40].decode()!r}: "
                                    "send UTF-8")
     parser = xml.parsers.expat.ParserCreate()
-    walk = _Walk(parser, max_rows)
+    walk = _Walk(parser, max_rows, max_cells)
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = _refuse("a DOCTYPE declaration")
     parser.EntityDeclHandler = _refuse("an ENTITY declaration")
