@@ -3,7 +3,8 @@
 VOTable 1.1 by default (``format=vot``); several names separated by ``|`` (if present)
 or ``,``; unknown or ambiguous names skipped silently; ``TARGET_ID`` echoes each queried
 name; when nothing is found, GetStar's HTTP 500 XHTML page whose text contains
-"has not been found" (clients such as the MIRC-X pipeline test for that substring).
+"has not been found" (clients such as the MIRC-X pipeline test for that substring), also when
+SIMBAD could not be asked (then with ``Retry-After``, never cached).
 
 Same caps as ``/v1/stars`` (names per request, characters per name: over them, a 400 page),
 no suggestions (GetStar shows none), and found answers cached like ``/v1/stars``'.
@@ -37,6 +38,10 @@ from getstar.properties import BY_NAME
 #: Characters per name at most (as ``/v1/stars``).
 MAX_NAME_CHARS = 200
 
+#: Seconds a client should wait before asking again a name not found while SIMBAD could not be asked
+#: (when SIMBAD's error does not say).
+RETRY_AFTER = 60.0
+
 
 def split_names(star: str) -> list[str]:
     """GetStar splits on '|' when the string has one, else on ','; tokens trimmed."""
@@ -56,9 +61,11 @@ def error_page(message: str, status: int = 500) -> Response:
 
 
 class NothingFound(Exception):  # noqa: N818 - not an error of ours: GetStar's answer for unknown names
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: set when SIMBAD could not be asked: the answer may change, so a client may ask again then
+        self.retry_after = retry_after
 
 
 async def getstar_proxy(request: Request) -> Response:
@@ -89,7 +96,11 @@ async def getstar_proxy(request: Request) -> Response:
         except UncachedAnswer as partial:
             return Response(partial.body, media_type=partial.media_type, headers={"Cache-Control": "no-store"})
         except NothingFound as nothing:
-            return error_page(nothing.message)
+            page = error_page(nothing.message)
+            if nothing.retry_after is not None:  # never cached (an exception), and says when to ask again
+                page.headers["Retry-After"] = str(max(1, round(nothing.retry_after)))
+                page.headers["Cache-Control"] = "no-store"
+            return page
     return respond(request, answer, state.settings.http_max_age)
 
 
@@ -140,13 +151,17 @@ async def _answer(request: Request, names: list[str], star: str, fmt: str, key: 
     answers = await get_state(request).resolver.resolve_names(names, suggest=False)
     found = [a for a in answers if a.status == "ok"]
     unavailable = [a.error for a in answers if a.status == "unavailable" and isinstance(a.error, GetStarError)]
-    if not found and unavailable:
-        raise unavailable[0]  # SIMBAD cannot be asked now: 503/504 with Retry-After, not "not found"
     if not found:
+        # GetStar's answer even when SIMBAD cannot be asked (jmal and the MIRC-X pipeline read "has not been
+        # found"; a 503 would make them retry a typo): what we know, that SIMBAD was not asked, and when to retry
+        where, retry = "in CDS SIMBAD", None
+        if unavailable:
+            where = "in the getstar snapshot (CDS SIMBAD could not be asked: try again later)"
+            retry = min((e.retry_after for e in unavailable if e.retry_after), default=RETRY_AFTER)
         if len(names) == 1:
-            raise NothingFound(f"Star named '{names[0][:80]}' has not been found in CDS SIMBAD")
-        raise NothingFound(f"None of the {len(names)} stars named '{star[:80]}' has been found in CDS SIMBAD "
-                           "(each has not been found)")
+            raise NothingFound(f"Star named '{names[0][:80]}' has not been found {where}", retry)
+        raise NothingFound(f"None of the {len(names)} stars named '{star[:80]}' has been found {where} "
+                           "(each has not been found)", retry)
     meta = await make_meta(request)
     meta.getstar = options
     options.object_name = star  # GetStar's objectName: the star parameter as sent

@@ -3,22 +3,39 @@
 runs it (secure processing off, UTF-8, indented), and the targets checked against ASPRO2's
 ``AsproOIModel.xsd`` with ``javax.xml.validation``.
 
-The stylesheet and schemas are read at test time from the JMMC-OpenDev mirrors (never copied into
-this repository); a tiny Java class of ours is compiled in a temporary directory.  Tests skip when
-the JDK or the mirrors are absent.
+The stylesheet and schemas are read at test time (never copied into this repository), at one pinned
+ASPRO2 commit: from the JMMC-OpenDev mirror where there is one, else downloaded once from GitHub into
+``~/.cache/getstar-tests`` and checked against their SHA-256 (a fresh CI machine).  A tiny Java
+class of ours is compiled in a temporary directory.  Tests skip when the JDK is absent (deploy/dev.sh
+test installs Debian's) or when neither the mirror nor GitHub can be read.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
+
 MIRRORS = Path("/work/.mirror")
 ASPRO = MIRRORS / "JMMC-OpenDev+aspro" / "repo"
-SEARCHCAL = MIRRORS / "JMMC-OpenDev+SearchCal" / "repo"
+#: The ASPRO2 commit the checks run against (the mirror's HEAD when they were written, 2025-12-17).
+ASPRO_COMMIT = "15277a2befe8e466af72c000972ccce3c7663359"
+ASPRO_RAW = f"https://raw.githubusercontent.com/JMMC-OpenDev/aspro/{ASPRO_COMMIT}/"
+DOWNLOADS = Path.home() / ".cache" / "getstar-tests" / f"aspro-{ASPRO_COMMIT[:12]}"
 XSLT_PATH = "src/main/resources/fr/jmmc/aspro/interop/scvot2AsproObservation.xsl"
 SCHEMA_DIR = "src/main/resources/fr/jmmc/aspro/model"
+#: Every file the checks read, with its SHA-256 at ASPRO_COMMIT.
+ASPRO_FILES = {
+    XSLT_PATH: "529331aabdd92b70a57acc4662a8086b161530da83d9b1f4628fb6c04e62e0b0",
+    f"{SCHEMA_DIR}/AsproOBModel.xsd": "39ea53d8e55dcb9309a1a8edd13c485a4cf283889be4f957d1fe46a7e833985a",
+    f"{SCHEMA_DIR}/AsproOIModel.xsd": "f43e209d5cfac34146d4e31bef55582fb99da630219059157b98db9d16fc25fe",
+    f"{SCHEMA_DIR}/AsproRawObsModel.xsd": "bb7bcbdc83218bed969bb009dc9f453e4ca1db7e4ea78703a54742c085bd3d62",
+    f"{SCHEMA_DIR}/targetModel.xsd": "0503ad20425364ac854482d8aebdb7449d9b3bb0f1dea52bcc7ec90290f56bd4",
+}
 ASPRO_NS = "http://www.jmmc.fr/aspro-oi/0.1"
 TARGET_MODEL_NS = "http://www.jmmc.fr/jmcs/models/0.1"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -80,18 +97,49 @@ TARGETS_XSD = f"""<?xml version="1.0"?>
 """
 
 
+def _checked(path: str, content: bytes) -> bytes:
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != ASPRO_FILES[path]:
+        raise AssertionError(f"ASPRO2's {path} at {ASPRO_COMMIT[:12]} has SHA-256 {digest}, not the pinned one")
+    return content
+
+
+def _from_mirror(path: str) -> bytes | None:
+    if not (ASPRO / "HEAD").exists():
+        return None
+    done = subprocess.run(["git", "-C", str(ASPRO), "show", f"{ASPRO_COMMIT}:{path}"], capture_output=True,
+                          timeout=60)
+    return done.stdout if done.returncode == 0 else None  # a mirror without that commit: download
+
+
+def _downloaded(path: str) -> bytes:
+    target = DOWNLOADS / path
+    if not target.exists():
+        r = httpx.get(ASPRO_RAW + path, timeout=60, follow_redirects=True)
+        r.raise_for_status()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.with_suffix(".part").write_bytes(_checked(path, r.content))
+        target.with_suffix(".part").replace(target)
+    return target.read_bytes()
+
+
+@functools.cache
+def aspro_file(path: str) -> bytes:
+    """One of ASPRO2's files at ASPRO_COMMIT (mirror, else download cache, else GitHub), checked."""
+    return _checked(path, _from_mirror(path) or _downloaded(path))
+
+
+@functools.cache
 def available() -> str | None:
     """Why the JDK checks cannot run here, or None."""
     if shutil.which("java") is None or shutil.which("javac") is None:
-        return "no JDK (Debian: default-jdk-headless)"
-    if not (ASPRO / "HEAD").exists():
-        return f"no ASPRO2 mirror at {ASPRO}"
+        return "no JDK (Debian: default-jdk-headless; deploy/dev.sh test installs it)"
+    try:
+        for path in ASPRO_FILES:
+            aspro_file(path)
+    except (httpx.HTTPError, OSError) as e:
+        return f"ASPRO2's files: no mirror at {ASPRO} and GitHub cannot be read ({type(e).__name__})"
     return None
-
-
-def mirror_file(repo: Path, path: str) -> bytes:
-    return subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{path}"], check=True, capture_output=True,
-                          timeout=60).stdout
 
 
 class Aspro2:
@@ -103,12 +151,10 @@ class Aspro2:
         subprocess.run(["javac", "-d", str(workdir), str(workdir / "ClientXml.java")], check=True,
                        capture_output=True, timeout=180)
         self.xsl = workdir / "scvot2AsproObservation.xsl"
-        self.xsl.write_bytes(mirror_file(ASPRO, XSLT_PATH))
-        listing = subprocess.run(["git", "-C", str(ASPRO), "ls-tree", "--name-only", "HEAD", SCHEMA_DIR + "/"],
-                                 check=True, capture_output=True, text=True, timeout=60).stdout.split()
-        for path in listing:
+        self.xsl.write_bytes(aspro_file(XSLT_PATH))
+        for path in ASPRO_FILES:
             if path.endswith(".xsd"):
-                (workdir / Path(path).name).write_bytes(mirror_file(ASPRO, path))
+                (workdir / Path(path).name).write_bytes(aspro_file(path))
         (workdir / "targets.xsd").write_text(TARGETS_XSD)
         self._n = 0
 

@@ -20,7 +20,7 @@ jmal (``GetStarResolveJob``, ``StarResolver``): its URL shapes, byte for byte, a
   C12 jmal, one name: ``?star=`` + URLEncoder(name) + ``&scenario=true&`` -> 200 text/xml, TARGET_ID exact
   C13 jmal, several names (``,``-joined; public mirror adds ``format=vot``): rows in order, unknown skipped
   C14 unknown name(s), alone: HTTP 500 text/html whose text (jmal strips the tags) says "has not been found"
-  C15 the same when SIMBAD cannot be asked (issue 15 owns it)
+  C15 the same when SIMBAD cannot be asked (with Retry-After, never cached)
   C16 ``format=tsv``: GetStar's tab-separated layout, ``text/plain``
   C17 the browser view: the stylesheet the answer names is served (rendering: tests/test_web.py)
   C18 calibrators: ASPRO2 finds a model diameter for SearchCal's calibrators (issue 14 owns it)
@@ -361,11 +361,20 @@ def simbad_down(snapshot_dsn: str, settings) -> Iterator[LiveServer]:  # type: i
     standin.stop()
 
 
-@pytest.mark.xfail(strict=False, reason="issue 15: the legacy path's answer when SIMBAD cannot be asked")
-def test_c15_unknown_name_while_simbad_cannot_be_asked(simbad_down: LiveServer) -> None:
-    r = get(simbad_down, BETA + jmal_query(["Zork the unknown"]))
+@pytest.mark.parametrize("asked", [["Zork the unknown"], ["Zork the unknown", "Zork the second"]])
+def test_c15_unknown_name_while_simbad_cannot_be_asked(simbad_down: LiveServer, asked: list[str]) -> None:
+    r = get(simbad_down, BETA + jmal_query(asked))
     assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
-    assert "has not been found" in remove_tags(r.text)
+    text = remove_tags(r.text)
+    assert "has not been found" in text and "could not be asked" in text  # GetStar's words, and ours: why
+    assert int(r.headers["retry-after"]) > 0 and r.headers["cache-control"] == "no-store"
+    again = get(simbad_down, BETA + jmal_query(asked))  # not cached: SIMBAD is asked again
+    assert again.status_code == 500 and "could not be asked" in remove_tags(again.text)
+
+
+def test_c15_known_names_still_answer_while_simbad_cannot_be_asked(simbad_down: LiveServer) -> None:
+    r = get(simbad_down, BETA + jmal_query(["Sirius", "Zork the unknown"]))
+    assert r.status_code == 200 and r.text.count("<TR") == 1 and r.headers["cache-control"] == "no-store"
 
 
 def test_c16_tsv_is_getstars_layout(live_server: LiveServer) -> None:
