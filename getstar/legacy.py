@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from html import escape
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -168,6 +169,9 @@ async def _answer(request: Request, names: list[str], star: str, fmt: str, key: 
     if len(names) == 1:  # GetStar: user values and the log for one star asked only
         when = utc_iso(meta.request_time)
         star_row, options.user, changes = usermags.apply(found[0].star or {}, user)
+        if changes:  # as GetStar: the diameters follow the user's values
+            star_row = await run_in_threadpool(usermags.recompute_diameters, star_row)
+            changes.append(usermags.recomputed_line(star_row))
         found = [Answer(found[0].query, "ok", star_row, identifiers=found[0].identifiers,
                         separation_arcsec=found[0].separation_arcsec)]
         if options.diagnose:

@@ -13,8 +13,10 @@ GetStar's rules (``SearchCal/sclsvr/src/sclsvrGetStarCB.cpp``, ``UPDATE_MAG``; r
 * the answer echoes the values used as PARAMs (``%.3f``, ``nan`` when unset; ``SP_TYPE`` the
   spectral type used).
 
-Difference from GetStar, said in the answer's log: GetStar recomputes the diameters from the user's
-magnitudes; getstar serves the snapshot's diameters, computed from catalogue magnitudes.
+* with a value changed, the diameters are computed again from the star's magnitudes as now set
+  (SearchCal's method, ``getstar.astro``): colour diameters, LDD, UD_*, chi2, flags, Teff/logg and
+  the spectral-type fit, origin ``computed``; the log says so.  CalFlag, BinFlag and MultFlag stay
+  the snapshot's (they depend on catalogue cross-matches, not on magnitudes).
 """
 
 from __future__ import annotations
@@ -112,7 +114,60 @@ def apply(star: Mapping[str, Any], user: UserValues) -> tuple[dict[str, Any], di
         out[sp], out[sp + "_o"], out[sp + "_c"] = user.sptype, USER, MEDIUM
         log.append(f"Set property '{BY_NAME['SpType'].ucd1}' = '{user.sptype}' (USER)")
     echo["SP_TYPE"] = str(out.get(sp) or "")
-    if log:
-        log.append("Note: LDD, UD_* and the other diameters are the snapshot's, computed from catalogue "
-                   "magnitudes: getstar does not recompute them from user values (GetStar does)")
     return out, echo, log
+
+
+def recomputed_line(star: Mapping[str, Any]) -> str:
+    """The log line after ``recompute_diameters``."""
+    return ("Diameters computed again from the magnitudes above (SearchCal's method): "
+            f"LDD = {_text(star.get(BY_NAME['LDD'].column))} mas")
+
+
+#: getstar.astro's bands and the properties holding them (astro's I is Cousins I)
+ASTRO_BANDS = {"B": "B", "V": "V", "R": "R", "I": "Icous", "J": "J", "H": "H", "K": "K", "L": "L", "M": "M",
+               "N": "N"}
+#: What the computation writes back: diameters and what they depend on, not the catalogue flags
+#: (CalFlag, BinFlag, MultFlag) nor the magnitudes it estimates (the snapshot's estimates stay)
+RECOMPUTED = ("diam_vj", "diam_vh", "diam_vk", "LDD", "e_LDD_rel", "diam_chi2", "diam_count", "diamFlag",
+              "diamFlagInfo", "Teff_SpType", "logg_SpType", "color_table_index", "color_table_delta",
+              "color_table_index_fix", "color_table_delta_fix", "lum_class", "lum_class_delta", "SpType_JMMC",
+              *(f"UD_{b}" for b in ("U", "B", "V", "R", "I", "J", "H", "K", "L", "M", "N")))
+COMPUTED = ORIGIN_CODE["computed"]
+TWO_MASS = (ORIGIN_CODE["II/246/out"], USER)  # user J, H, K are taken as 2MASS-system values, as GetStar does
+
+
+def _text(v: Any) -> str:
+    return "nan" if v is None else f"{v:.4g}"
+
+
+def _plain(v: Any) -> Any:
+    """A numpy value as the row holds it (NaN -> None)."""
+    v = v.item() if hasattr(v, "item") else v
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def recompute_diameters(star: Mapping[str, Any]) -> dict[str, Any]:
+    """The star's diameters computed again (``getstar.astro``) from its magnitudes and spectral type
+    (about 10 ms of numpy for one star: callers run it off the event loop)."""
+    from getstar.astro import Band, compute_stars
+
+    out = dict(star)
+    bands = {}
+    for band, name in ASTRO_BANDS.items():
+        col = BY_NAME[name].column
+        origin = out.get(col + "_o")
+        bands[band] = Band([_float(out.get(col))], [_float(out.get(col + "_e"))], estimated=[origin == COMPUTED],
+                           confidence=[int(out.get(col + "_c") or 0)],
+                           is_2mass=[origin in TWO_MASS] if band in ("J", "H", "K") else None)
+    result = compute_stars([out.get(BY_NAME["SpType"].column) or ""], bands)
+    for name in RECOMPUTED:
+        prop, column = BY_NAME[name], result.columns.get(name)
+        if column is None:
+            continue
+        has = int(column.confidence[0]) > 0
+        out[prop.column] = _plain(column.value[0]) if has else None
+        out[prop.column + "_o"] = COMPUTED if has else None
+        out[prop.column + "_c"] = int(column.confidence[0]) if has else None
+        if prop.error is not None:
+            out[prop.column + "_e"] = _plain(column.error[0]) if has and column.error is not None else None
+    return out

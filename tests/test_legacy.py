@@ -68,12 +68,31 @@ def test_user_magnitudes_replace_the_catalogues(live_server: LiveServer) -> None
     assert ours.param("J") == f"{float(star['J']):.3f}" and ours.param("SP_TYPE") == "A0V"
     log = ours.info("LOG") or ""
     assert "Set property 'PHOT_JHN_V' = 1.500 (0.100) (USER)" in log
-    assert "does not recompute them" in log  # said: the diameters are the snapshot's
+    assert "Diameters computed again" in log  # as GetStar: the diameters follow the user's magnitudes
+    assert user["LDD.origin"] == COMPUTED and user["LDD"] and user["LDD"] != star["LDD"]
+    assert user["UD_K.origin"] == COMPUTED and user["UD_K"]
     # the same star asked again without user values: the catalogue's (the cache keys on them)
     again = Answer(legacy(live_server, star="Sirius").content).rows[0]
     assert again["V"] == star["V"] and again["V.origin"] == star["V.origin"]
     other = Answer(legacy(live_server, star="Sirius", V="2.5").content).rows[0]
     assert other["V"] == "2.5"
+
+
+def test_user_magnitudes_move_the_diameters_as_physics_says(live_server: LiveServer) -> None:
+    """All four user magnitudes one magnitude fainter, colours kept: every colour diameter, LDD and the
+    UD diameters shrink by 10**-0.2 (a surface-brightness relation: theta ~ 10**(-0.2 m) at fixed
+    colour), whatever the polynomials' coefficients; the confidence and the flags stay."""
+    near = {"V": -1.40, "J": -1.35, "H": -1.30, "K": -1.30}
+    errors = {"e_V": "0.02", "e_J": "0.1", "e_H": "0.1", "e_K": "0.1"}
+    a = Answer(legacy(live_server, star="Sirius", **{k: f"{v:.2f}" for k, v in near.items()}, **errors).content)
+    b = Answer(legacy(live_server, star="Sirius", **{k: f"{v + 1:.2f}" for k, v in near.items()}, **errors).content)
+    (ra,), (rb,) = a.rows, b.rows
+    for name in ("diam_vj", "diam_vh", "diam_vk", "LDD", "UD_V", "UD_K", "UD_N"):
+        assert ra[name + ".origin"] == COMPUTED and ra[name + ".confidence"] == rb[name + ".confidence"], name
+        assert float(rb[name]) / float(ra[name]) == pytest.approx(10 ** -0.2, rel=1e-3), name
+    assert float(rb["e_LDD"]) / float(ra["e_LDD"]) == pytest.approx(10 ** -0.2, rel=1e-2)
+    assert ra["diamFlag"] == rb["diamFlag"] and ra["diam_chi2"] == rb["diam_chi2"]
+    assert 5.0 < float(ra["LDD"]) < 7.5  # near Sirius' measured 6.0 mas (JMDC), as its magnitudes are near
 
 
 def test_user_values_are_for_one_star_only(live_server: LiveServer) -> None:
