@@ -58,6 +58,7 @@ if [ "$ACTION" = "test" ]; then
   want wrk            # benchmarks' load generator
   want chromium; want chromium-driver   # the web page, end to end in headless Chromium
   want stilts         # votlint on the Simple Cone Search answers, taplint on the TAP service
+  command -v javac >/dev/null || want default-jdk-headless   # ASPRO2's own XSLT and schema, run by the JDK
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"

@@ -90,12 +90,14 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
         Route("/health/ready", ready_endpoint),
         Route("/scs", cone_search_app()),
         Route("/", web.index),
+        *(Route(path, web.stylesheet) for path in web.STYLESHEET_PATHS),
         Route("/tap", web.tap_service),
         Mount("/static", app=web.static_files(), name="static"),
     ]
     track(state)
     # no global GZipMiddleware: it costs ~15 % of a cached answer's time; cached answers
     # carry pre-compressed bodies (getstar.httpcache), streamed batches compress themselves
+    # request id, metrics, access log and CORS (getstar.cors) in one pass
     middleware = [Middleware(RequestLogMiddleware)]  # request id, metrics and access log, in one pass
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=exception_handlers())
     # no "/static" -> "http://<Host header>/static/" redirects: a redirect must not echo the Host header

@@ -31,7 +31,8 @@ _BY_NAME = {"XMATCH_MAIN_FLAG": "Cross-match", "GroupSize": "Cross-match", "XM_G
             "e_LDD_rel": "Diameters", "diam_chi2": "Diameters", "diam_count": "Diameters", "CalFlag": "Diameters",
             "diamFlag": "Diameters", "diamFlagInfo": "Diameters", "LDD_meas_n": "Diameters",
             "LDD_meas_band": "Diameters", "Qflag": "Photometry", "Qph_wise": "Photometry", "IRFlag": "Photometry",
-            "TARGET_ID": "Identifiers", "Name": "Identifiers"}
+            "TARGET_ID": "Identifiers", "Name": "Identifiers", "Av_fit_chi2": "Astrophysics",
+            "dist_fit_chi2": "Astrophysics"}
 
 
 def section(prop: Property) -> str:

@@ -30,7 +30,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 #: parameter is ignored, so ``?name=Vega&x=1``, ``&x=2``... are one cache entry, not one each.
 ANSWER_PARAMS: dict[str, tuple[str, ...]] = {
     "/v1/stars": ("name", "names", "ra", "dec", "radius", "epoch", "limit"),
-    "/sclwsGetStarProxy.php": ("star",),
+    # GetStar's options and user values change the answer (format is keyed apart)
+    "/sclwsGetStarProxy.php": ("star", "diagnose", "scenario", "forceUpdate", "V", "e_V", "J", "e_J", "H", "e_H",
+                               "K", "e_K", "SP_TYPE"),
     "/scs": ("RA", "DEC", "SR", "VERB", "MAXREC"),
 }
 
@@ -143,7 +145,8 @@ def _raw_headers(media_type: str, etag: str, max_age: int, coding: str, length: 
         (b"content-length", str(length).encode()),
         (b"etag", etag.encode("latin-1")),
         (b"cache-control", f"public, max-age={max_age}".encode()),
-        (b"vary", b"Accept, Accept-Encoding"),
+        # Origin: cross-origin requests get CORS headers (getstar.cors), so a shared cache must key on it
+        (b"vary", b"Accept, Accept-Encoding, Origin"),
     ]
     if coding:
         headers.append((b"content-encoding", coding.encode()))

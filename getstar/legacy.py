@@ -3,27 +3,46 @@
 VOTable 1.1 by default (``format=vot``); several names separated by ``|`` (if present)
 or ``,``; unknown or ambiguous names skipped silently; ``TARGET_ID`` echoes each queried
 name; when nothing is found, GetStar's HTTP 500 XHTML page whose text contains
-"has not been found" (clients such as the MIRC-X pipeline test for that substring).
+"has not been found" (clients such as the MIRC-X pipeline test for that substring), also when
+SIMBAD could not be asked (then with ``Retry-After``, never cached).
 
 Same caps as ``/v1/stars`` (names per request, characters per name: over them, a 400 page),
 no suggestions (GetStar shows none), and found answers cached like ``/v1/stars``'.
+
+``format=tsv`` answers GetStar's tab-separated layout (``formats.tsv``); any other ``format`` is the
+VOTable.  For one name, GetStar's user values (``V``, ``e_V`` … ``SP_TYPE``, ``getstar.usermags``)
+replace the catalogue's with origin ``USER`` and are echoed as PARAMs, and the answer carries
+GetStar's ``INFO name="LOG"`` (unless ``diagnose=false``).  ``scenario`` and ``forceUpdate`` are
+read and echoed: getstar has no VizieR scenario to run (a name the snapshot lacks is asked of
+SIMBAD whatever they say).
 """
 
 from __future__ import annotations
 
 from html import escape
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cache import CachedAnswer
+from getstar import usermags
 from getstar.answers import UncachedAnswer, make_meta, render_off_loop
-from getstar.errors import GetStarError
+from getstar.coords import format_dec_dms, format_ra_hms
+from getstar.errors import BadRequest, GetStarError
+from getstar.formats import Answer
+from getstar.formats._common import utc_iso
+from getstar.formats.model import GetStarParams
 from getstar.httpcache import cache_key, etag_for, respond
+from getstar.properties import BY_NAME
 from getstar.state import get_state
 
 #: Characters per name at most (as ``/v1/stars``).
 MAX_NAME_CHARS = 200
+
+#: Seconds a client should wait before asking again a name not found while SIMBAD could not be asked
+#: (when SIMBAD's error does not say).
+RETRY_AFTER = 60.0
 
 
 def split_names(star: str) -> list[str]:
@@ -51,9 +70,11 @@ async def error_document(request: Request, exc: GetStarError, headers: dict[str,
 
 
 class NothingFound(Exception):  # noqa: N818 - not an error of ours: GetStar's answer for unknown names
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: set when SIMBAD could not be asked: the answer may change, so a client may ask again then
+        self.retry_after = retry_after
 
 
 async def getstar_proxy(request: Request) -> Response:
@@ -68,32 +89,98 @@ async def getstar_proxy(request: Request) -> Response:
     if any(len(n) > MAX_NAME_CHARS for n in names):
         return error_page(f"A star name is longer than {MAX_NAME_CHARS} characters", 400)
     names = [n.replace("_", " ") for n in names]
-    fmt = "csv" if request.query_params.get("format") == "tsv" else "votable11"
+    fmt = "tsv" if request.query_params.get("format") == "tsv" else "votable11"
+    try:
+        options = _options(request, fmt)
+        user = usermags.parse(request.query_params)
+    except BadRequest as bad:
+        return error_page(bad.message, 400)
     key = cache_key(state.snapshot, fmt, request)
     answer = state.cache.get_memory(key)
     if answer is None:
         try:
-            answer = await state.cache.fill(key, lambda: _answer(request, names, star, fmt, key))
+            answer = await state.cache.fill(key, lambda: _answer(request, names, star, fmt, key, options, user))
         except UncachedAnswer as partial:
             return Response(partial.body, media_type=partial.media_type, headers={"Cache-Control": "no-store"})
         except NothingFound as nothing:
-            return error_page(nothing.message)
+            page = error_page(nothing.message)
+            if nothing.retry_after is not None:  # never cached (an exception), and says when to ask again
+                page.headers["Retry-After"] = str(max(1, round(nothing.retry_after)))
+                page.headers["Cache-Control"] = "no-store"
+            return page
     return respond(request, answer, state.settings.http_max_age)
 
 
-async def _answer(request: Request, names: list[str], star: str, fmt: str, key: str) -> CachedAnswer:
+def _flag(request: Request, name: str, default: bool) -> bool:
+    text = (request.query_params.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise BadRequest(f"{name} must be true or false, got {text[:40]!r}")
+
+
+def _options(request: Request, fmt: str) -> GetStarParams:
+    """GetStar's command options as the request gives them (PHP proxy: ``scenario`` false by default)."""
+    return GetStarParams(format="tsv" if fmt == "tsv" else "vot", diagnose=_flag(request, "diagnose", True),
+                         force_update=_flag(request, "forceUpdate", False), scenario=_flag(request, "scenario", False))
+
+
+def _log_line(meta_time: str, text: str) -> str:
+    return f"Info  - {meta_time} - getstar - {text}"
+
+
+def _found_line(a: Answer, snapshot: str) -> str:
+    """What GetStar logs for the star found: position, motion, parallax, V, types, main identifier."""
+    s = a.star or {}
+
+    def num(name: str, fmt: str = "%.1f", suffix: str = "") -> str:
+        v = s.get(BY_NAME[name].column + suffix)
+        return "nan" if v is None else fmt % v
+
+    def text(name: str) -> str:
+        return str(s.get(BY_NAME[name].column) or "")
+
+    ra, dec = s.get(BY_NAME["RAJ2000"].column), s.get(BY_NAME["DEJ2000"].column)
+    pos = f"{format_ra_hms(ra)} {format_dec_dms(dec)}" if ra is not None and dec is not None else "?"
+    return (f"GetStar[{a.query}]: found in snapshot {snapshot}: RA/DEC='{pos}' "
+            f"pmRA/pmDEC=({num('pmRa')} {num('pmDec')}) plx={num('plx', '%.2f')}({num('plx', '%.2f', '_e')}) "
+            f"V={num('V', '%.3f')} spType='{text('SpType')}' objTypes='{text('ObjTypes')}' "
+            f"mainID='{s.get('main_id') or ''}'")
+
+
+async def _answer(request: Request, names: list[str], star: str, fmt: str, key: str,
+                  options: GetStarParams, user: usermags.UserValues) -> CachedAnswer:
     answers = await get_state(request).resolver.resolve_names(names, suggest=False)
     found = [a for a in answers if a.status == "ok"]
     unavailable = [a.error for a in answers if a.status == "unavailable" and isinstance(a.error, GetStarError)]
-    if not found and unavailable:
-        raise unavailable[0]  # SIMBAD cannot be asked now: 503/504 with Retry-After, not "not found"
     if not found:
+        # GetStar's answer even when SIMBAD cannot be asked (jmal and the MIRC-X pipeline read "has not been
+        # found"; a 503 would make them retry a typo): what we know, that SIMBAD was not asked, and when to retry
+        where, retry = "in CDS SIMBAD", None
+        if unavailable:
+            where = "in the getstar snapshot (CDS SIMBAD could not be asked: try again later)"
+            retry = min((e.retry_after for e in unavailable if e.retry_after), default=RETRY_AFTER)
         if len(names) == 1:
-            raise NothingFound(f"Star named '{names[0][:80]}' has not been found in CDS SIMBAD")
-        raise NothingFound(f"None of the {len(names)} stars named '{star[:80]}' has been found in CDS SIMBAD "
-                           "(each has not been found)")
-    body, _media = await render_off_loop(fmt, found, await make_meta(request))
-    media_type = "text/plain" if fmt == "csv" else "text/xml"
+            raise NothingFound(f"Star named '{names[0][:80]}' has not been found {where}", retry)
+        raise NothingFound(f"None of the {len(names)} stars named '{star[:80]}' has been found {where} "
+                           "(each has not been found)", retry)
+    meta = await make_meta(request)
+    meta.getstar = options
+    options.object_name = star  # GetStar's objectName: the star parameter as sent
+    if len(names) == 1:  # GetStar: user values and the log for one star asked only
+        when = utc_iso(meta.request_time)
+        star_row, options.user, changes = usermags.apply(found[0].star or {}, user)
+        if changes:  # as GetStar: the diameters follow the user's values
+            star_row = await run_in_threadpool(usermags.recompute_diameters, star_row)
+            changes.append(usermags.recomputed_line(star_row))
+        found = [Answer(found[0].query, "ok", star_row, identifiers=found[0].identifiers,
+                        separation_arcsec=found[0].separation_arcsec)]
+        if options.diagnose:
+            options.log = [_log_line(when, line) for line in [_found_line(found[0], meta.snapshot_version), *changes]]
+    body, media_type = await render_off_loop(fmt, found, meta)
     if unavailable:
         raise UncachedAnswer(body, media_type)  # SIMBAD was down for one of the names: ask again later
     return CachedAnswer(body, media_type, 200, etag_for(key))

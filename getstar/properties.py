@@ -89,6 +89,9 @@ class Property:
     derived_from: str = ""
     #: Output conversion applied to the stored value: "", "hms" or "dms".
     render: str = ""
+    #: URL template written as the FIELD's ``LINK`` (``${NAME}`` stands for the cell of column NAME), as
+    #: GetStar links identifiers to SIMBAD / VizieR; SearchCal GUI and TOPCAT make the cells clickable.
+    link: str = ""
     extra: bool = field(default=False)
 
     def __post_init__(self) -> None:
@@ -116,22 +119,22 @@ def column_name(name: str) -> str:
 P = Property
 
 PROPERTIES: tuple[Property, ...] = (
-    P('HD', 'ID_HD', 'meta.id', 'int', '', 'HD identifier, click to call Simbad on this object', 'I/280'),
-    P('HIP', 'ID_HIP', 'meta.id', 'int', '', 'HIP identifier, click to call Simbad on this object', 'I/280'),
+    P('HD', 'ID_HD', 'meta.id', 'int', '', 'HD identifier, click to call Simbad on this object', 'I/280', link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=HD%20${HD}'),
+    P('HIP', 'ID_HIP', 'meta.id', 'int', '', 'HIP identifier, click to call Simbad on this object', 'I/280', link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=HIP%20${HIP}'),
     P('DM', 'ID_DM', 'meta.id', 'int', '', 'DM number, click to call Simbad on this object', 'I/280'),
-    P('ASCC', 'ID_ASCC', 'meta.id', 'int', '', 'ASCC identifier, click to call VizieR on this object', 'I/280'),
-    P('TYC1', 'ID_TYC1', 'meta.id.part', 'int', '', 'TYC1 number from Tycho-2, click to call Simbad on this object', 'I/280'),
-    P('TYC2', 'ID_TYC2', 'meta.id.part', 'int', '', 'TYC2 number from Tycho-2, click to call Simbad on this object', 'I/280'),
-    P('TYC3', 'ID_TYC3', 'meta.id.part', 'int', '', 'TYC3 number from Tycho-2, click to call Simbad on this object', 'I/280'),
-    P('2MASS', 'ID_2MASS', 'meta.id', 'char', '', '2MASS identifier, click to call VizieR on this object', 'II/246/out'),
-    P('SBC9', 'ID_SB9', 'meta.id', 'int', '', 'SBC9 identifier, click to call VizieR on this object', 'B/sb9/main'),
-    P('WDS', 'ID_WDS', 'meta.id', 'char', '', 'WDS identifier, click to call VizieR on this object', 'B/wds/wds'),
-    P('AKARI', 'ID_AKARI', 'meta.id', 'int', '', 'AKARI source identifier, click to call VizieR on this object', 'II/297/irc'),
-    P('WISE', 'ID_WISE', 'meta.id', 'char', '', 'WISE identifier, click to call VizieR on this object', 'II/328/allwise'),
-    P('GAIA', 'ID_GAIA', 'meta.id', 'long', '', 'GAIA DR3 identifier, click to call VizieR on this object', 'I/355/gaiadr3'),
-    P('MDFC', 'ID_MDFC', 'meta.id', 'char', '', 'MDFC identifier, click to call VizieR on this object', 'II/361'),
+    P('ASCC', 'ID_ASCC', 'meta.id', 'int', '', 'ASCC identifier, click to call VizieR on this object', 'I/280', link='https://vizier.cds.unistra.fr/viz-bin/VizieR-4?-out.all=1&-source=I/280B&ASCC=${ASCC}'),
+    P('TYC1', 'ID_TYC1', 'meta.id.part', 'int', '', 'TYC1 number from Tycho-2, click to call Simbad on this object', 'I/280', link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=TYC%20${TYC1}-${TYC2}-${TYC3}'),
+    P('TYC2', 'ID_TYC2', 'meta.id.part', 'int', '', 'TYC2 number from Tycho-2, click to call Simbad on this object', 'I/280', link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=TYC%20${TYC1}-${TYC2}-${TYC3}'),
+    P('TYC3', 'ID_TYC3', 'meta.id.part', 'int', '', 'TYC3 number from Tycho-2, click to call Simbad on this object', 'I/280', link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=TYC%20${TYC1}-${TYC2}-${TYC3}'),
+    P('2MASS', 'ID_2MASS', 'meta.id', 'char', '', '2MASS identifier, click to call VizieR on this object', 'II/246/out', link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=2MASS%20J${2MASS}'),
+    P('SBC9', 'ID_SB9', 'meta.id', 'int', '', 'SBC9 identifier, click to call VizieR on this object', 'B/sb9/main', link='https://vizier.cds.unistra.fr/viz-bin/VizieR-4?-out.all=1&-source=B/sb9/main&Seq=${SBC9}'),
+    P('WDS', 'ID_WDS', 'meta.id', 'char', '', 'WDS identifier, click to call VizieR on this object', 'B/wds/wds', link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=WDS%20J${WDS}'),
+    P('AKARI', 'ID_AKARI', 'meta.id', 'int', '', 'AKARI source identifier, click to call VizieR on this object', 'II/297/irc', link='https://vizier.cds.unistra.fr/viz-bin/VizieR-4?-out.all=1&-source=II/297/irc&objID=${AKARI}'),
+    P('WISE', 'ID_WISE', 'meta.id', 'char', '', 'WISE identifier, click to call VizieR on this object', 'II/328/allwise', link='https://vizier.cds.unistra.fr/viz-bin/VizieR-4?-out.all=1&-source=II/328/allwise&AllWISE=${WISE}'),
+    P('GAIA', 'ID_GAIA', 'meta.id', 'long', '', 'GAIA DR3 identifier, click to call VizieR on this object', 'I/355/gaiadr3', link='https://vizier.cds.unistra.fr/viz-bin/VizieR-4?-out.all=1&-source=I/355/gaiadr3&Source=${GAIA}'),
+    P('MDFC', 'ID_MDFC', 'meta.id', 'char', '', 'MDFC identifier, click to call VizieR on this object', 'II/361', link='https://vizier.cds.unistra.fr/viz-bin/VizieR-4?-out.all=1&-source=II/361&Name=${MDFC}'),
     P('BADCAL', 'ID_BADCAL', 'meta.id', 'int', '', 'JMMC BadCal identifier, click to query badcal on this object', 'BADCAL'),
-    P('SIMBAD', 'ID_SIMBAD', 'meta.id;meta.main', 'char', '', 'Simbad Identifier, click to call Simbad on this object', 'SIMBAD'),
+    P('SIMBAD', 'ID_SIMBAD', 'meta.id;meta.main', 'char', '', 'Simbad Identifier, click to call Simbad on this object', 'SIMBAD', link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=${SIMBAD}'),
     P('opt', 'ID_CATALOG', 'meta.id.cross', 'char', '', "2MASS: Associated optical source (opt) 'T' for Tycho 2 or 'U' for USNO A 2.0", 'II/246/out'),
     P('TARGET_ID', 'ID_TARGET', 'meta.id;meta.query', 'char', '', 'The target identifier asked to CDS', 'USER'),
     P('jd', 'TIME_DATE', 'time.epoch;obs', 'double', 'd', '(jdate) Julian date of source measurement', 'II/246/out'),
@@ -141,8 +144,8 @@ PROPERTIES: tuple[Property, ...] = (
     P('XM_GAIA_sep', 'XMATCH_GAIA_SEP', 'pos.angDistance', 'double', 'arcsec', 'Angular Separation of the first object in GAIA catalog', 'computed'),
     P('XM_GAIA_sep_2nd', 'XMATCH_GAIA_SEP_2ND', 'pos.angDistance', 'double', 'arcsec', 'Angular Separation between first and second objects in GAIA catalog', 'computed'),
     P('GroupSize', 'GROUP_SIZE', 'meta.number', 'int', '', 'The number of close targets within 3 as found in the ASCC and SIMBAD catalogs', 'computed'),
-    P('RAJ2000', 'POS_EQ_RA_MAIN', 'pos.eq.ra;meta.main', 'char', 'h:m:s', 'Right Ascension - J2000', 'I/355/gaiadr3', error=Err('e_RAJ2000', 'POS_EQ_RA_ERROR', 'stat.error;pos.eq.ra', 'mas', 'Standard error in Right Ascension * cos(Declination) - J2000'), column='ra', stored_as='double', render='hms'),
-    P('DEJ2000', 'POS_EQ_DEC_MAIN', 'pos.eq.dec;meta.main', 'char', 'd:m:s', 'Declination - J2000', 'I/355/gaiadr3', error=Err('e_DEJ2000', 'POS_EQ_DEC_ERROR', 'stat.error;pos.eq.dec', 'mas', 'Standard error in Declination - J2000'), column='dec', stored_as='double', render='dms'),
+    P('RAJ2000', 'POS_EQ_RA_MAIN', 'pos.eq.ra;meta.main', 'char', 'h:m:s', 'Right Ascension - J2000', 'I/355/gaiadr3', error=Err('e_RAJ2000', 'POS_EQ_RA_ERROR', 'stat.error;pos.eq.ra', 'mas', 'Standard error in Right Ascension * cos(Declination) - J2000'), column='ra', stored_as='double', render='hms', link='https://simbad.cds.unistra.fr/simbad/sim-coo?Coord=${RAJ2000}%20${DEJ2000}&Radius=2&Radius.unit=arcsec'),
+    P('DEJ2000', 'POS_EQ_DEC_MAIN', 'pos.eq.dec;meta.main', 'char', 'd:m:s', 'Declination - J2000', 'I/355/gaiadr3', error=Err('e_DEJ2000', 'POS_EQ_DEC_ERROR', 'stat.error;pos.eq.dec', 'mas', 'Standard error in Declination - J2000'), column='dec', stored_as='double', render='dms', link='https://simbad.cds.unistra.fr/simbad/sim-coo?Coord=${RAJ2000}%20${DEJ2000}&Radius=2&Radius.unit=arcsec'),
     P('pmRa', 'POS_EQ_PMRA', 'pos.pm;pos.eq.ra', 'double', 'mas/yr', 'Proper Motion in Right Ascension * cos(Declination)', 'I/280', error=Err('e_pmRa', 'POS_EQ_PMRA_ERROR', 'stat.error;pos.pm', 'mas/yr', 'Standard error in Proper Motion in Right Ascension * cos(Declination)')),
     P('pmDec', 'POS_EQ_PMDEC', 'pos.pm;pos.eq.dec', 'double', 'mas/yr', 'Proper Motion in Declination', 'I/280', error=Err('e_pmDec', 'POS_EQ_PMDEC_ERROR', 'stat.error;pos.pm', 'mas/yr', 'Standard error in Proper Motion in Declination')),
     P('plx', 'POS_PARLX_TRIG', 'pos.parallax.trig', 'double', 'mas', 'Trigonometric Parallax', 'I/355/gaiadr3', error=Err('e_Plx', 'POS_PARLX_TRIG_ERROR', 'stat.error;pos.parallax.trig', '', 'Standard error in Parallax')),
@@ -206,6 +209,10 @@ PROPERTIES: tuple[Property, ...] = (
     P('Lflux_med', 'PHOT_FLUX_L', 'phot.flux.density;em.IR.3-4um', 'double', 'Jy', 'MDFC: Median flux value in band L', 'II/361', error=Err('e_Lflux_med', 'PHOT_FLUX_L_ERROR', 'stat.error;phot.flux.density', 'Jy', 'MDFC: Error on flux values in band L')),
     P('Mflux_med', 'PHOT_FLUX_M', 'phot.flux.density;em.IR.4-8um', 'double', 'Jy', 'MDFC: Median flux value in band M', 'II/361', error=Err('e_Mflux_med', 'PHOT_FLUX_M_ERROR', 'stat.error;phot.flux.density', 'Jy', 'MDFC: Error on flux values in band M')),
     P('Nflux_med', 'PHOT_FLUX_N', 'phot.flux.density;em.IR.8-15um', 'double', 'Jy', 'MDFC: Median flux value in band N', 'II/361', error=Err('e_Nflux_med', 'PHOT_FLUX_N_ERROR', 'stat.error;phot.flux.density', 'Jy', 'MDFC: Error on flux values in band N')),
+    # Cousins (CIT) J, H, K: GetStar's 2MASS conversions (present with VOBS_DEPRECATED_FLAG); filled from JMDC
+    P('Jcous', 'PHOT_COUS_J', 'phot.mag;em.IR.J', 'double', 'mag', "Cousin's Magnitude in J-band", 'II/246/out', error=Err('e_Jcous', 'PHOT_COUS_J_ERROR', 'stat.error;phot.mag', 'mag', "Error on Cousin's Magnitude in J-band")),
+    P('Hcous', 'PHOT_COUS_H', 'phot.mag;em.IR.H', 'double', 'mag', "Cousin's Magnitude in H-band", 'II/246/out', error=Err('e_Hcous', 'PHOT_COUS_H_ERROR', 'stat.error;phot.mag', 'mag', "Error on Cousin's Magnitude in H-band")),
+    P('Kcous', 'PHOT_COUS_K', 'phot.mag;em.IR.K', 'double', 'mag', "Cousin's Magnitude in K-band", 'II/246/out', error=Err('e_Kcous', 'PHOT_COUS_K_ERROR', 'stat.error;phot.mag', 'mag', "Error on Cousin's Magnitude in K-band")),
     P('diam_vj', 'DIAM_VJ', 'phys.angSize;src', 'double', 'mas', 'V-J Diameter', 'computed', error=Err('e_diam_vj', 'DIAM_VJ_ERROR', 'stat.error;phys.angSize', 'mas', 'Error on V-J Diameter')),
     P('diam_vh', 'DIAM_VH', 'phys.angSize;src', 'double', 'mas', 'V-H Diameter', 'computed', error=Err('e_diam_vh', 'DIAM_VH_ERROR', 'stat.error;phys.angSize', 'mas', 'Error on V-H Diameter')),
     P('diam_vk', 'DIAM_VK', 'phys.angSize;src', 'double', 'mas', 'V-K Diameter', 'computed', error=Err('e_diam_vk', 'DIAM_VK_ERROR', 'stat.error;phys.angSize', 'mas', 'Error on V-K Diameter')),
@@ -229,10 +236,13 @@ PROPERTIES: tuple[Property, ...] = (
     P('UD_L', 'UD_L', 'phys.angSize;em.IR.3-4um', 'double', 'mas', 'L-band Uniform-Disk Diameter', 'computed'),
     P('UD_M', 'UD_M', 'phys.angSize;em.IR.4-8um', 'double', 'mas', 'M-band Uniform-Disk Diameter', 'computed'),
     P('UD_N', 'UD_N', 'phys.angSize;em.IR.8-15um', 'double', 'mas', 'N-band Uniform-Disk Diameter', 'computed'),
-    # GetStar's (deprecated in SearchCal HEAD, in the 2021 GetStar answers before vis2)
-    P('dist_plx', 'DIST_PLX', 'pos.distance', 'double', 'pc', 'Distance computed from parallax', 'computed',
-      error=Err('e_dist_plx', 'DIST_PLX_ERROR', 'stat.error;pos.distance', 'pc',
-                'Error on distance computed from parallax')),
+    # extinction and distances (GetStar's sclsvrCALIBRATOR, VOBS_DEPRECATED_FLAG): dist_plx is computed at
+    # snapshot build from the parallax (getstar.derived); Av and the fits come from JMDC where it has them
+    P('Av', 'EXTINCTION_RATIO', 'phys.absorption;em.opt.V', 'double', '', 'Visual Interstellar Absorption computed from photometric magnitudes and (possible) spectral type', 'computed', error=Err('e_Av', 'EXTINCTION_RATIO_ERROR', 'stat.error;phys.absorption', '', 'Error on Visual Interstellar Absorption')),
+    P('Av_fit_chi2', 'AV_FIT_CHI2', 'stat.fit.chi2', 'double', '', 'Reduced chi-square of the extinction ratio estimation', 'computed'),
+    P('dist_plx', 'DIST_PLX', 'pos.distance', 'double', 'pc', 'Distance computed from parallax', 'computed', error=Err('e_dist_plx', 'DIST_PLX_ERROR', 'stat.error;pos.distance', 'pc', 'Error on distance computed from parallax')),
+    P('dist_fit', 'DIST_FIT', 'pos.distance', 'double', 'pc', 'Fitted distance computed from photometric magnitudes and (possible) spectral type', 'computed', error=Err('e_dist_fit', 'DIST_FIT_ERROR', 'stat.error;pos.distance', 'pc', 'Error on the fitted distance')),
+    P('dist_fit_chi2', 'DIST_FIT_CHI2', 'stat.fit.chi2', 'double', '', 'Chi-square of the distance modulus (dist_plx vs dist_fit)', 'computed'),
     P('vis2', 'VIS2', 'meta.number', 'double', '', 'Squared Visibility', 'computed', error=Err('vis2Err', 'VIS2_ERROR', 'stat.error', '', 'Error on Squared Visibility')),
     P('dist', 'DIST', 'pos.angDistance', 'double', 'deg', 'Calibrator to Science object Angular Distance', 'computed'),
     P('color_table_index', 'COLOR_TABLE_INDEX', 'meta.code', 'int', '', '(internal) index in color tables', 'computed'),
@@ -242,12 +252,12 @@ PROPERTIES: tuple[Property, ...] = (
     P('lum_class', 'LUM_CLASS', 'src.class.luminosity', 'int', '', '(internal) (min) luminosity class from spectral type (1,2,3,4,5)', 'computed'),
     P('lum_class_delta', 'LUM_CLASS_DELTA', 'src.class.luminosity', 'int', '', '(internal) luminosity class delta (lc_max = lum_class + lum_class_delta)', 'computed'),
     P('SpType_JMMC', 'SPECTRAL_TYPE', 'src.spType', 'char', '', 'Corrected spectral type by the JMMC', 'computed'),
-    P('Name', 'NAME', 'meta.id', 'char', '', "Star name (identifier from HIP, HD, TYC, 2MASS, DM or coordinates 'RA DE'), click to call Simbad on this obj", 'computed'),
+    P('Name', 'NAME', 'meta.id', 'char', '', "Star name (identifier from HIP, HD, TYC, 2MASS, DM or coordinates 'RA DE'), click to call Simbad on this obj", 'computed', link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=${Name}'),
     P('RA', 'POS_EQ_RA', 'pos.eq.ra', 'double', 'deg', 'Right Ascension in degrees - J2000', 'computed', derived_from='RAJ2000'),
     P('DEC', 'POS_EQ_DEC', 'pos.eq.dec', 'double', 'deg', 'Declination in degrees - J2000', 'computed', derived_from='DEJ2000'),
     # getstar additions (after GetStar's list: existing clients address cells by name)
-    P('HR', 'ID_HR', 'meta.id', 'int', '', 'HR (Yale Bright Star) identifier', 'SIMBAD', extra=True),
-    P('SAO', 'ID_SAO', 'meta.id', 'int', '', 'SAO identifier', 'SIMBAD', extra=True),
+    P('HR', 'ID_HR', 'meta.id', 'int', '', 'HR (Yale Bright Star) identifier', 'SIMBAD', extra=True, link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=HR%20${HR}'),
+    P('SAO', 'ID_SAO', 'meta.id', 'int', '', 'SAO identifier', 'SIMBAD', extra=True, link='https://simbad.cds.unistra.fr/simbad/sim-id?Ident=SAO%20${SAO}'),
     P('OType', 'OBJ_TYPE_MAIN', 'src.class;meta.main', 'char', '', 'SIMBAD: main object type', 'SIMBAD', extra=True),
     P('U', 'PHOT_JHN_U', 'phot.mag;em.opt.U', 'double', 'mag', "Johnson's Magnitude in U-band", 'SIMBAD',
       error=Err('e_U', 'PHOT_JHN_U_ERROR', 'stat.error;phot.mag', 'mag', "Error on Johnson's Magnitude in U-band"),

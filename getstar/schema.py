@@ -15,7 +15,7 @@ from getstar.properties import STORED, Property
 from getstar.skycells import CELL_SQL, FAST_SQL
 
 #: Bumped whenever the DDL below changes; readable by /health.
-SCHEMA_VERSION = "2026.12.2"
+SCHEMA_VERSION = "2026.12.3"  # 2026.12.1 + diameters (issue 14) + the GetStar groups (issue 16)
 
 LIVE = "live"
 STAGING = "staging"

@@ -8,6 +8,7 @@ sections as ``getstar resolve`` without a second request and without a copy in J
 from __future__ import annotations
 
 import functools
+from html import escape
 from pathlib import Path
 
 import orjson
@@ -24,20 +25,43 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 @functools.cache
 def page() -> bytes:
     """index.html with the catalogue JSON in place of ``__CATALOGUE__`` (built once per process)."""
+    from getstar import __version__
+
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     data = orjson.dumps(catalogue()).decode().replace("</", "<\\/")  # cannot close the <script> early
-    return html.replace("__CATALOGUE__", data).encode("utf-8")
+    return html.replace("__CATALOGUE__", data).replace("__VERSION__", escape(__version__)).encode("utf-8")
 
+
+#: SAMP's Web Profile hub (IVOA SAMP 1.3 §5.2: always this address): the page's SAMP buttons talk to it.
+SAMP_WEB_HUB = "http://localhost:21012"
 
 #: The page runs its own script and style only (no inline code, no third party), talks to this
-#: service only, and may not be framed (clickjacking).
+#: service and to the user's own SAMP hub only, and may not be framed (clickjacking).
 PAGE_HEADERS = {
     "Cache-Control": "no-cache",
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                               f"connect-src 'self' {SAMP_WEB_HUB}; form-action 'self'; base-uri 'none'; "
+                               "frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+
+
+#: The stylesheet GetStar-format answers name (``<?xml-stylesheet href="./getstarVOTableToHTML.xsl"?>``):
+#: served beside every path that answers VOTable 1.1 (the legacy path at the root, ``/v1/stars``).
+STYLESHEET = "getstarVOTableToHTML.xsl"
+STYLESHEET_PATHS = ("/" + STYLESHEET, "/v1/" + STYLESHEET)
+
+
+@functools.cache
+def _stylesheet() -> bytes:
+    return (STATIC_DIR / STYLESHEET).read_bytes()
+
+
+async def stylesheet(request: Request) -> Response:
+    """The browser view of a GetStar answer (XSLT 1.0, run by the browser)."""
+    return Response(_stylesheet(), media_type="text/xsl; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})
 
 
 async def index(request: Request) -> Response:

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from getstar.astro import snapshot_check
-from getstar.ingest.diameters import dist_plx
 from getstar.ingest.photometry import coverage_table
 from getstar.properties import BY_NAME, ORIGIN_CODE
 from tests.conftest import SHARED_DATA
@@ -98,6 +97,14 @@ async def test_spectral_types_stay_catalogue_ones_and_the_fitted_type_gives_clos
     assert check.n > 1000
     assert check.within_5 > 0.4, check.rows()
     assert abs(check.ldd.bias) <= 0.05 and check.ldd.scatter <= 0.10, check.rows()
+
+
+def dist_plx(plx: np.ndarray, e_plx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference: distance (pc) and error from the parallax (mas), SearchCal's rule; NaN elsewhere
+    (the build computes it in SQL, ``getstar.derived``)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = (plx >= 1.0) & (e_plx > 0.0) & (e_plx / plx <= 1.001)
+        return np.where(ok, 1000.0 / plx, np.nan), np.where(ok, 1000.0 * e_plx / plx**2, np.nan)
 
 
 async def test_dist_plx_follows_the_parallax(snapshot_conn: asyncpg.Connection) -> None:

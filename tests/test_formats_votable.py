@@ -99,9 +99,20 @@ def test_v11_skeleton() -> None:
     assert params["ServerCommand"].get("value") == "GetStar"
     assert params["ServerDate"].get("value") == "2025-12-01T10:11:12"
     assert params["SearchCalServerVersion"].get("value") == res.get("name")
-    assert "getstar v0.1.0" in params["SearchCalServerVersion"].get("value", "")
+    # named as GetStar names it (SearchCal GUI needs "SearchCal…"), who we are in brackets and an INFO
+    assert params["SearchCalServerVersion"].get("value") == "SearchCal Server v6.25.12 (getstar 0.1.0)"
+    service = root.find(q("votable11", "INFO"))
+    assert service is not None and service.get("name") == "SERVICE" and service.get("value") == "getstar 0.1.0"
+    assert "not JMMC's SearchCal server" in (service.text or "")
     assert params["objectName"].get("value") == "Sirius,nobody,odd <name> & co,alf Cen,null"
     assert params["format"].get("value") == "vot"
+    # GetStar's command PARAMs in its CDF order, then the index PARAMs
+    names = [p.get("name") for p in table.findall(q("votable11", "PARAM"))]
+    assert names == ["ServerCommand", "ServerDate", "SearchCalServerVersion", "objectName", "file", "baseMax", "wlen",
+                     "format", "diagnose", "forceUpdate", "scenario", "V", "e_V", "J", "e_J", "H", "e_H", "K", "e_K",
+                     "SP_TYPE", "ConfidenceIndexes", "OriginIndexes", "deletedFlag.origin", "deletedFlag.confidence"]
+    assert (params["baseMax"].get("unit"), params["baseMax"].get("value")) == ("m", "0.0")
+    assert (params["wlen"].get("unit"), params["diagnose"].get("value")) == ("um", "true")
     option = q("votable11", "OPTION")
     conf = [(o.get("name"), o.get("value")) for o in params["ConfidenceIndexes"].iter(option)]
     assert conf == [("0", "NO"), ("1", "LOW"), ("2", "MEDIUM"), ("3", "HIGH")]

@@ -3,6 +3,7 @@ Debian's chromium and chromium-driver; skipped with a reason when they are absen
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -143,3 +144,159 @@ def test_browser_position_sky_plot(live_server, browser, tmp_path: Path) -> None
     listed[1].click()  # choosing a neighbour shows its properties
     _wait(browser, lambda d: d.find_element(By.ID, "main-id").text != "* alf CMa")
     browser.save_screenshot(str(tmp_path / "around.png"))
+
+
+# ---------------------------------------------------------------------------------------
+# The GetStar answer in a browser: the stylesheet it names renders it as a page
+
+
+@pytest.mark.parametrize("answer", ["/sclwsGetStarProxy.php?star=Sirius,Vega",
+                                    "/v1/stars?names=Sirius|Vega&format=votable11"])
+def test_browser_renders_the_getstar_answer(live_server, browser, answer: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """What ASPRO2's GetStar button opens: the VOTable URL itself, made a page by our XSLT."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_server.url + answer)
+    _wait(browser, lambda d: d.find_elements(By.ID, "getstar-view"))
+    assert browser.find_element(By.ID, "star-count").text == "2"
+    stars = browser.find_elements(By.CSS_SELECTOR, "section.star")
+    assert [s.find_element(By.TAG_NAME, "h2").text.split(" (")[0] for s in stars] == ["* alf CMa", "* alf Lyr"]
+    v = stars[0].find_element(By.CSS_SELECTOR, 'tr[data-property="V"]')
+    cells = [td.text for td in v.find_elements(By.TAG_NAME, "td")]
+    assert cells[0] == "V" and float(cells[1]) < 0 and cells[3] == "mag"
+    assert cells[4] == "SIMBAD" and cells[5] in ("HIGH", "MEDIUM", "LOW")  # codes decoded via the index PARAMs
+    hd = stars[0].find_element(By.CSS_SELECTOR, 'tr[data-property="HD"] a')
+    assert hd.text == "48915" and hd.get_attribute("href").endswith("Ident=HD%2048915")  # LINK template filled
+    plx = stars[0].find_element(By.CSS_SELECTOR, 'tr[data-property="dist_plx"]')
+    assert "2.637061" in plx.text and "computed" in plx.text
+    assert not stars[0].find_elements(By.CSS_SELECTOR, 'tr[data-property="deletedFlag"]')
+    browser.save_screenshot(str(tmp_path / "getstar-view.png"))
+
+
+# ---------------------------------------------------------------------------------------
+# SAMP: the page sends tables to ASPRO2 and TOPCAT through the Web Profile of a real hub
+
+SAMP_WEB_PORT = 21012  # fixed by the SAMP standard: the page always looks there
+
+
+class _ApproveGetstar:
+    """The hub's "a web page wants to register" dialog, answered by the test: yes for our page only."""
+
+    def __init__(self, expected_origin: str) -> None:
+        import queue
+        import threading
+
+        self.expected_origin = expected_origin
+        self.seen: list[tuple[str, str]] = []
+        self.queue_request: queue.Queue = queue.Queue()  # replaced by the hub
+        self.queue_result: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                identity, _address, origin = self.queue_request.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            name = identity.get("samp.name") if isinstance(identity, dict) else identity
+            self.seen.append((str(name), str(origin)))
+            self.queue_result.put(name == "getstar" and origin == self.expected_origin)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+@pytest.fixture
+def samp_hub(live_server, tmp_path: Path) -> Iterator[tuple[object, _ApproveGetstar, dict[str, list[dict]], object]]:  # type: ignore[no-untyped-def]
+    """A SAMP hub with the Web Profile on localhost:21012, and two listening applications named as
+    ASPRO2 and TOPCAT name themselves; yields (hub, dialog, {application: [messages' params]}, ASPRO2's client)."""
+    import socket
+    import warnings
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", SAMP_WEB_PORT)) == 0:
+            pytest.skip(f"port {SAMP_WEB_PORT} (SAMP Web Profile) is taken on this machine")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from pyvo.samp import SAMPHubServer, SAMPIntegratedClient
+        except ImportError:  # older pyvo: astropy's (deprecated) copy
+            from astropy.samp import SAMPHubServer, SAMPIntegratedClient
+    dialog = _ApproveGetstar(live_server.url)
+    hub = SAMPHubServer(web_profile=True, web_profile_dialog=dialog, lockfile=str(tmp_path / "samp-lock"),
+                        web_port=SAMP_WEB_PORT, addr="127.0.0.1")
+    hub.start(wait=False)
+    received: dict[str, list[dict]] = {"Aspro2": [], "topcat": []}
+    clients = []
+    for name in received:
+        client = SAMPIntegratedClient(name=name, metadata={"samp.name": name}, addr="127.0.0.1")
+        client.connect(hub=hub)
+
+        # called as (private key, sender id, message id (None for a notification), mtype, params, extra)
+        def on_table(*args, name=name):  # type: ignore[no-untyped-def]
+            received[name].append({**args[-2], "sender": args[1]})
+
+        client.bind_receive_notification("table.load.votable", on_table)
+        clients.append(client)
+    yield hub, dialog, received, clients[0]
+    for client in clients:
+        client.disconnect()
+    hub.stop()
+    dialog.stop()
+
+
+def test_browser_sends_tables_over_samp(live_server, browser, samp_hub) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    _hub, dialog, received, aspro = samp_hub
+    _search(browser, live_server.url, "Sirius")
+    _wait(browser, lambda d: d.find_element(By.ID, "main-id").text == "* alf CMa")
+
+    browser.find_element(By.ID, "samp-aspro").click()
+    _wait(browser, lambda d: "Sent to Aspro2" in d.find_element(By.ID, "samp-status").text, timeout=30)
+    assert dialog.seen == [("getstar", live_server.url)]  # the hub asked about our page, once
+    (to_aspro,) = received["Aspro2"]
+    # ASPRO2 reads a table from an application named "getstar" as a GetStar answer
+    assert aspro.get_metadata(to_aspro["sender"])["samp.name"] == "getstar"
+    answer = httpx.get(to_aspro["url"], timeout=30)
+    assert answer.status_code == 200 and 'xmlns="http://www.ivoa.net/xml/VOTable/v1.1"' in answer.text
+    assert '<PARAM name="ServerCommand" datatype="char" arraysize="*" value="GetStar"/>' in answer.text
+    assert ">Sirius</TD>" in answer.text  # TARGET_ID: ASPRO2's target is named as typed
+
+    browser.find_element(By.ID, "samp-topcat").click()
+    _wait(browser, lambda d: "Sent to topcat" in d.find_element(By.ID, "samp-status").text, timeout=30)
+    (to_topcat,) = received["topcat"]
+    star = httpx.get(to_topcat["url"], timeout=30)
+    assert star.status_code == 200 and 'version="1.4"' in star.text and "* alf CMa" in star.text
+
+    _search(browser, live_server.url, "06 45 08.9 -16 42 58")
+    _wait(browser, lambda d: d.find_element(By.ID, "neighbourhood").is_displayed())
+    browser.find_element(By.ID, "samp-cone-topcat").click()
+    _wait(browser, lambda d: len(received["topcat"]) == 2, timeout=30)
+    from astropy.io.votable import parse
+
+    cone = httpx.get(received["topcat"][1]["url"], timeout=30)
+    table = parse(io.BytesIO(cone.content)).get_first_table()
+    assert len(table.array) >= 2 and "ra=" in received["topcat"][1]["url"]
+    # one registration per page: the new page registered again, the old one left the hub on leaving
+    assert dialog.seen == [("getstar", live_server.url)] * 2
+    names = [aspro.get_metadata(c).get("samp.name") for c in aspro.get_registered_clients()]
+    assert names.count("getstar") == 1
+
+
+def test_samp_without_a_hub_says_so(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from selenium.webdriver.common.by import By
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", SAMP_WEB_PORT)) == 0:
+            pytest.skip(f"a SAMP hub is running on port {SAMP_WEB_PORT}")
+    _search(browser, live_server.url, "Vega")
+    _wait(browser, lambda d: d.find_element(By.ID, "main-id").text == "* alf Lyr")
+    browser.find_element(By.ID, "samp-aspro").click()
+    _wait(browser, lambda d: "no SAMP hub" in d.find_element(By.ID, "samp-status").text, timeout=30)

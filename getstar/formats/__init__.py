@@ -1,4 +1,4 @@
-"""Output formats: JSON, VOTable 1.4, GetStar's VOTable 1.1 and CSV.
+"""Output formats: JSON, VOTable 1.4, GetStar's VOTable 1.1, CSV, and GetStar's TSV (legacy path).
 
 ``render(fmt, answers, meta)`` and ``render_error(fmt, exc, meta)`` return ``(body, media
 type)``; ``choose_format`` picks ``fmt`` from ``format=`` and ``Accept``.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from getstar.errors import GetStarError
-from getstar.formats import csvfmt, jsonfmt, votable
+from getstar.formats import csvfmt, jsonfmt, tsv, votable
 from getstar.formats.model import Answer, Meta
 from getstar.formats.negotiate import FORMATS, MEDIA_TYPES, choose_format, media_type
 from getstar.properties import PROPERTIES, Property
@@ -36,6 +36,8 @@ def render(
         return votable.write_votable(answers, meta, dialect=fmt, properties=properties), MEDIA_TYPES[fmt]
     if fmt == "csv":
         return csvfmt.write_csv(answers, meta, properties=properties), MEDIA_TYPES["csv"]
+    if fmt == "tsv":  # GetStar's TSV: the legacy path's format=tsv only
+        return tsv.write_tsv(answers, meta, properties=properties), tsv.MEDIA_TYPE
     raise ValueError(f"unknown format {fmt!r}")
 
 

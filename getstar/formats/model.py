@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["STATUSES", "Answer", "Meta"]
+__all__ = ["STATUSES", "Answer", "GetStarParams", "Meta"]
 
 STATUSES = ("ok", "not_found", "ambiguous", "unavailable")
 
@@ -39,6 +39,24 @@ class Answer:
 
 
 @dataclass(slots=True)
+class GetStarParams:
+    """GetStar's command PARAMs (``sclsvrGETSTAR.cdf``), echoed in the VOTable 1.1 as GetStar does, and
+    the request's log (GetStar's ``INFO name="LOG"``).  Defaults are GetStar's defaults over HTTP."""
+
+    #: GetStar's ``objectName``: the names as sent (found or not); empty: the names answered
+    object_name: str = ""
+    format: str = "vot"
+    diagnose: bool = True
+    force_update: bool = False
+    scenario: bool = False
+    #: ``V``, ``e_V``, ``J``, ``e_J``, ``H``, ``e_H``, ``K``, ``e_K``, ``SP_TYPE`` -> the text echoed
+    #: (the values used for the one star asked; empty otherwise, as GetStar)
+    user: dict[str, str] = field(default_factory=dict)
+    #: Lines of the request log (written for one star asked when ``diagnose``, as GetStar)
+    log: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Meta:
     """Request-level facts written in document headers."""
 
@@ -47,3 +65,5 @@ class Meta:
     #: The request's query string (VOTable DESCRIPTION / INFO, JSON ``request.query``).
     query: str
     request_time: datetime
+    #: GetStar's command PARAMs and log (VOTable 1.1 and TSV); None = GetStar's defaults
+    getstar: GetStarParams | None = None

@@ -63,11 +63,12 @@ from getstar.formats._common import (
     sexagesimal,
     utc_seconds,
 )
-from getstar.formats.model import Answer, Meta
+from getstar.formats.model import Answer, GetStarParams, Meta
 from getstar.properties import ORIGINS, PROPERTIES, Property, storage_column
 
 __all__ = [
     "DIALECTS",
+    "getstar_text",
     "MEDIA_TYPES",
     "write_votable",
     "write_votable_error",
@@ -133,6 +134,18 @@ def _fmt_bool14(v: Any) -> str:
 
 def _fmt_char(v: Any) -> str:
     return esc_text(v if v.__class__ is str else str(v))
+
+
+def _fmt_plain(v: Any) -> str:
+    return v if v.__class__ is str else str(v)
+
+
+def getstar_text(prop: Property) -> Callable[[Any], str]:
+    """A value as GetStar writes it (``%.7lg`` numbers, ``1``/``0`` booleans, sexagesimal positions),
+    without XML escaping: the GetStar TSV (``formats.tsv``) writes cells in the same spelling."""
+    if prop.datatype == "char" and not prop.render:
+        return _fmt_plain
+    return _value_formatter(prop, True)
 
 
 def _value_formatter(prop: Property, v11: bool) -> Callable[[Any], str]:
@@ -237,7 +250,7 @@ def _group_op(prop: Property, v11: bool, strict: bool) -> Op:
 
 
 def _field(name: str, fid: str, ucd: str, datatype: str, unit: str, desc: str, *,
-           ref: str = "", hidden: bool = False, values: str = "") -> str:
+           ref: str = "", hidden: bool = False, values: str = "", link: str = "") -> str:
     attrs = [f'name="{esc_attr(name)}" ID="{fid}"']
     if ucd:
         attrs.append(f'ucd="{esc_attr(ucd)}"')
@@ -253,6 +266,8 @@ def _field(name: str, fid: str, ucd: str, datatype: str, unit: str, desc: str, *
     body = f"    <DESCRIPTION>{esc_text(desc)}</DESCRIPTION>\n"
     if values:
         body += f"    {values}\n"
+    if link:
+        body += f'    <LINK href="{esc_attr(link)}"/>\n'
     return f"   <FIELD {' '.join(attrs)}>\n{body}   </FIELD>\n"
 
 
@@ -300,7 +315,7 @@ class _Layout:
             datatype = "unicodeChar" if not v11 and p.datatype == "char" else p.datatype
             unit = p.unit if v11 else _UNITS_14.get(p.unit, p.unit)
             fields.append(_field(p.name, refs[0], ucd, datatype, unit, p.description,
-                                 ref=coo if _is_position(p, v11) else "", values=values))
+                                 ref=coo if _is_position(p, v11) else "", values=values, link=p.link))
             if v11:
                 fields.append(_field(f"{p.name}.origin", refs[1], "REFER_CODE", "int", "",
                                      f"Origin index of property {p.name}", hidden=True))
@@ -418,10 +433,59 @@ _END = "    </TABLEDATA>\n   </DATA>\n  </TABLE>\n </RESOURCE>\n</VOTABLE>\n"
 _STRVAL = 'datatype="char" arraysize="*" value="'
 
 
+#: The SearchCal server release whose GetStar answer we write (property list, PARAMs, conventions:
+#: ``SearchCal/sclsvr/include/sclsvrVersion.h`` at the SearchCal commit getstar-format.md describes).
+SEARCHCAL_COMPAT_VERSION = "6.25.12"
+
+
 def server_version(meta: Meta) -> str:
-    """``SearchCalServerVersion`` / RESOURCE name: ASPRO2 needs it non-empty."""
+    """``SearchCalServerVersion`` and the RESOURCE name, spelled as GetStar spells them
+    (``SearchCal Server v…``): SearchCal GUI refuses a RESOURCE whose name does not start with
+    ``SearchCal`` and ASPRO2 needs the PARAM non-empty.  Who we really are is said in brackets
+    and in ``INFO name="SERVICE"`` (no ``v`` before our version: SearchCal GUI reads a ``v5`` in
+    the name as a SearchCal 5 server)."""
     v = meta.service_version.strip()
-    return f"getstar v{v} (SearchCal Server compatible)" if v else "getstar (SearchCal Server compatible)"
+    who = f"getstar {v}" if v else "getstar"
+    return f"SearchCal Server v{SEARCHCAL_COMPAT_VERSION} ({who})"
+
+
+def _service_info(meta: Meta) -> str:
+    v = esc_attr(meta.service_version.strip() or "unknown")
+    return (f' <INFO name="SERVICE" value="getstar {v}">getstar {esc_text(meta.service_version)}, an open-source '
+            "star resolver answering in GetStar's format (not JMMC's SearchCal server); snapshot "
+            f"{esc_text(meta.snapshot_version)}</INFO>\n")
+
+
+#: GetStar's command PARAMs in ``sclsvrGETSTAR.cdf`` order: (name, datatype, unit); strings are
+#: ``char`` arrays.  ``cmdCOMMAND::AppendParamsToVOTable`` writes the user's value, else the default.
+_COMMAND_PARAMS = (
+    ("objectName", "char", ""), ("file", "char", ""), ("baseMax", "double", "m"), ("wlen", "double", "um"),
+    ("format", "char", ""), ("diagnose", "boolean", ""), ("forceUpdate", "boolean", ""),
+    ("scenario", "boolean", ""), ("V", "double", ""), ("e_V", "double", ""), ("J", "double", ""),
+    ("e_J", "double", ""), ("H", "double", ""), ("e_H", "double", ""), ("K", "double", ""),
+    ("e_K", "double", ""), ("SP_TYPE", "char", ""),
+)
+
+
+def _command_params(meta: Meta, object_name: str) -> list[str]:
+    gs = meta.getstar or GetStarParams()
+    values = {"objectName": gs.object_name or object_name, "file": "", "baseMax": "0.0", "wlen": "0.0",
+              "format": gs.format, "diagnose": "true" if gs.diagnose else "false",
+              "forceUpdate": "true" if gs.force_update else "false",
+              "scenario": "true" if gs.scenario else "false", **gs.user}
+    out = []
+    for name, datatype, unit in _COMMAND_PARAMS:
+        dt = 'datatype="char" arraysize="*"' if datatype == "char" else f'datatype="{datatype}"'
+        u = f' unit="{unit}"' if unit else ""
+        out.append(f'<PARAM name="{name}" {dt} value="{esc_attr(values.get(name, ""))}"{u}/>\n')
+    return out
+
+
+def _log_info(meta: Meta) -> str:
+    """GetStar's ``INFO name="LOG"``: what the service did for the one star asked (HEAD convention)."""
+    if meta.getstar is None or not meta.getstar.log:
+        return ""
+    return f' <INFO name="LOG" value="">{esc_text(chr(10).join(meta.getstar.log))}</INFO>\n'
 
 
 def _description_11(meta: Meta) -> str:
@@ -483,6 +547,8 @@ def write_votable(
         parts = [
             _PROLOG_11,
             _description_11(meta),
+            _service_info(meta),
+            _log_info(meta),
             *_status_infos(answers, " "),
             _COOSYS_11,
             f' <RESOURCE name="{version}">\n',
@@ -490,8 +556,8 @@ def write_votable(
             '<PARAM name="ServerCommand" ' + _STRVAL + 'GetStar"/>\n',
             '<PARAM name="ServerDate" ' + _STRVAL + utc_seconds(meta.request_time) + '"/>\n',
             '<PARAM name="SearchCalServerVersion" ' + _STRVAL + version + '"/>\n',
-            '<PARAM name="objectName" ' + _STRVAL + esc_attr(names) + '"/>\n',
-            '<PARAM name="format" ' + _STRVAL + 'vot"/>\n\n',
+            *_command_params(meta, names),
+            "\n",
             lay.static,
             *rows,
             _END,
@@ -525,6 +591,7 @@ def write_votable_error(exc: GetStarError | Exception, meta: Meta, *, dialect: s
         parts = [
             _PROLOG_11,
             _description_11(meta),
+            _service_info(meta),
             _COOSYS_11,
             f' <RESOURCE name="{version}">\n',
             f'  <INFO name="QUERY_STATUS" value="ERROR">{esc_text(msg)}</INFO>\n',

@@ -161,9 +161,13 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
             f"CREATE TABLE {STAGING}.xm_hip_gaia (hip bigint, source_id bigint, sep float8, n int, sep2 float8)"
         )
 
+    from getstar import derived
+
+    dist = derived.dist_plx("h.plx", "h.e_plx", str(HIGH))  # computed as the star is made: no second write
     hip_values = {
         "HIP": Src("h.hip", HIP2),
         "plx": Src("h.plx", HIP2, HIGH, "h.e_plx"),
+        "dist_plx": Src(dist.value, COMPUTED, dist.confidence, dist.error),
         "Hp": Src("h.hp", HIP2, HIGH, "h.e_hp"),
         "B-V": Src("h.b_v", HIP2, HIGH, "h.e_b_v"),
         "V-Icous": Src("h.v_i", HIP2),
@@ -255,6 +259,11 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
     if await table_exists(conn, "raw.jsdc"):
         step("attaching JSDC")
         report.counts.update(await _attach_jsdc(conn))
+
+    step("deriving properties")  # where later steps (SIMBAD, JMDC) changed a parallax
+    report.counts["dist_plx_updated"] = int((await conn.execute(derived.update_sql(STAGING))).split()[-1])
+    report.counts["dist_plx"] = await conn.fetchval(
+        f"SELECT count(*) FROM {STAGING}.star WHERE {col('dist_plx')} IS NOT NULL")
 
     from getstar.ingest import photometry
 
@@ -422,6 +431,7 @@ def simbad_star_values(b: str) -> dict[str, Src]:
 def _simbad_values(b: str) -> dict[str, Src]:
     values = {
         "SIMBAD": Src(f"{b}.main_id", SIMBAD),
+        # SIMBAD's own grade of the spectral type (GetStar says HIGH whatever it is: README)
         "SpType": Src(f"{b}.sp_type", SIMBAD, simbad_conf(f"{b}.sp_qual")),
         # the dump has the main object type only, not SIMBAD's full list: partial, so LOW
         "ObjTypes": Src(f"',' || {b}.otype || ','", SIMBAD, LOW),

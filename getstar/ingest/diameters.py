@@ -17,8 +17,8 @@ What is written, and when (a value already there is never replaced by ours):
   LDD (a group is never half one source, half the other); otherwise only its empty properties;
 * spectral-type products (``Teff_SpType``, ``logg_SpType``, ``SpType_JMMC``, colour-table
   indexes, luminosity class, ``BinFlag``, ``MultFlag``): only where empty;
-* ``dist_plx`` (and ``e_dist_plx``) = 1000 / plx where the parallax is at least 1 mas with an
-  error of at most 100 % (SearchCal's rule, ``sclsvrCALIBRATOR::ComputeExtinctionCoefficient``).
+* ``dist_plx`` is not written here: ``getstar.derived`` computes it from the parallax (also when
+  SIMBAD teaches the live snapshot a parallax).
 
 Inputs: a magnitude whose origin is ``computed`` counts as an estimate (the diameter is then
 LOW and says ``ESTIMATED[...]`` in ``diamFlagInfo``); J, H, K count as 2MASS photometry when
@@ -57,8 +57,6 @@ DIAMETER_GROUP = ("LDD", "e_LDD_rel", "diam_chi2", "diam_vj", "diam_vh", "diam_v
 FILL_ONLY = ("Teff_SpType", "logg_SpType", "SpType_JMMC", "color_table_index", "color_table_delta",
              "color_table_index_fix", "color_table_delta_fix", "lum_class", "lum_class_delta", "BinFlag",
              "MultFlag", "B", "V", "R", "Icous", "J", "H", "K", "L", "M")
-#: Parallax limits of ``dist_plx`` (SearchCal: plx >= 1 mas, e_plx / plx <= 1.001).
-PLX_MIN, PLX_MAX_REL_ERROR = 1.0, 1.001
 
 
 def col(name: str) -> str:
@@ -115,13 +113,6 @@ def _bands(inp: dict[str, np.ndarray]) -> dict[str, Band]:
     return bands
 
 
-def dist_plx(plx: np.ndarray, e_plx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distance (pc) and its error from the parallax (mas), SearchCal's rule; NaN elsewhere."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ok = (plx >= PLX_MIN) & (e_plx > 0.0) & (e_plx / plx <= PLX_MAX_REL_ERROR)
-        return np.where(ok, 1000.0 / plx, np.nan), np.where(ok, 1000.0 * e_plx / plx**2, np.nan)
-
-
 def _compute(inp: dict[str, np.ndarray]) -> AstroResult:
     return compute_stars(inp["sptype"], _bands(inp), method="current", estimate_magnitudes=True,
                          plx=inp[col("plx")], e_plx=inp[f"{col('plx')}_e"], sbc9=inp["sbc9"], wds=inp["wds"],
@@ -140,17 +131,15 @@ async def recompute(conn: asyncpg.Connection, schema: str, where: str, *args: An
 
 
 async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
-    """Estimated magnitudes, diameters, UD, CalFlag, dist_plx for every star; counts for the report."""
+    """Estimated magnitudes, diameters, UD, CalFlag for every star (``dist_plx``: ``getstar.derived``); counts."""
     inp = await _read_inputs(conn)
     n = len(inp["star_id"])
     if n == 0:
         return {}
     res = _compute(inp)
-    d, e_d = dist_plx(inp[col("plx")], inp[f"{col('plx')}_e"])
     columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {
         name: (c.value, c.confidence, c.error) for name, c in res.columns.items()
         if name in BY_NAME and (name in DIAMETER_GROUP or name in FILL_ONLY)}
-    columns["dist_plx"] = (d, np.where(np.isnan(d), 0, HIGH).astype(np.int8), e_d)
     await _write(conn, inp["star_id"], columns)
     ldd = res["LDD"]
     has = ldd.confidence > 0

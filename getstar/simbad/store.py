@@ -20,6 +20,7 @@ from functools import cache
 
 import asyncpg
 
+from getstar import derived
 from getstar.ingest.build import SIMBAD_POSITION_RADIUS, insert_stars, set_property, simbad_star_values
 from getstar.names import ident_key
 from getstar.schema import LIVE, STAGING, announce_learned
@@ -130,5 +131,6 @@ async def learn(conn: asyncpg.Connection, objects: Sequence[SimbadObject], fetch
             await conn.execute(INSERT_IDENTS, star_id, ids, keys)
             stored[obj.oid] = star_id
         if stored:  # cached answers (cones near the new star, names) must not outlive this
+            await conn.execute(derived.update_sql(LIVE, only_ids=True), sorted(set(stored.values())))
             await announce_learned(conn)
     return stored

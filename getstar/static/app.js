@@ -8,6 +8,7 @@
   const SECTIONS = [];
   for (const p of CATALOGUE) if (!SECTIONS.includes(p.section)) SECTIONS.push(p.section);
   const NEIGHBOURS = 50;
+  const VERSION = document.body.dataset.version || "";
 
   const $ = (id) => document.getElementById(id);
   const SVG = "http://www.w3.org/2000/svg";
@@ -116,6 +117,12 @@
       : (result.query && result.query !== result.main_id ? `(${result.query})` : "");
     const own = params || { name: result.main_id || result.query };
     for (const fmt of ["json", "votable", "votable11", "csv"]) $("link-" + fmt).href = apiUrl(own, fmt);
+    // SAMP: ASPRO2 gets GetStar's answer for the name typed (its target takes that name), TOPCAT VOTable 1.4
+    const name = params ? (result.main_id || result.query) : (result.query || result.main_id);
+    $("samp-aspro").dataset.url = "/sclwsGetStarProxy.php?star=" + encodeURIComponent(name);
+    $("samp-aspro").dataset.table = name;
+    $("samp-topcat").dataset.url = apiUrl({ name }, "votable");
+    $("samp-topcat").dataset.table = name;
 
     const ra = result.properties && result.properties.RA && result.properties.RA.value;
     const dec = result.properties && result.properties.DEC && result.properties.DEC.value;
@@ -208,6 +215,9 @@
   function showNeighbourhood(results, pos, radiusText, params) {
     $("neighbourhood").hidden = false;
     $("centre").textContent = `${pos[0]} ${pos[1]} (radius ${radiusText})`;
+    $("cone-votable").href = apiUrl(params, "votable");
+    $("samp-cone-topcat").dataset.url = apiUrl(params, "votable");
+    $("samp-cone-topcat").dataset.table = `getstar ${pos[0]} ${pos[1]} r=${radiusText}`;
     const body = $("neighbours").querySelector("tbody");
     let dots = [];
     const pick = (i) => {
@@ -305,6 +315,26 @@
     if (u === "mas") return v / 1000;
     return v;
   }
+
+  // ---- SAMP: send a table (by URL) to ASPRO2 or TOPCAT -------------------------------------
+
+  async function sendOverSamp(button, who, label) {
+    const box = $("samp-status");
+    if (!button.dataset.url) return;
+    const url = new URL(button.dataset.url, location.href).href;
+    box.textContent = `Sending to ${label}…`;
+    try {
+      const sent = await window.GetstarSamp.sendTable(who, url, button.dataset.table || "getstar", VERSION);
+      box.textContent = sent.length ? `Sent to ${sent.join(", ")}.`
+        : `${label} is not connected to the SAMP hub: start it, then try again.`;
+    } catch (e) {
+      box.textContent = `Not sent: ${e.message}`;
+    }
+  }
+
+  $("samp-aspro").addEventListener("click", (e) => sendOverSamp(e.currentTarget, /^aspro/i, "ASPRO2"));
+  $("samp-topcat").addEventListener("click", (e) => sendOverSamp(e.currentTarget, /^topcat/i, "TOPCAT"));
+  $("samp-cone-topcat").addEventListener("click", (e) => sendOverSamp(e.currentTarget, /^topcat/i, "TOPCAT"));
 
   $("search-form").addEventListener("submit", (e) => { e.preventDefault(); search($("q").value); });
   window.addEventListener("popstate", (e) => { if (e.state && e.state.q) search(e.state.q, false); });
