@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -10,7 +11,7 @@ from starlette.responses import Response
 from cache import CachedAnswer
 from getstar import __version__, coords
 from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
-from getstar.formats import Meta, choose_format, render, render_error
+from getstar.formats import Answer, Meta, choose_format, render, render_error
 from getstar.httpcache import cache_key, etag_for, not_modified, respond
 from getstar.metrics import NOT_MODIFIED
 from getstar.resolver import ConeQuery
@@ -64,17 +65,29 @@ async def stars(request: Request) -> Response:
         try:
             answer = await state.cache.fill(key, lambda: _answer(request, fmt, key))
         except UncachedAnswer as partial:
-            return Response(partial.body, media_type=partial.media_type, headers={"Cache-Control": "no-store"})
+            # not cached here, and by HTTP caches no longer than until SIMBAD may be asked again
+            headers = {"Cache-Control": f"max-age={partial.retry_after}", "Retry-After": str(partial.retry_after)}
+            return Response(partial.body, status_code=partial.status_code, media_type=partial.media_type,
+                            headers=headers)
     return respond(request, answer, state.settings.http_max_age)
 
 
 class UncachedAnswer(Exception):  # noqa: N818 - not an error: an answer that takes another way out
-    """An answer holding a name SIMBAD could not be asked about now: served, never cached."""
+    """An answer holding a name SIMBAD could not be asked about now: served, cached only until
+    ``retry_after`` (seconds, when SIMBAD may be asked again)."""
 
-    def __init__(self, body: bytes, media_type: str) -> None:
-        super().__init__("answer with unavailable names")
+    def __init__(self, body: bytes, media_type: str, retry_after: int, status_code: int = 200) -> None:
+        super().__init__("answer with names SIMBAD could not be asked about")
         self.body = body
         self.media_type = media_type
+        self.retry_after = retry_after
+        self.status_code = status_code
+
+
+def _retry_after(answers: Sequence[Answer]) -> int | None:
+    """Seconds until SIMBAD may be asked about the names it could not be asked about now."""
+    waits = [getattr(a.error, "retry_after", None) or 1.0 for a in answers if a.error is not None]
+    return max(1, round(max(waits))) if waits else None
 
 
 async def _answer(request: Request, fmt: str, key: str) -> CachedAnswer:
@@ -86,6 +99,8 @@ async def _answer(request: Request, fmt: str, key: str) -> CachedAnswer:
         if exc.status_code >= 500:
             raise
         body, media_type = render_error(fmt, exc, await make_meta(request))
+        if exc.retry_after:  # a not-found only for now (SIMBAD could not be asked): not a fact to cache
+            raise UncachedAnswer(body, media_type, max(1, round(exc.retry_after)), exc.status_code) from None
         return CachedAnswer(body, media_type, exc.status_code, etag_for(key))
 
 
@@ -115,16 +130,18 @@ async def _compute(request: Request, fmt: str) -> tuple[bytes, str]:
             raise BadRequest(f"at most {state.settings.max_names} names per request, got {len(names)}")
         if any(len(n) > 200 for n in names):
             raise BadRequest("a name is longer than 200 characters")
-        answers = await state.resolver.resolve_names(names)
+        answers = await state.resolver.resolve_names(names, epoch=coords.parse_epoch(params.get("epoch")))
         if len(answers) == 1 and answers[0].status == "not_found":
-            raise StarNotFound(answers[0].query, answers[0].suggestions)
+            # 404 with what is known; when SIMBAD could not be asked, the note and Retry-After
+            miss = answers[0]
+            raise StarNotFound(miss.query, miss.suggestions, note=getattr(miss.error, "message", None),
+                               retry_after=_retry_after(answers))
         if len(answers) == 1 and answers[0].status == "ambiguous":
             raise AmbiguousName(answers[0].query, answers[0].candidates)
-        if len(answers) == 1 and answers[0].status == "unavailable" and isinstance(answers[0].error, GetStarError):
-            raise answers[0].error  # not local and SIMBAD cannot be asked now: 503/504 with Retry-After
     else:
         raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
     body, media_type = render(fmt, answers, await make_meta(request))
-    if any(a.status == "unavailable" for a in answers):
-        raise UncachedAnswer(body, media_type)  # SIMBAD was down for one of the names: ask again later
+    wait = _retry_after(answers)
+    if wait is not None:
+        raise UncachedAnswer(body, media_type, wait)  # SIMBAD could not be asked about a name: ask again later
     return body, media_type

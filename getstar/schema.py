@@ -2,7 +2,9 @@
 
 Layout:
 - ``getstar_meta``: schema version and the history of loaded snapshots.
-- ``live``: the snapshot being served (``star``, ``ident``, ``snapshot_info``).
+- ``live``: the snapshot being served (``star``, ``ident``, ``snapshot_info``; the build adds
+  ``system_name``, the names of multiple systems the resolver answers by their primary, and
+  ``ident_conflict``, the identifiers whose ownership the build settled: ``ingest.identity``).
 - ``staging``: where ``getstar ingest`` builds the next snapshot; validated, then swapped
   with ``live`` in one transaction (readers see the old snapshot or the new one).
 """
@@ -15,7 +17,7 @@ from getstar.properties import STORED, Property
 from getstar.skycells import CELL_SQL, FAST_SQL
 
 #: Bumped whenever the DDL below changes; readable by /health.
-SCHEMA_VERSION = "2026.11.4"
+SCHEMA_VERSION = "2026.12.1"
 
 LIVE = "live"
 STAGING = "staging"
