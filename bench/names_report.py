@@ -32,7 +32,7 @@ import re
 import sys
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +52,10 @@ FAMILIES: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(rx)) for name, 
 SYSTEM = "multiple system"
 OTHER = "other"
 
-_SIMBAD_GREEK = {v: k for k, v in GREEK.items() if len(k) > 3 and k.isascii() and k.isalpha() and k.islower()}
+_SIMBAD_GREEK: dict[str, str] = {}  # SIMBAD's abbreviation -> the longest spelled-out name ('mu.' -> 'mu')
+for _spelled, _simbad in GREEK.items():
+    if _spelled.isascii() and _spelled.isalpha() and len(_spelled) >= len(_SIMBAD_GREEK.get(_simbad, "")):
+        _SIMBAD_GREEK[_simbad] = _spelled
 _UNICODE_GREEK = {v: k for k, v in GREEK.items() if len(k) == 1 and not k.isascii()}
 _GENITIVE: dict[str, list[str]] = collections.defaultdict(list)
 for _word, _abbr in CONSTELLATIONS.items():
@@ -73,8 +76,11 @@ def _strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
-def respell(identifier: str) -> list[tuple[str, str]]:
-    """(style, spelling) pairs: the ways people type ``identifier`` (SIMBAD's spelling)."""
+def respell(identifier: str, taken: Callable[[str], bool] = lambda _typed: False) -> list[tuple[str, str]]:
+    """(style, spelling) pairs: the ways people type ``identifier`` (SIMBAD's spelling).
+
+    ``taken(typed)``: whether ``typed`` is some other star's own identifier (then it is not a
+    way to type this one: 'o Tau' is Latin o Tau, not omicron Tau)."""
     out: list[tuple[str, str]] = []
     if not re.match(r"\* [A-Za-z](\d\d)? |V\* (MU|NU) ", identifier):  # where case means something, as in SIMBAD
         out += [("lower case", identifier.lower()), ("upper case", identifier.upper())]
@@ -98,20 +104,20 @@ def respell(identifier: str) -> list[tuple[str, str]]:
                 out += [("superscript", f"{_UNICODE_GREEK[letter]}{sup} {constellation}{component}"),
                         ("superscript, hyphen", f"{_UNICODE_GREEK[letter]}{sup}-{constellation}{component}"),
                         ("spelled-out, number apart", f"{greek.title()} {digits} {genitives[-1]}{component}")]
-            if letter == "omi":
+            if letter == "omi" and not taken(f"* o{number or ''} {constellation}{component}"):
                 out.append(("o for omicron", f"o{digits} {constellation}{component}"))
         elif letter.isdigit():
             out += [("Flamsteed, genitive", f"{letter} {genitives[-1]}{component}"),
                     ("Flamsteed, hyphen", f"{letter}-{constellation}{component.replace(' ', '-')}"),
-                    ("Flamsteed, underscore", f"{letter}_{constellation}"),
+                    ("Flamsteed, underscore", f"{letter}_{constellation}{component.replace(' ', '_')}"),
                     ("Flamsteed, diacritics", f"{letter} {genitives[-1].replace('oo', 'oö')}{component}")]
-        else:
-            out += [("no prefix", f"{letter}{digits} {constellation}{component}" if prefix == "*"
-                     else f"{letter} {constellation}"),
+        elif not (prefix == "*" and "R" <= letter <= "Z" and not digits):  # 'V Pup' without '*' is GCVS's
+            out += [("no prefix", f"{letter}{digits} {constellation}{component}"),
                     ("genitive", f"{letter}{digits} {genitives[-1]}{component}")]
     elif identifier.startswith("NAME "):
         name = identifier[5:]
-        out += [("without NAME", name), ("lower case, without NAME", name.lower())]
+        if not taken(name):  # 'Os Pegasi' without NAME is the variable OS Peg
+            out += [("without NAME", name), ("lower case, without NAME", name.lower())]
         folded = _strip_accents(name)
         if folded != name:
             out.append(("accents dropped", folded))
@@ -188,10 +194,13 @@ async def truths(dsn: str) -> list[tuple[str, set[int], bool]]:
 async def run(dsn: str, per_family: int | None, seed: int, batch: int = 400) -> dict[str, Tally]:
     import asyncpg
 
+    from getstar.names import ident_key
     from getstar.resolver import Resolver
 
     by_family: dict[str, list[tuple[str, set[int], bool]]] = collections.defaultdict(list)
-    for identifier, stars, system in await truths(dsn):
+    known = await truths(dsn)
+    owner = {ident_key(identifier): stars for identifier, stars, _ in known}
+    for identifier, stars, system in known:
         by_family[SYSTEM if system else family_of(identifier)].append((identifier, stars, system))
     rng = random.Random(seed)
     queries: list[tuple[str, str, str, set[int]]] = []  # family, style, spelling, right stars
@@ -202,8 +211,12 @@ async def run(dsn: str, per_family: int | None, seed: int, batch: int = 400) -> 
             items = rng.sample(items, per_family)
         tallies[family] = Tally(identifiers=len(items))
         for identifier, stars, _ in items:
-            for style, spelling in respell(identifier):
-                queries.append((family, style, spelling, stars))
+            def taken(typed: str, stars: set[int] = stars) -> bool:
+                return owner.get(ident_key(typed), stars) != stars
+
+            for style, spelling in respell(identifier, taken):
+                if style == "as stored" or not taken(spelling):  # another star's own identifier: not this one
+                    queries.append((family, style, spelling, stars))
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     try:
         resolver = Resolver(pool)

@@ -180,7 +180,7 @@ for _name, _abbr in _CONSTELLATION_ALIASES.items():
 # Catalogue families. Input reaching these has been cleaned: the only blank is a single ' '.
 _SIGN = r"([+\-\u2212])"  # U+2212 MINUS SIGN arrives from copy-pasted PDFs
 _CATNUM = re.compile(
-    r"(HIP|HIC|HD|HR|SAO|GC|PPM|FK5|GJ|GLIESE|GL)(?: ?- ?| )?0*([0-9]+)(\.[0-9]+)?(?:( ?)([A-Za-z]{1,3}))?",
+    r"(HIP|HIC|HD|HR|SAO|GC|PPM|FK5|GJ|GLIESE|GL)[ -]?0*([0-9]+)(\.[0-9]+)?(?:( ?)([A-Za-z]{1,3}))?",
     re.IGNORECASE | re.ASCII,
 )
 _CATNUM_PREFIX = {"GLIESE": "GJ", "GL": "GJ"}
@@ -374,10 +374,14 @@ def _designation(s: str) -> str | None:
     used = 1
     if len(rest) >= 2:
         two = f"{rest[0]} {rest[1]}"
-        constellation = CONSTELLATIONS.get(two.upper()) or _folded_constellation(two)
+        constellation = CONSTELLATIONS.get(two.upper())
+        if constellation is None and not two.isascii():
+            constellation = _folded_constellation(two)
         used = 2
     if constellation is None:
-        constellation = CONSTELLATIONS.get(rest[0].upper()) or _folded_constellation(rest[0])
+        constellation = CONSTELLATIONS.get(rest[0].upper())
+        if constellation is None and not rest[0].isascii():
+            constellation = _folded_constellation(rest[0])
         used = 1
         if constellation is None:
             return None
@@ -401,10 +405,15 @@ def _parse(s: str) -> str | None:
                 return formatter(m)
     if s[:5].upper() == "NAME " and len(s) > 5:
         return "NAME " + s[5:]  # free text after NAME: SIMBAD's spelling, kept as typed
+    if s[-1] in _DIGITS:  # a designation ends with its constellation or component letters
+        return None
     found = _designation(s)
     if found is None and "-" in s:
         found = _hyphenated_designation(s)
     return found
+
+
+_DIGITS = frozenset("0123456789")
 
 
 def _hyphenated_designation(s: str) -> str | None:
@@ -414,8 +423,9 @@ def _hyphenated_designation(s: str) -> str | None:
     n = len(parts)
     if n < 2:
         return None
+    ascii_text = s.isascii()
     for words in (parts[-1], parts[-2], f"{parts[-2]} {parts[-1]}", f"{parts[-3]} {parts[-2]}" if n > 2 else ""):
-        if words.upper() in CONSTELLATIONS or _folded_constellation(words) is not None:
+        if words.upper() in CONSTELLATIONS or (not ascii_text and _folded_constellation(words) is not None):
             return _designation(" ".join(parts))
     return None
 
@@ -434,20 +444,24 @@ def canonical(text: str) -> str:
     return _parse(s) or s
 
 
+def _upper(c: str) -> str:
+    """``c`` upper-cased, but a Latin Bayer letter: SIMBAD has both '* b Vel' and '* B Vel'
+    (Lacaille's and Bayer's letters, 45 such pairs among the bright stars)."""
+    key = c.upper()
+    if c[:1] == "*" and len(c) > 3 and c[1] == " " and "a" <= c[2] <= "z" and c[3] in _AFTER_LETTER:
+        return key[:2] + c[2] + key[3:]
+    return key
+
+
 def _key_of(c: str) -> str:
     """The key of canonical form ``c`` (see ident_key)."""
     if c.isascii():
-        key = c.upper()
-        # a Latin Bayer letter keeps its case: SIMBAD has both '* b Vel' and '* B Vel'
-        # (Lacaille's and Bayer's letters, 45 such pairs among the bright stars)
-        if c[0] == "*" and len(c) > 3 and c[1] == " " and "a" <= c[2] <= "z" and c[3] in _AFTER_LETTER:
-            return key[:2] + c[2] + key[3:]
-        return key
+        return _upper(c)
     # Rare path: folding and upper() can turn non-ASCII letters into ASCII ones ('ß' -> 'SS',
     # 'ö' -> 'O') which parse differently; settle on a fixed point so keys of keys are stable.
-    key = _key_of(fold(c))
+    key = _upper(fold(c))
     for _ in range(4):
-        again = _key_of(fold(canonical(key)))
+        again = _upper(fold(canonical(key)))
         if again == key:
             break
         key = again
@@ -464,10 +478,10 @@ def ident_key(text: str) -> str:
     Equal keys <=> same identifier. Applied to both stored SIMBAD identifiers and user input,
     so the lookup is an exact comparison on an indexed column.
     """
-    c = _clean(text)  # canonical(text), inlined: the ingest calls this once per identifier
-    if c and len(c) <= _MAX_PARSE:
-        c = _parse(c) or c
-    if c.isascii() and c[:1] != "*":
+    c = canonical(text)
+    if c.isascii():  # _key_of(c), inlined: the ingest calls this once per identifier
+        if c[:1] == "*" and c[2:3].islower() and len(c) > 3 and c[3] in _AFTER_LETTER and c[1] == " ":
+            return "* " + c[2] + c[3:].upper()
         return c.upper()
     return _key_of(c)
 
@@ -490,8 +504,10 @@ def _alternatives(s: str, key: str) -> list[str]:
             return []
         letter = designation[0]
         if letter in "oO":
-            # 'o Cet' is omicron Ceti unless a Latin 'o' exists ('* o Leo' is tried first)
-            return [f"* {designation.swapcase()} {rest}", f"* OMI{designation[1:]} {rest}"]
+            # 'o Cet' is omicron Ceti unless a Latin 'o' exists ('* o Leo' is tried first); the
+            # other case's Latin letter ('* O Pup' for 'o Pup') only after omicron
+            omicron, other = f"* OMI{designation[1:]} {rest}", f"* {designation.swapcase()} {rest}"
+            return [omicron, other] if letter == "o" else [other, omicron]
         if letter.upper() <= "Q":
             return [f"* {designation.swapcase()} {rest}"]  # a Latin letter in the other case: 'B Per'
         if len(designation) == 1 and letter.islower():
@@ -503,11 +519,22 @@ def _alternatives(s: str, key: str) -> list[str]:
     return [m[1] + m[2]] if m is not None else []  # typed 'HD 48915 A', SIMBAD has 'HD 48915A'
 
 
+_TRAILING_COMPONENT = re.compile(r"[0-9] ?[A-Z][A-Za-z]?[A-Z]?$")
+
+
+def _names_a_pair(c: str) -> bool:
+    """Whether canonical ``c`` ends with component letters ('* sig Peg A', 'HD 119361AB')."""
+    if c[:2] == "* " or c[:3] == "V* ":
+        return c.count(" ") == 3
+    return c[:5] != "NAME " and _TRAILING_COMPONENT.search(c) is not None
+
+
 def query_keys(text: str) -> list[str]:
     """Ordered, de-duplicated candidate keys for a user query (at most 4), best first.
 
     ident_key(text) first, then spellings SIMBAD may have used instead: 'NAME X' for a plain
-    word that could be a proper name ('Sirius' -> ['SIRIUS', 'NAME SIRIUS']), '* R Aps' for a
+    word that could be a proper name ('Sirius' -> ['SIRIUS', 'NAME SIRIUS']) and, last, for a
+    component designation SIMBAD also uses as a name ('NAME iot Cas AB'), '* R Aps' for a
     typed 'R Aps' (some letter designations are stored without 'V*'), 'V* R LEO' for 'r Leo',
     'V* NU PAV' for 'nu Pav' (GCVS 'NU' vs Greek nu), and the attached component 'HD 48915A'
     for 'HD 48915 A'. Why: a user query has no catalogue context, so the resolver tries these
@@ -525,4 +552,6 @@ def query_keys(text: str) -> list[str]:
                 keys.append(_key_of("NAME " + s))  # canonical('NAME ' + s): s is clean
         else:
             keys.extend(_alternatives(s, key))
+            if _names_a_pair(parsed):  # SIMBAD names some systems so: 'NAME iot Cas AB'
+                keys.append(_key_of("NAME " + parsed.removeprefix("* ").removeprefix("V* ")))
     return list(dict.fromkeys(keys))[:4]

@@ -79,6 +79,8 @@ def test_numbered_primary_only_within_one_wds_system(members: list[tuple[str, st
     ("HIP 84405", True), ("HD 155885", True), ("NAME Guniibuu", True), ("* 36 Oph", True), ("* A Oph", True),
     ("WDS J17153-2636", True), ("* 36 Oph B", False), ("* eps02 Lyr", False), ("HD 155885B", False),
     ("WDS J17153-2636B", False), ("Gaia DR3 4109030160308317312", False), ("V* NU Pav", False), ("* v02 Pup", False),
+    ("NAME Tali al Shaulah II", False), ("NAME Mizar B", False), ("NAME Alkalbain IV", False),
+    ("NAME Piazzi's Flying Star", True),
 ])
 def test_which_identifiers_may_name_a_whole_system(identifier: str, system_level: bool) -> None:
     assert _names_no_member(identifier) is system_level

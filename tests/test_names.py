@@ -349,8 +349,9 @@ QUERY_KEYS = [
     ("* alf CMa", ["* ALF CMA"]),
     ("alpha UMi", ["* ALF UMI"]),
     ("hd48915", ["HD 48915"]),
-    ("HD 48915 A", ["HD 48915 A", "HD 48915A"]),
-    ("BD+43 4305 A", ["BD+43 4305 A", "BD+43 4305A"]),
+    ("HD 48915 A", ["HD 48915 A", "HD 48915A", "NAME HD 48915 A"]),
+    ("BD+43 4305 A", ["BD+43 4305 A", "BD+43 4305A", "NAME BD+43 4305 A"]),
+    ("iot Cas AB", ["* IOT CAS AB", "NAME IOT CAS AB"]),  # SIMBAD names the pair so
     ("R And", ["V* R AND", "* R AND"]),
     ("R Aps", ["V* R APS", "* R APS"]),
     ("V* R And", ["V* R AND"]),
@@ -362,8 +363,12 @@ QUERY_KEYS = [
     ("NU UMa", ["V* NU UMA"]),
     ("nu Pav", ["* NU. PAV"]),  # Bayer's nu: never the GCVS variable NU Pav
     ("Nu UMa", ["* NU. UMA"]),
-    ("o Cet", ["* o CET", "* O CET", "* OMI CET"]),  # omicron, unless a Latin o exists
-    ("o1 Cyg", ["* o01 CYG", "* O01 CYG", "* OMI01 CYG"]),
+    ("o Cet", ["* o CET", "* OMI CET", "* O CET"]),  # omicron, unless a Latin o exists
+    ("O Pup", ["* O PUP", "* o PUP", "* OMI PUP"]),
+    ("o1 Cyg", ["* o01 CYG", "* OMI01 CYG", "* O01 CYG"]),
+    ("OS Peg", ["V* OS PEG"]),
+    ("Os Pegasi", ["V* OS PEG"]),  # the GCVS variable (Stellarium's old name for eps Peg: 'NAME Os Pegasi')
+    ("RR Lyrae", ["V* RR LYR"]),
     ("* o Leo", ["* o LEO"]),
     ("Gaia EDR3 2947050466531873024", ["GAIA EDR3 2947050466531873024", "GAIA DR3 2947050466531873024"]),
     ("Gaia EDR3- 123", ["GAIA EDR3 123", "GAIA DR3 123"]),
@@ -403,7 +408,7 @@ TYPOGRAPHY = [
     ("* alf Cen A", "alpha-Cen-A", "α_Cen_A", "alf Cen-A"),
     ("* bet01 Sco", "beta-1-Sco", "β¹-Sco", "β1 Scorpii", "beta1_Sco"),
     ("V* V1234 Cyg", "V*V1234 Cyg", "V1234-Cyg"),
-    ("HD 48915", "HD-48915", "HD - 48915", "HD\u201348915", "hd-048915"),
+    ("HD 48915", "HD-48915", "HD\u201348915", "hd-048915"),
     # Unicode minus and degree signs (copied from papers), loose spacing
     ("BD-22 4907", "BD−22°4907", "BD −22° 4907", "BD-22°4907", "BD\u201322 4907", "BD -22 4907", "BD-22º4907"),
     ("CD-23 4553", "CD−23°4553", "CD−23 4553"),

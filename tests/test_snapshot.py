@@ -146,6 +146,45 @@ async def test_every_simbad_identifier_resolves_to_its_object(snapshot_conn: asy
     assert resolved == total - unplaced_ids
     objects = await snapshot_conn.fetchval("SELECT count(DISTINCT p_simbad) FROM live.star WHERE p_simbad_o = 23")
     assert objects == 9104 - 1
+    # ...and to it alone: no other star holds the key, no multiple system is named by it
+    # (but the few identifiers SIMBAD itself gives to two objects, 'YZ 0 1227')
+    elsewhere = await snapshot_conn.fetch("""
+        SELECT r.id FROM raw.simbad_ident r JOIN raw.simbad b USING (oid) JOIN live.star s ON s.p_simbad = b.main_id
+        WHERE (EXISTS (SELECT 1 FROM live.ident i WHERE i.key = r.key AND i.star_id <> s.star_id)
+               OR EXISTS (SELECT 1 FROM live.system_name y WHERE y.key = r.key))
+          AND (SELECT count(DISTINCT r2.oid) FROM raw.simbad_ident r2 WHERE r2.key = r.key) = 1""")
+    assert [r["id"] for r in elsewhere] == []
+
+
+async def test_every_simbad_identifier_is_answered_with_its_star(snapshot_dsn: str) -> None:
+    """The same, through the resolver (query_keys and NAMES_SQL) for all 280,435 identifiers:
+    each answers its own SIMBAD object's star, unflagged; the identifiers SIMBAD gives to two
+    objects are ambiguous between them."""
+    from getstar.resolver import Resolver
+
+    pool = await asyncpg.create_pool(snapshot_dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch("""
+                SELECT r.id, s.star_id, (SELECT count(DISTINCT r2.oid) FROM raw.simbad_ident r2
+                                         WHERE r2.key = r.key) AS owners
+                FROM raw.simbad_ident r JOIN raw.simbad b USING (oid) JOIN live.star s ON s.p_simbad = b.main_id""")
+        assert len(rows) > 280_000
+        resolver = Resolver(pool)
+        wrong = []
+        for start in range(0, len(rows), 2000):
+            chunk = rows[start:start + 2000]
+            for row, answer in zip(chunk, await resolver.resolve_names([r["id"] for r in chunk]), strict=True):
+                if row["owners"] > 1:
+                    ok = answer.status == "ambiguous"
+                else:
+                    ok = answer.status == "ok" and answer.star is not None and answer.star["star_id"] == row["star_id"]
+                    ok = ok and answer.system is None
+                if not ok:
+                    wrong.append((row["id"], answer.status, answer.star and answer.star["main_id"]))
+        assert wrong == []
+    finally:
+        await pool.close()
 
 
 @pytest.mark.parametrize("name", ["SN1848", "SN1876", "SN1891", "SN1899", "SN1901", "SN1903"])

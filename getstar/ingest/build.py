@@ -66,6 +66,8 @@ class Src:
 @dataclass
 class BuildReport:
     counts: dict[str, int] = field(default_factory=dict)
+    #: Lines worth a reader's eye (identifier conflicts settled by the build, first ones).
+    notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.counts.items())
@@ -243,6 +245,9 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
 
     step("collecting identifiers")
     report.counts.update(await _build_idents(conn, simbad_idents))
+    from getstar.ingest.identity import conflict_notes
+
+    report.notes = await conflict_notes(conn, STAGING)
 
     if await table_exists(conn, "raw.jmdc"):
         step("attaching JMDC")

@@ -203,13 +203,15 @@ def _systems(designations: list[tuple[int, str]], wds: list[tuple[int, str, str]
 
 
 _SYSTEM_LEVEL = re.compile(r"(HIP|HIC|HD|HR|SAO) [0-9]+|NAME .+|WDS J[0-9]{5}[+-][0-9]{4}")
+_MEMBER_NAME = re.compile(r"^NAME .+ (I{1,3}|IV|VI{0,3}|[A-Z])$")
 
 
 def _names_no_member(identifier: str) -> bool:
     """Whether ``identifier`` may name a whole system: a catalogue number without a component
     letter, a proper name, a WDS system, a designation without number or letter ('* 36 Oph')."""
     if _SYSTEM_LEVEL.fullmatch(identifier):
-        return True
+        # 'Tali al Shaulah II', 'Mizar B': a name numbered or lettered for one member
+        return not _MEMBER_NAME.search(identifier)
     m = _DESIGNATION.fullmatch(identifier)
     return m is not None and m[2] is None and m[4] is None
 
@@ -323,3 +325,24 @@ async def build_systems(conn: asyncpg.Connection, schema: str) -> dict[str, int]
     await conn.execute(f"ANALYZE {s}.system_name")
     counts["system_names"] = await conn.fetchval(f"SELECT count(*) FROM {s}.system_name")
     return {k: int(v) for k, v in counts.items()}
+
+
+_OUTCOME_TEXT = {
+    "simbad_owner": "SIMBAD gives it to {kept}: dropped from {star}",
+    "lower_authority": "a higher-ranked list gives it to {kept}: dropped from {star}",
+    "ambiguous": "given with equal rank to {kept}: ambiguous",
+    "component_letter": "SIMBAD letters {star} otherwise: dropped",
+}
+
+
+async def conflict_notes(conn: asyncpg.Connection, schema: str, limit: int = 25) -> list[str]:
+    """The first conflicts of the build, one line each, for the ingest report (all of them are
+    in ``<schema>.ident_conflict``; ``unconfirmed`` names are only counted)."""
+    rows = await conn.fetch(f"""
+        SELECT c.id, c.outcome, s.main_id AS star,
+               (SELECT string_agg(k.main_id, ', ' ORDER BY k.main_id) FROM {schema}.star k
+                WHERE k.star_id = any(c.kept_on)) AS kept
+        FROM {schema}.ident_conflict c JOIN {schema}.star s USING (star_id)
+        WHERE c.outcome <> 'unconfirmed'
+        ORDER BY c.outcome, c.key, s.main_id LIMIT $1""", limit)
+    return [f"{r['id']}: " + _OUTCOME_TEXT[r["outcome"]].format(star=r["star"], kept=r["kept"] or "-") for r in rows]
