@@ -5,19 +5,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import __version__, coords
 from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
-from getstar.formats import Answer, Meta, choose_format, render, render_error
-from getstar.httpcache import cache_key, etag_for, not_modified, respond
+from getstar.formats import Meta, choose_format, render, render_error
+from getstar.formats.model import Answer
+from getstar.httpcache import cache_key, canonical_query, etag_for, not_modified, respond
 from getstar.metrics import NOT_MODIFIED
 from getstar.resolver import ConeQuery
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
+#: Answers with more stars than this are rendered in a worker thread: a 2,000-star document
+#: takes a few hundred milliseconds, which cached answers must not wait for.
+RENDER_INLINE_MAX = 20
+
+
+async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[bytes, str]:
+    """``render``, in a thread when the answer is big (the event loop keeps serving meanwhile)."""
+    if len(answers) <= RENDER_INLINE_MAX:
+        return render(fmt, answers, meta)
+    return await run_in_threadpool(render, fmt, answers, meta)
 
 
 def requested_names(request: Request) -> list[str]:
@@ -33,7 +45,7 @@ async def make_meta(request: Request) -> Meta:
 
     state = get_state(request)
     return Meta(service_version=__version__, snapshot_version=await state.snapshot_version(),
-                query=request.url.query, request_time=datetime.now(UTC))
+                query=canonical_query(request), request_time=datetime.now(UTC))
 
 
 def _limit(text: str | None) -> int:
@@ -84,7 +96,7 @@ class UncachedAnswer(Exception):  # noqa: N818 - not an error: an answer that ta
         self.status_code = status_code
 
 
-def _retry_after(answers: Sequence[Answer]) -> int | None:
+def seconds_until_retry(answers: Sequence[Answer]) -> int | None:
     """Seconds until SIMBAD may be asked about the names it could not be asked about now."""
     waits = [getattr(a.error, "retry_after", None) or 1.0 for a in answers if a.error is not None]
     return max(1, round(max(waits))) if waits else None
@@ -135,13 +147,13 @@ async def _compute(request: Request, fmt: str) -> tuple[bytes, str]:
             # 404 with what is known; when SIMBAD could not be asked, the note and Retry-After
             miss = answers[0]
             raise StarNotFound(miss.query, miss.suggestions, note=getattr(miss.error, "message", None),
-                               retry_after=_retry_after(answers))
+                               retry_after=seconds_until_retry(answers))
         if len(answers) == 1 and answers[0].status == "ambiguous":
             raise AmbiguousName(answers[0].query, answers[0].candidates)
     else:
         raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
-    body, media_type = render(fmt, answers, await make_meta(request))
-    wait = _retry_after(answers)
+    body, media_type = await render_off_loop(fmt, answers, await make_meta(request))
+    wait = seconds_until_retry(answers)
     if wait is not None:
         raise UncachedAnswer(body, media_type, wait)  # SIMBAD could not be asked about a name: ask again later
     return body, media_type

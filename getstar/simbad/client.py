@@ -14,6 +14,7 @@ Failures leave as the service's named errors: ``UpstreamTimeout`` (504) for time
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,8 @@ TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 BACKOFF_BASE = 0.25
 #: Seconds suggested to clients when nothing better is known.
 DEFAULT_RETRY_AFTER = 5.0
+
+log = logging.getLogger("getstar.simbad")
 
 
 class _Failure(Exception):
@@ -132,8 +135,10 @@ class TapClient:
         except (TimeoutError, httpx.TimeoutException):
             raise _Failure(f"SIMBAD did not answer within {self.timeout:g} s", transient=True, timeout=True) from None
         except httpx.TransportError as exc:
-            raise _Failure(f"SIMBAD unreachable ({type(exc).__name__}: {exc or 'connection failed'})",
-                           transient=True) from None
+            # the OS's words ("[Errno -2] Name or service not known") go to the log, ours to the client
+            log.warning("SIMBAD request failed: %s: %s", type(exc).__name__, exc)
+            what = "could not connect" if isinstance(exc, httpx.ConnectError) else "the connection failed"
+            raise _Failure(f"SIMBAD cannot be reached ({what})", transient=True) from None
         status = response.status_code
         if status in TRANSIENT_STATUS:
             wait = parse_retry_after(response.headers.get("retry-after"))
