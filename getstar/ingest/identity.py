@@ -111,9 +111,6 @@ async def mark_keys_current(conn: asyncpg.Connection, table: str) -> None:
 async def settle_names(conn: asyncpg.Connection, schema: str) -> dict[str, int]:
     """Rules 1 and 2 on ``<schema>.ident`` (ranks from ``<schema>.ident_rank``)."""
     s = schema
-    await conn.execute(f"""
-        CREATE TABLE {s}.ident_conflict (key text, id text, star_id bigint, source smallint,
-                                         authority smallint, outcome text, kept_on bigint[])""")
     # 1. SIMBAD's owner wins
     await conn.execute(f"""
         WITH gone AS (
@@ -298,9 +295,6 @@ async def build_systems(conn: asyncpg.Connection, schema: str) -> dict[str, int]
             entries.append((r["key"], r["id"], system.primary, system.name, system.components, "primary"))
             displaced.append((r["star_id"], r["key"]))
             counts["identifiers_of_systems"] += 1
-    await conn.execute(f"""
-        CREATE TABLE {s}.system_name (key text NOT NULL, id text NOT NULL, star_id bigint NOT NULL,
-                                      system text NOT NULL, components bigint[] NOT NULL, kind text NOT NULL)""")
     if displaced:
         await conn.execute("CREATE TEMP TABLE displaced (star_id bigint, key text)")
         await conn.copy_records_to_table("displaced", records=displaced)
@@ -321,8 +315,6 @@ async def build_systems(conn: asyncpg.Connection, schema: str) -> dict[str, int]
         WHERE a.key = b.key AND a.star_id = b.star_id AND a.ctid > b.ctid""")
     await conn.execute(f"""
         DELETE FROM {s}.system_name y USING {s}.ident i WHERE i.key = y.key AND i.star_id = y.star_id""")
-    await conn.execute(f"CREATE INDEX system_name_key ON {s}.system_name (key)")
-    await conn.execute(f"ANALYZE {s}.system_name")
     counts["system_names"] = await conn.fetchval(f"SELECT count(*) FROM {s}.system_name")
     return {k: int(v) for k, v in counts.items()}
 
