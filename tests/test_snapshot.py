@@ -169,9 +169,10 @@ async def test_every_simbad_identifier_is_answered_with_its_star(snapshot_dsn: s
     try:
         async with pool.acquire() as conn:
             rows = await conn.fetch("""
-                SELECT r.id, s.star_id, (SELECT count(DISTINCT r2.oid) FROM raw.simbad_ident r2
-                                         WHERE r2.key = r.key) AS owners
-                FROM raw.simbad_ident r JOIN raw.simbad b USING (oid) JOIN live.star s ON s.p_simbad = b.main_id""")
+                WITH owned AS (SELECT key, count(DISTINCT oid) AS owners FROM raw.simbad_ident GROUP BY key)
+                SELECT r.id, s.star_id, o.owners
+                FROM raw.simbad_ident r JOIN owned o USING (key) JOIN raw.simbad b USING (oid)
+                JOIN live.star s ON s.p_simbad = b.main_id""")
             assert len(rows) > 280_000
             found = await lookup_names_and_systems(conn, [r["id"] for r in rows])
         wrong = [(r["id"], ids, system) for r, (ids, system) in zip(rows, found, strict=True)
