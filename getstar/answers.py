@@ -3,6 +3,7 @@ and the answer served but never cached."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -34,9 +35,18 @@ async def make_meta(request: Request) -> Meta:
 
 
 class UncachedAnswer(Exception):  # noqa: N818 - not an error: an answer that takes another way out
-    """An answer holding a name SIMBAD could not be asked about now: served, never cached."""
+    """An answer holding a name SIMBAD could not be asked about now: served, cached only until
+    ``retry_after`` (seconds, when SIMBAD may be asked again)."""
 
-    def __init__(self, body: bytes, media_type: str) -> None:
-        super().__init__("answer with unavailable names")
+    def __init__(self, body: bytes, media_type: str, retry_after: int, status_code: int = 200) -> None:
+        super().__init__("answer with names SIMBAD could not be asked about")
         self.body = body
         self.media_type = media_type
+        self.retry_after = retry_after
+        self.status_code = status_code
+
+
+def seconds_until_retry(answers: Sequence[Answer]) -> int | None:
+    """Seconds until SIMBAD may be asked about the names it could not be asked about now."""
+    waits = [getattr(a.error, "retry_after", None) or 1.0 for a in answers if a.error is not None]
+    return max(1, round(max(waits))) if waits else None

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import coords
-from getstar.answers import UncachedAnswer, make_meta, render_off_loop
+from getstar.answers import UncachedAnswer, make_meta, render_off_loop, seconds_until_retry
 from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
 from getstar.formats import choose_format, render_error
 from getstar.httpcache import cache_key, etag_for, not_modified, respond
@@ -52,7 +52,10 @@ async def stars(request: Request) -> Response:
         try:
             answer = await state.cache.fill(key, lambda: _answer(request, fmt, key))
         except UncachedAnswer as partial:
-            return Response(partial.body, media_type=partial.media_type, headers={"Cache-Control": "no-store"})
+            # not cached here, and by HTTP caches no longer than until SIMBAD may be asked again
+            headers = {"Cache-Control": f"max-age={partial.retry_after}", "Retry-After": str(partial.retry_after)}
+            return Response(partial.body, status_code=partial.status_code, media_type=partial.media_type,
+                            headers=headers)
     return respond(request, answer, state.settings.http_max_age)
 
 
@@ -65,6 +68,8 @@ async def _answer(request: Request, fmt: str, key: str) -> CachedAnswer:
         if exc.status_code >= 500:
             raise
         body, media_type = render_error(fmt, exc, await make_meta(request))
+        if exc.retry_after:  # a not-found only for now (SIMBAD could not be asked): not a fact to cache
+            raise UncachedAnswer(body, media_type, max(1, round(exc.retry_after)), exc.status_code) from None
         return CachedAnswer(body, media_type, exc.status_code, etag_for(key))
 
 
@@ -92,16 +97,18 @@ async def _compute(request: Request, fmt: str) -> tuple[bytes, str]:
             raise BadRequest(f"at most {state.settings.max_names} names per request, got {len(names)}")
         if any(len(n) > 200 for n in names):
             raise BadRequest("a name is longer than 200 characters")
-        answers = await state.resolver.resolve_names(names)
+        answers = await state.resolver.resolve_names(names, epoch=coords.parse_epoch(params.get("epoch")))
         if len(answers) == 1 and answers[0].status == "not_found":
-            raise StarNotFound(answers[0].query, answers[0].suggestions)
+            # 404 with what is known; when SIMBAD could not be asked, the note and Retry-After
+            miss = answers[0]
+            raise StarNotFound(miss.query, miss.suggestions, note=getattr(miss.error, "message", None),
+                               retry_after=seconds_until_retry(answers))
         if len(answers) == 1 and answers[0].status == "ambiguous":
             raise AmbiguousName(answers[0].query, answers[0].candidates)
-        if len(answers) == 1 and answers[0].status == "unavailable" and isinstance(answers[0].error, GetStarError):
-            raise answers[0].error  # not local and SIMBAD cannot be asked now: 503/504 with Retry-After
     else:
         raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
     body, media_type = await render_off_loop(fmt, answers, await make_meta(request))
-    if any(a.status == "unavailable" for a in answers):
-        raise UncachedAnswer(body, media_type)  # SIMBAD was down for one of the names: ask again later
+    wait = seconds_until_retry(answers)
+    if wait is not None:
+        raise UncachedAnswer(body, media_type, wait)  # SIMBAD could not be asked about a name: ask again later
     return body, media_type

@@ -122,6 +122,10 @@ def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | N
         print(f"snapshot {version}")
         for name, count in report.counts.items():
             print(f"  {name.replace('_', ' '):32s} {count:>10,}")
+        if report.notes:
+            print("identifier conflicts settled (first ones; all in live.ident_conflict):")
+            for note in report.notes:
+                print(f"  {note}")
         from getstar.ingest.photometry import coverage_table
 
         table = coverage_table(report.counts)

@@ -102,11 +102,16 @@ class TapSetupError(GetStarError):
 
 
 class StarNotFound(NotFound):
-    """A single queried name is unknown; carries close names to suggest."""
+    """A single queried name is unknown; carries close names to suggest.
 
-    def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
+    ``note`` and ``retry_after``: the snapshot lacks it and SIMBAD could not be asked now
+    (not found for now: ask again after ``retry_after`` seconds)."""
+
+    def __init__(self, name: str, suggestions: list[str] | None = None, *, note: str | None = None,
+                 retry_after: float | None = None) -> None:
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"star {name!r} not found{hint}")
+        message = note + hint if note else f"star {name!r} not found{hint}"
+        super().__init__(message, retry_after=retry_after)
         self.name = name
         self.suggestions = suggestions or []
 

@@ -3,8 +3,10 @@
 VOTable 1.1 by default (``format=vot``); several names separated by ``|`` (if present)
 or ``,``; unknown or ambiguous names skipped silently; ``TARGET_ID`` echoes each queried
 name; when nothing is found, GetStar's HTTP 500 XHTML page whose text contains
-"has not been found" (clients such as the MIRC-X pipeline test for that substring), also when
-SIMBAD could not be asked (then with ``Retry-After``, never cached).
+"has not been found" (clients such as the MIRC-X pipeline test for that substring), also
+when a name is missing from the snapshot and SIMBAD cannot be asked now (then with
+``Retry-After``, not cached).  A multiple system's name gives its primary component's row
+(the VOTable's ``INFO name="PRIMARY_COMPONENT"`` says so).
 
 Same caps as ``/v1/stars`` (names per request, characters per name: over them, a 400 page),
 no suggestions (GetStar shows none), and found answers cached like ``/v1/stars``'.
@@ -27,7 +29,7 @@ from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import usermags
-from getstar.answers import UncachedAnswer, make_meta, render_off_loop
+from getstar.answers import UncachedAnswer, make_meta, render_off_loop, seconds_until_retry
 from getstar.coords import format_dec_dms, format_ra_hms
 from getstar.errors import BadRequest, GetStarError
 from getstar.formats import Answer
@@ -40,10 +42,6 @@ from getstar.state import get_state
 #: Characters per name at most (as ``/v1/stars``).
 MAX_NAME_CHARS = 200
 
-#: Seconds a client should wait before asking again a name not found while SIMBAD could not be asked
-#: (when SIMBAD's error does not say).
-RETRY_AFTER = 60.0
-
 
 def split_names(star: str) -> list[str]:
     """GetStar splits on '|' when the string has one, else on ','; tokens trimmed."""
@@ -51,15 +49,17 @@ def split_names(star: str) -> list[str]:
     return [n.strip() for n in star.split(sep) if n.strip()]
 
 
-def error_page(message: str, status: int = 500) -> Response:
-    """GetStar's PHP proxy error page (HTTP 500, XHTML); 400 for a request over our caps."""
+def error_page(message: str, status: int = 500, retry_after: int | None = None) -> Response:
+    """GetStar's PHP proxy error page (HTTP 500, XHTML); 400 for a request over our caps;
+    ``retry_after`` when SIMBAD could not be asked (not found for now)."""
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>GetStar error</title></head><body>\n'
         f"The SearchCal Server returned the error:<hr/>{escape(message)}<hr/>"
         "If the problem still occurs, please send a feedback report.\n</body></html>\n"
     )
-    return Response(body, status_code=status, media_type="text/html")
+    headers = {"Retry-After": str(retry_after), "Cache-Control": f"max-age={retry_after}"} if retry_after else None
+    return Response(body, status_code=status, media_type="text/html", headers=headers)
 
 
 async def error_document(request: Request, exc: GetStarError, headers: dict[str, str] | None) -> Response:
@@ -70,10 +70,11 @@ async def error_document(request: Request, exc: GetStarError, headers: dict[str,
 
 
 class NothingFound(Exception):  # noqa: N818 - not an error of ours: GetStar's answer for unknown names
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    """No name found; ``retry_after`` when SIMBAD could not be asked about some (never cached then)."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
-        #: set when SIMBAD could not be asked: the answer may change, so a client may ask again then
         self.retry_after = retry_after
 
 
@@ -101,13 +102,10 @@ async def getstar_proxy(request: Request) -> Response:
         try:
             answer = await state.cache.fill(key, lambda: _answer(request, names, star, fmt, key, options, user))
         except UncachedAnswer as partial:
-            return Response(partial.body, media_type=partial.media_type, headers={"Cache-Control": "no-store"})
+            headers = {"Cache-Control": f"max-age={partial.retry_after}", "Retry-After": str(partial.retry_after)}
+            return Response(partial.body, media_type=partial.media_type, headers=headers)
         except NothingFound as nothing:
-            page = error_page(nothing.message)
-            if nothing.retry_after is not None:  # never cached (an exception), and says when to ask again
-                page.headers["Retry-After"] = str(max(1, round(nothing.retry_after)))
-                page.headers["Cache-Control"] = "no-store"
-            return page
+            return error_page(nothing.message, retry_after=nothing.retry_after)
     return respond(request, answer, state.settings.http_max_age)
 
 
@@ -155,18 +153,15 @@ async def _answer(request: Request, names: list[str], star: str, fmt: str, key: 
                   options: GetStarParams, user: usermags.UserValues) -> CachedAnswer:
     answers = await get_state(request).resolver.resolve_names(names, suggest=False)
     found = [a for a in answers if a.status == "ok"]
-    unavailable = [a.error for a in answers if a.status == "unavailable" and isinstance(a.error, GetStarError)]
+    wait = seconds_until_retry(answers)  # SIMBAD could not be asked about some names now
     if not found:
         # GetStar's answer even when SIMBAD cannot be asked (jmal and the MIRC-X pipeline read "has not been
         # found"; a 503 would make them retry a typo): what we know, that SIMBAD was not asked, and when to retry
-        where, retry = "in CDS SIMBAD", None
-        if unavailable:
-            where = "in the getstar snapshot (CDS SIMBAD could not be asked: try again later)"
-            retry = min((e.retry_after for e in unavailable if e.retry_after), default=RETRY_AFTER)
+        note = " (SIMBAD could not be asked now: try again later)" if wait else ""
         if len(names) == 1:
-            raise NothingFound(f"Star named '{names[0][:80]}' has not been found {where}", retry)
-        raise NothingFound(f"None of the {len(names)} stars named '{star[:80]}' has been found {where} "
-                           "(each has not been found)", retry)
+            raise NothingFound(f"Star named '{names[0][:80]}' has not been found in CDS SIMBAD{note}", wait)
+        raise NothingFound(f"None of the {len(names)} stars named '{star[:80]}' has been found in CDS SIMBAD "
+                           f"(each has not been found){note}", wait)
     meta = await make_meta(request)
     meta.getstar = options
     options.object_name = star  # GetStar's objectName: the star parameter as sent
@@ -181,6 +176,6 @@ async def _answer(request: Request, names: list[str], star: str, fmt: str, key: 
         if options.diagnose:
             options.log = [_log_line(when, line) for line in [_found_line(found[0], meta.snapshot_version), *changes]]
     body, media_type = await render_off_loop(fmt, found, meta)
-    if unavailable:
-        raise UncachedAnswer(body, media_type)  # SIMBAD was down for one of the names: ask again later
+    if wait is not None:
+        raise UncachedAnswer(body, media_type, wait)  # SIMBAD could not be asked about a name: ask again later
     return CachedAnswer(body, media_type, 200, etag_for(key))

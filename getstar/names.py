@@ -7,11 +7,19 @@ fuzzy matching. Everything here is pure Python without I/O; the ingest path call
 identifier, so the regexes are precompiled, dispatch is by first character and nothing is cached.
 
 Unknown syntax is never an error: it comes back cleaned (trimmed, blanks collapsed, '_' -> ' ').
+
+Typography people paste (rules tested in tests/test_names.py): Unicode dashes and minus signs
+are '-', degree signs are blanks ('BD−22°4907' = 'BD-22 4907'), curly apostrophes are "'",
+hyphens may separate the parts of a designation ('24-Cas', 'θ¹-Eri'), accents and other
+diacritics do not count in keys ('Arcalís' = 'Arcalis', '51 Boötis' = '51 Boo'), Gaia EDR3
+source ids are DR3's. Case counts in two places, as in SIMBAD: a Latin Bayer letter ('* b Vel'
+is not '* B Vel') and the GCVS names 'MU'/'NU' ('NU UMa' is a variable, 'nu UMa' Bayer's nu).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 __all__ = ["CONSTELLATIONS", "GREEK", "canonical", "ident_key", "query_keys"]
@@ -172,7 +180,7 @@ for _name, _abbr in _CONSTELLATION_ALIASES.items():
 # Catalogue families. Input reaching these has been cleaned: the only blank is a single ' '.
 _SIGN = r"([+\-\u2212])"  # U+2212 MINUS SIGN arrives from copy-pasted PDFs
 _CATNUM = re.compile(
-    r"(HIP|HIC|HD|HR|SAO|GC|PPM|FK5|GJ|GLIESE|GL) ?0*([0-9]+)(\.[0-9]+)?(?:( ?)([A-Za-z]{1,3}))?",
+    r"(HIP|HIC|HD|HR|SAO|GC|PPM|FK5|GJ|GLIESE|GL)[ -]?0*([0-9]+)(\.[0-9]+)?(?:( ?)([A-Za-z]{1,3}))?",
     re.IGNORECASE | re.ASCII,
 )
 _CATNUM_PREFIX = {"GLIESE": "GJ", "GL": "GJ"}
@@ -181,8 +189,8 @@ _DM = re.compile(
     re.IGNORECASE | re.ASCII,
 )
 _TYC = re.compile(r"TYC ?0*([0-9]+)(?: ?- ?| )0*([0-9]+)(?: ?- ?| )0*([0-9]+)", re.IGNORECASE | re.ASCII)
-_2MASS = re.compile(r"2MASS ?J? ?([0-9]{8})" + _SIGN + r"([0-9]{7})", re.IGNORECASE | re.ASCII)
-_GAIA = re.compile(r"GAIA ?(DR[123]|EDR3) ?0*([0-9]+)", re.IGNORECASE | re.ASCII)
+_2MASS = re.compile(r"2MASS ?J? ?([0-9]{8}) ?" + _SIGN + r" ?([0-9]{7})", re.IGNORECASE | re.ASCII)
+_GAIA = re.compile(r"GAIA ?-? ?(DR[123]|EDR3) ?-? ?0*([0-9]+)", re.IGNORECASE | re.ASCII)
 _WDS = re.compile(
     r"WDS ?J? ?([0-9]{5})" + _SIGN + r"([0-9]{4}) ?([A-Za-z][A-Za-z,]*)?", re.IGNORECASE | re.ASCII
 )
@@ -205,9 +213,39 @@ _SPACED_COMPONENT = re.compile(
 )
 
 
+# Typography of pasted text: dashes and minus signs, degree/ordinal signs, curly apostrophes.
+_TYPOGRAPHY = str.maketrans({
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"),
+    **dict.fromkeys("\u00b0\u00ba\u02da", " "),
+    **dict.fromkeys("\u2018\u2019\u201b\u02bc\u00b4\u2032", "'"),
+})
+# Letters without a Unicode decomposition that people write without their stroke.
+_FOLD_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d",
+                               "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i"})
+
+
 def _clean(text: str) -> str:
-    """Trim, collapse every whitespace run to one blank and turn '_' into a blank (Stellarium)."""
+    """Trim, collapse every whitespace run to one blank, turn '_' into a blank (Stellarium) and
+    pasted typography (dashes, minus and degree signs, curly apostrophes) into ASCII."""
+    if not text.isascii():
+        text = text.translate(_TYPOGRAPHY)
     return " ".join(text.replace("_", " ").split())
+
+
+def fold(text: str) -> str:
+    """``text`` without accents and other diacritics ('Arcalís' -> 'Arcalis', 'Boötis' -> 'Bootis').
+
+    Greek letters, superscript digits and other symbols are kept: only combining marks go.
+    """
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_LETTERS))
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def _folded_constellation(words: str) -> str | None:
+    """IAU abbreviation of a constellation written with diacritics ('Boötis')."""
+    return None if words.isascii() else CONSTELLATIONS.get(fold(words).upper())
 
 
 def _catnum(m: re.Match[str]) -> str:
@@ -274,13 +312,23 @@ def _gcvs_pair(letters: str) -> bool:
     return "A" <= a <= b <= "Z" and a != "J" and b != "J"
 
 
+_PREFIXES = frozenset(("*", "V*", "v*"))
+
+
 def _designation(s: str) -> str | None:
     """'* alf CMa' / 'V* R And' form of a Bayer, Flamsteed or GCVS designation, else None."""
     tokens = s.split(" ")
+    first = tokens[0]
+    if "*" in first and first not in _PREFIXES:
+        # '*alf Cen', 'V*V1234 Cyg': the prefix typed against the letter
+        if first[0] == "*" and first[1] != "*":
+            tokens[0:1] = ["*", first[1:]]
+        elif first[:2] in _PREFIXES and first[2] != "*":
+            tokens[0:1] = ["V*", first[2:]]
+        first = tokens[0]
     count = len(tokens)
     if count < 2 or count > 7:
         return None
-    first = tokens[0]
     if first == "*":
         prefix, i = "*", 1
     elif first == "V*" or first == "v*":
@@ -325,10 +373,15 @@ def _designation(s: str) -> str | None:
     constellation = None
     used = 1
     if len(rest) >= 2:
-        constellation = CONSTELLATIONS.get(f"{rest[0]} {rest[1]}".upper())
+        two = f"{rest[0]} {rest[1]}"
+        constellation = CONSTELLATIONS.get(two.upper())
+        if constellation is None and not two.isascii():
+            constellation = _folded_constellation(two)
         used = 2
     if constellation is None:
         constellation = CONSTELLATIONS.get(rest[0].upper())
+        if constellation is None and not rest[0].isascii():
+            constellation = _folded_constellation(rest[0])
         used = 1
         if constellation is None:
             return None
@@ -352,7 +405,29 @@ def _parse(s: str) -> str | None:
                 return formatter(m)
     if s[:5].upper() == "NAME " and len(s) > 5:
         return "NAME " + s[5:]  # free text after NAME: SIMBAD's spelling, kept as typed
-    return _designation(s)
+    if s[-1] in _DIGITS:  # a designation ends with its constellation or component letters
+        return None
+    found = _designation(s)
+    if found is None and "-" in s:
+        found = _hyphenated_designation(s)
+    return found
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _hyphenated_designation(s: str) -> str | None:
+    """Hyphens between the parts of a designation: '24-Cas', 'θ¹-Eri', 'beta-1-Sco', 'alf-Cen-A'
+    (tried only when a constellation ends the text or precedes its last word)."""
+    parts = s.replace("-", " ").split()
+    n = len(parts)
+    if n < 2:
+        return None
+    ascii_text = s.isascii()
+    for words in (parts[-1], parts[-2], f"{parts[-2]} {parts[-1]}", f"{parts[-3]} {parts[-2]}" if n > 2 else ""):
+        if words.upper() in CONSTELLATIONS or (not ascii_text and _folded_constellation(words) is not None):
+            return _designation(" ".join(parts))
+    return None
 
 
 def canonical(text: str) -> str:
@@ -369,63 +444,114 @@ def canonical(text: str) -> str:
     return _parse(s) or s
 
 
-def ident_key(text: str) -> str:
-    """Matching key: canonical(text) upper-cased, whitespace runs collapsed to one space.
-
-    Equal keys <=> same identifier. Applied to both stored SIMBAD identifiers and user input,
-    so the lookup is an exact comparison on an indexed column.
-    """
-    c = canonical(text)
+def _upper(c: str) -> str:
+    """``c`` upper-cased, but a Latin Bayer letter: SIMBAD has both '* b Vel' and '* B Vel'
+    (Lacaille's and Bayer's letters, 45 such pairs among the bright stars)."""
     key = c.upper()
+    if c[:1] == "*" and len(c) > 3 and c[1] == " " and "a" <= c[2] <= "z" and c[3] in _AFTER_LETTER:
+        return key[:2] + c[2] + key[3:]
+    return key
+
+
+def _key_of(c: str) -> str:
+    """The key of canonical form ``c`` (see ident_key)."""
     if c.isascii():
-        return key
-    # Rare path: upper() can turn non-ASCII letters into ASCII ones ('ß' -> 'SS', 'ı' -> 'I')
-    # which parse differently; settle on a fixed point so keys of keys are stable.
+        return _upper(c)
+    # Rare path: folding and upper() can turn non-ASCII letters into ASCII ones ('ß' -> 'SS',
+    # 'ö' -> 'O') which parse differently; settle on a fixed point so keys of keys are stable.
+    key = _upper(fold(c))
     for _ in range(4):
-        again = canonical(key).upper()
+        again = _upper(fold(canonical(key)))
         if again == key:
             break
         key = again
     return key
 
 
+_AFTER_LETTER = frozenset(" 0123456789")
+
+
+def ident_key(text: str) -> str:
+    """Matching key: canonical(text) without diacritics, upper-cased (but a Latin Bayer letter),
+    whitespace runs collapsed to one space.
+
+    Equal keys <=> same identifier. Applied to both stored SIMBAD identifiers and user input,
+    so the lookup is an exact comparison on an indexed column.
+    """
+    c = canonical(text)
+    if c.isascii():  # _key_of(c), inlined: the ingest calls this once per identifier
+        if c[:1] == "*" and c[2:3].islower() and len(c) > 3 and c[3] in _AFTER_LETTER and c[1] == " ":
+            return "* " + c[2] + c[3:].upper()
+        return c.upper()
+    return _key_of(c)
+
+
 def _alternatives(s: str, key: str) -> list[str]:
-    """Other keys SIMBAD may store a recognised query under (see query_keys)."""
+    """Other keys SIMBAD may store a recognised query under (see query_keys).
+
+    Never across SIMBAD's case rules: 'NU UMa' is the GCVS variable and 'nu UMa' Bayer's nu,
+    with no fallback from one to the other (a wrong star is worse than none).
+    """
     head, _, tail = key.partition(" ")
-    if head in ("*", "V*") and s[0] != "*" and s[:3].upper() != "V* ":
+    if head in ("*", "V*"):
+        if s[0] == "*" or s[:3].upper() == "V* ":
+            return []  # typed in SIMBAD's own form
         designation, _, rest = tail.partition(" ")
         if head == "V*" and len(designation) == 1:
             return ["* " + tail]  # typed 'R Aps', SIMBAD has '* R Aps'
-        if head == "V*" and designation in _GCVS_NOT_GREEK:
-            return [f"* {designation}. {rest}"]  # typed 'MU Cep' (caps lock) meaning mu Cep
-        if head == "*" and designation in ("MU.", "NU."):
-            return [f"V* {designation[:2]} {rest}"]  # typed 'nu Pav', SIMBAD has 'V* NU Pav'
-        if head == "*" and len(designation) == 1 and "R" <= designation <= "Z":
-            return ["V* " + tail]  # typed 'r Leo' meaning the variable R Leo
+        if head != "*" or not designation[0].isascii() or not designation[0].isalpha() \
+                or not (len(designation) == 1 or (len(designation) == 3 and designation[1:].isdigit())):
+            return []
+        letter = designation[0]
+        if letter in "oO":
+            # 'o Cet' is omicron Ceti unless a Latin 'o' exists ('* o Leo' is tried first); the
+            # other case's Latin letter ('* O Pup' for 'o Pup') only after omicron
+            omicron, other = f"* OMI{designation[1:]} {rest}", f"* {designation.swapcase()} {rest}"
+            return [omicron, other] if letter == "o" else [other, omicron]
+        if letter.upper() <= "Q":
+            return [f"* {designation.swapcase()} {rest}"]  # a Latin letter in the other case: 'B Per'
+        if len(designation) == 1 and letter.islower():
+            return ["V* " + tail.upper()]  # typed 'r Leo' meaning the variable R Leo
         return []
+    if head == "GAIA" and tail.startswith("EDR3 "):
+        return ["GAIA DR3 " + tail[5:]]  # Gaia EDR3 source ids are DR3's
     m = _SPACED_COMPONENT.fullmatch(key)
     return [m[1] + m[2]] if m is not None else []  # typed 'HD 48915 A', SIMBAD has 'HD 48915A'
+
+
+_TRAILING_COMPONENT = re.compile(r"[0-9] ?[A-Z][A-Za-z]?[A-Z]?$")
+
+
+def _names_a_pair(c: str) -> bool:
+    """Whether canonical ``c`` ends with component letters ('* sig Peg A', 'HD 119361AB')."""
+    if c[:2] == "* " or c[:3] == "V* ":
+        return c.count(" ") == 3
+    return c[:5] != "NAME " and _TRAILING_COMPONENT.search(c) is not None
 
 
 def query_keys(text: str) -> list[str]:
     """Ordered, de-duplicated candidate keys for a user query (at most 4), best first.
 
     ident_key(text) first, then spellings SIMBAD may have used instead: 'NAME X' for a plain
-    word that could be a proper name ('Sirius' -> ['SIRIUS', 'NAME SIRIUS']), '* R Aps' for a
+    word that could be a proper name ('Sirius' -> ['SIRIUS', 'NAME SIRIUS']) and, last, for a
+    component designation SIMBAD also uses as a name ('NAME iot Cas AB'), '* R Aps' for a
     typed 'R Aps' (some letter designations are stored without 'V*'), 'V* R LEO' for 'r Leo',
     'V* NU PAV' for 'nu Pav' (GCVS 'NU' vs Greek nu), and the attached component 'HD 48915A'
     for 'HD 48915 A'. Why: a user query has no catalogue context, so the resolver tries these
     in order and takes the first hit.
     """
-    key = ident_key(text)
-    if not key:
-        return []
-    keys = [key]
     s = _clean(text)
+    if not s:
+        return []
+    parsed = _parse(s) if len(s) <= _MAX_PARSE else None
+    key = _key_of(parsed or s)
+    keys = [key]
     if len(s) <= _MAX_PARSE:
-        if _parse(s) is None:
+        if parsed is None:
             if s[0].isalnum() and any(ch.isalpha() for ch in s):
-                keys.append(ident_key("NAME " + s))
+                keys.append(_key_of("NAME " + s))  # canonical('NAME ' + s): s is clean
         else:
             keys.extend(_alternatives(s, key))
+            if _names_a_pair(parsed):  # SIMBAD names some systems so: 'NAME iot Cas AB'
+                keys.append(_key_of("NAME " + parsed.removeprefix("* ").removeprefix("V* ")))
     return list(dict.fromkeys(keys))[:4]

@@ -6,11 +6,18 @@ hits on ``ident.key``), which also returns the star rows and their identifiers. 
 without a hit get trigram suggestions.  Positions use ``q3c_radial_query`` with the
 table's columns first, so the q3c index serves it.
 
+Multiple systems: a name of ``live.system_name`` (built by ``ingest.identity``) answers the
+system's primary component, flagged (``Answer.system``, the components as candidates), or
+is ambiguous between the stars it may mean.
+
 Fallback: with a ``SimbadFallback``, names found neither in the snapshot nor as positions
 are asked of SIMBAD after the local lookup has released its connection, so local answers
 never wait on SIMBAD; what SIMBAD returns is stored and read back from the snapshot.  A name
-the fallback cannot answer now (SIMBAD down, timeout) gets status ``unavailable`` with the
-error (503/504 when it is the only name asked); the other names of the request are answered.
+the fallback cannot answer now (SIMBAD down, timeout) is answered with what is known:
+``not_found``, its suggestions, and the error saying SIMBAD could not be asked (with its
+``retry_after``); the other names of the request are answered.
+
+Epoch: ``resolve_names(..., epoch=)`` moves each found star's position there (``at_epoch``).
 """
 
 from __future__ import annotations
@@ -18,9 +25,9 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -28,6 +35,7 @@ from getstar import coords
 from getstar.formats.model import Answer
 from getstar.metrics import DB_QUERIES
 from getstar.names import query_keys
+from getstar.properties import BY_NAME, ORIGIN_CODE
 
 if TYPE_CHECKING:
     from getstar.simbad.fallback import SimbadFallback
@@ -36,19 +44,31 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Fastest proper motion we allow for when a query gives an epoch (Barnard's star: 10.4"/yr).
 MAX_PM_ARCSEC_PER_YEAR = 11.0
 SUGGESTIONS = 5
+_PMRA, _PMDEC = BY_NAME["pmRa"].column, BY_NAME["pmDec"].column
+COMPUTED = ORIGIN_CODE["computed"]
 #: Positions typed in place of a name are searched within this radius (arcsec).
 NAME_POSITION_RADIUS_ARCSEC = 5.0
 
+# A key hits stars (live.ident) or the name of a multiple system (live.system_name: the
+# system's primary component, or each candidate when the name is ambiguous); per query the
+# best-ranked key that hits wins, a star reached both ways counts once (as itself).
 NAMES_SQL = """
-WITH hits AS MATERIALIZED (
-    SELECT q.qi, q.rank, i.star_id
-    FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank)
-    JOIN live.ident i ON i.key = q.key
+WITH q AS MATERIALIZED (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank)
+), hits AS MATERIALIZED (
+    SELECT q.qi, q.rank, i.star_id, NULL::text AS system, NULL::bigint[] AS components
+    FROM q JOIN live.ident i ON i.key = q.key
+    UNION ALL
+    SELECT q.qi, q.rank, y.star_id, y.system, y.components
+    FROM q JOIN live.system_name y ON y.key = q.key
 ), chosen AS (
-    SELECT h.qi, h.star_id, count(*) OVER (PARTITION BY h.qi) AS n_candidates
+    SELECT DISTINCT ON (h.qi, h.star_id) h.qi, h.star_id, h.system, h.components
     FROM hits h WHERE h.rank = (SELECT min(h2.rank) FROM hits h2 WHERE h2.qi = h.qi)
+    ORDER BY h.qi, h.star_id, h.system NULLS FIRST
 )
-SELECT c.qi, c.n_candidates,
+SELECT c.qi, count(*) OVER (PARTITION BY c.qi) AS n_candidates, c.system AS system_name,
+       ARRAY(SELECT m.main_id FROM unnest(c.components) WITH ORDINALITY AS u(sid, ord)
+             JOIN live.star m ON m.star_id = u.sid ORDER BY u.ord) AS system_components,
        ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
        s.*
 FROM chosen c JOIN live.star s ON s.star_id = c.star_id
@@ -129,8 +149,11 @@ class Resolver:
         self.suggest_timeout = suggest_timeout
         self.suggest_budget = suggest_timeout * SUGGEST_BUDGET_NAMES
 
-    async def resolve_names(self, names: Sequence[str], *, suggest: bool = True) -> list[Answer]:
+    async def resolve_names(self, names: Sequence[str], epoch: float | None = None, *,
+                            suggest: bool = True) -> list[Answer]:
         """One answer per name, in order; positions typed as names are cone-searched.
+
+        ``epoch``: move each found star's position there with its proper motion.
         ``suggest=False``: not-found names get no suggestions (the legacy path shows none)."""
         if not suggest:
             self.suggest_budget = 0.0
@@ -162,8 +185,11 @@ class Resolver:
                     by_query.setdefault(row["qi"], []).append(row)
                 for qi, found in by_query.items():
                     if len(found) == 1:
-                        answers[qi] = Answer(query=names[qi], status="ok", star=found[0],
-                                             identifiers=list(found[0]["identifiers"]))
+                        row = found[0]
+                        system = row["system_name"]
+                        answers[qi] = Answer(query=names[qi], status="ok", star=row,
+                                             identifiers=list(row["identifiers"]), system=system,
+                                             candidates=list(row["system_components"]) if system else [])
                     else:
                         answers[qi] = Answer(query=names[qi], status="ambiguous",
                                              candidates=[r["main_id"] for r in found])
@@ -180,7 +206,13 @@ class Resolver:
                                          suggestions=await self._suggest(conn, name))
         if asked:
             await self._ask_fallback(names, answers, asked)
-        return [a for a in answers if a is not None]
+        done = [a for a in answers if a is not None]
+        if epoch is not None:
+            for a in done:
+                if a.star is not None:
+                    a.star = at_epoch(a.star, epoch)
+                    a.epoch = epoch
+        return done
 
     async def _ask_fallback(self, names: Sequence[str], answers: list[Answer | None], asked: list[int]) -> None:
         """SIMBAD for the names the snapshot lacks; answers are read back from the stored rows."""
@@ -199,14 +231,10 @@ class Resolver:
                 else:
                     suggestions = await self._suggest(conn, names[qi])
                     error = outcome.error
-                    if error is None:
-                        answers[qi] = Answer(query=names[qi], status="not_found", suggestions=suggestions)
-                    else:
-                        hint = f"; close names: {', '.join(suggestions)}" if suggestions else ""
-                        answers[qi] = Answer(
-                            query=names[qi], status="unavailable", suggestions=suggestions,
-                            error=type(error)(f"{names[qi]!r} is not in the local snapshot and SIMBAD cannot be "
-                                              f"asked now: {error.message}{hint}", retry_after=error.retry_after))
+                    if error is not None:  # what is known now: not found here, SIMBAD not asked
+                        error = type(error)(f"{names[qi]!r} is not in the local snapshot and SIMBAD could not be "
+                                            f"asked ({error.message}): ask again later", retry_after=error.retry_after)
+                    answers[qi] = Answer(query=names[qi], status="not_found", suggestions=suggestions, error=error)
 
     async def _suggest(self, conn: asyncpg.Connection, name: str) -> list[str]:
         """Close identifiers (trigram word similarity), best first, one per star; none when the
@@ -243,3 +271,30 @@ class Resolver:
                    separation_arcsec=float(r["separation_arcsec"]) if math.isfinite(r["separation_arcsec"]) else None)
             for r in rows
         ]
+
+
+def at_epoch(star: Mapping[str, Any], epoch: float) -> Mapping[str, Any]:
+    """``star`` with its position moved from J2000 to ``epoch`` by its proper motion.
+
+    The moved position is an estimate: origin ``computed``, confidence no better than the
+    position's and the proper motion's, and an error grown by the proper motion's error over
+    the interval.  A star without a proper motion keeps its catalogue position and origin.
+    """
+    pmra, pmdec = star.get(_PMRA), star.get(_PMDEC)
+    ra, dec = star.get("ra"), star.get("dec")
+    if pmra is None or pmdec is None or ra is None or dec is None:
+        return star
+    moved = dict(star)
+    dt = epoch - 2000.0
+    moved["ra"], moved["dec"] = coords.propagate(float(ra), float(dec), float(pmra), float(pmdec), 2000.0, epoch)
+    pm_conf = min(int(star.get(_PMRA + "_c") or 0), int(star.get(_PMDEC + "_c") or 0))
+    for axis, pm in (("ra", _PMRA), ("dec", _PMDEC)):
+        moved[axis + "_o"] = COMPUTED
+        conf = star.get(axis + "_c")
+        moved[axis + "_c"] = min(int(conf), pm_conf) if conf is not None else pm_conf
+        position_error, pm_error = star.get(axis + "_e"), star.get(pm + "_e")
+        if position_error is not None and pm_error is not None:
+            moved[axis + "_e"] = math.hypot(float(position_error), float(pm_error) * dt)
+        else:
+            moved[axis + "_e"] = None
+    return moved

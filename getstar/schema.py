@@ -2,7 +2,9 @@
 
 Layout:
 - ``getstar_meta``: schema version and the history of loaded snapshots.
-- ``live``: the snapshot being served (``star``, ``ident``, ``snapshot_info``).
+- ``live``: the snapshot being served (``star``, ``ident``, ``snapshot_info``, ``system_name``:
+  the names of multiple systems the resolver answers by their primary, ``ident_conflict``: the
+  identifiers whose ownership the build settled; both filled by ``ingest.identity``).
 - ``staging``: where ``getstar ingest`` builds the next snapshot; validated, then swapped
   with ``live`` in one transaction (readers see the old snapshot or the new one).
 """
@@ -15,7 +17,7 @@ from getstar.properties import STORED, Property
 from getstar.skycells import CELL_SQL, FAST_SQL
 
 #: Bumped whenever the DDL below changes; readable by /health.
-SCHEMA_VERSION = "2026.12.3"  # 2026.12.1 + diameters (issue 14) + the GetStar groups (issue 16)
+SCHEMA_VERSION = "2026.12.4"  # photometry, diameters (14), GetStar groups (16), system names (15)
 
 LIVE = "live"
 STAGING = "staging"
@@ -60,6 +62,25 @@ def data_tables_ddl(schema: str) -> list[str]:
               key text NOT NULL,
               source smallint NOT NULL DEFAULT 0
             )""",
+        # names of multiple systems, answered by their primary component (``ingest.identity``)
+        f"""CREATE TABLE {schema}.system_name (
+              key text NOT NULL,
+              id text NOT NULL,
+              star_id bigint NOT NULL,
+              system text NOT NULL,
+              components bigint[] NOT NULL,
+              kind text NOT NULL
+            )""",
+        # identifiers whose ownership the build settled, and how (``ingest.identity``)
+        f"""CREATE TABLE {schema}.ident_conflict (
+              key text,
+              id text,
+              star_id bigint,
+              source smallint,
+              authority smallint,
+              outcome text,
+              kept_on bigint[]
+            )""",
         f"""CREATE TABLE {schema}.snapshot_info (
               version text NOT NULL,
               sources jsonb NOT NULL,
@@ -85,8 +106,10 @@ def data_indexes_ddl(schema: str) -> list[str]:
         f"CREATE INDEX ident_key ON {schema}.ident (key)",
         f"CREATE INDEX ident_star ON {schema}.ident (star_id)",
         f"CREATE INDEX ident_trgm ON {schema}.ident USING gin (key gin_trgm_ops)",
+        f"CREATE INDEX system_name_key ON {schema}.system_name (key)",
         f"ANALYZE {schema}.star",
         f"ANALYZE {schema}.ident",
+        f"ANALYZE {schema}.system_name",
     ]
 
 

@@ -243,3 +243,15 @@ def test_client_package_is_its_own_distribution() -> None:
     root = Path(__file__).resolve().parents[1] / "clients" / "python"
     text = (root / "pyproject.toml").read_text()
     assert 'name = "getstar-client"' in text and "httpx" in text
+
+
+def test_votable_info_texts_give_the_names_they_list() -> None:
+    """NOT_FOUND / AMBIGUOUS texts, also when SIMBAD could not be asked (then no stray words)."""
+    from getstar_client.tables import _info_list
+
+    assert _info_list("not found; close names: NAME Sirius, HD 1") == ["NAME Sirius", "HD 1"]
+    assert _info_list("not found in the local snapshot; SIMBAD could not be asked now, ask again later; "
+                      "close names: NAME Sirius") == ["NAME Sirius"]
+    assert _info_list("not found in the local snapshot; SIMBAD could not be asked now, ask again later") == []
+    assert _info_list("ambiguous; candidates: * alf Cen A, * alf Cen B") == ["* alf Cen A", "* alf Cen B"]
+    assert _info_list("not found") == []

@@ -53,7 +53,9 @@ def test_json_single_star() -> None:
     doc = orjson.loads(body)
     assert doc["service"] == {"name": "getstar", "version": "0.1.0"}
     assert doc["snapshot"] == "test-snapshot-1"
-    assert doc["request"] == {"query": "name=Sirius", "time": "2025-12-01T10:11:12+00:00"}
+    assert doc["request"] == {"query": "name=Sirius"}
+    # when the document was computed (a cached answer keeps it): not labelled as the request's time
+    assert doc["computed_at"] == "2025-12-01T10:11:12+00:00"
     (r,) = doc["results"]
     assert r["query"] == "Sirius" and r["status"] == "ok" and r["main_id"] == "* alf CMa"
     assert r["identifiers"] == ["* alf CMa", "HD 48915", "HIP 32349"]
@@ -100,6 +102,48 @@ def test_json_not_found_ambiguous_and_several() -> None:
     assert rs[3] == {"query": "alf Cen", "status": "ambiguous", "candidates": ["* alf Cen A", "* alf Cen B"]}
     assert rs[2]["separation_arcsec"] == 0.25
     assert rs[2]["properties"]["TARGET_ID"]["value"] == "odd <name> & co"
+
+
+def _system_and_miss() -> list[Answer]:
+    primary = Answer("alf Cen", "ok", sirius_star(), identifiers=["* alf Cen A"], system="* alf Cen",
+                     candidates=["* alf Cen A", "* alf Cen B"])
+    down = ServiceUnavailable("'Zork' is not in the local snapshot and SIMBAD could not be asked", retry_after=30)
+    miss = Answer("Zork", "not_found", suggestions=["Zorx"], error=down)
+    return [primary, miss]
+
+
+@needs_sample
+def test_json_flags_a_systems_primary_and_a_miss_simbad_could_not_check() -> None:
+    doc = orjson.loads(render("json", _system_and_miss(), META)[0])
+    primary, miss = doc["results"]
+    assert primary["status"] == "ok" and primary["resolved_as"] == "primary_component"
+    assert primary["system"] == "* alf Cen" and primary["candidates"] == ["* alf Cen A", "* alf Cen B"]
+    assert miss == {"query": "Zork", "status": "not_found", "suggestions": ["Zorx"], "retry_after": 30,
+                    "message": "'Zork' is not in the local snapshot and SIMBAD could not be asked"}
+    plain = orjson.loads(render("json", [sirius_answer()], META)[0])["results"][0]
+    assert "resolved_as" not in plain and "system" not in plain and "candidates" not in plain
+
+
+@needs_sample
+@pytest.mark.parametrize("dialect", ["votable11", "votable"])
+def test_votable_says_primary_component_and_simbad_not_asked(dialect: str) -> None:
+    body = render(dialect, _system_and_miss(), META)[0].decode()
+    assert '<INFO name="PRIMARY_COMPONENT" value="alf Cen">alf Cen names the multiple system * alf Cen, ' \
+           "answered by its primary component * alf CMa; components: * alf Cen A, * alf Cen B</INFO>" in body
+    assert '<INFO name="NOT_FOUND" value="Zork">not found in the local snapshot; SIMBAD could not be asked now' \
+        in body
+    assert body.count("<TR>") == 1
+
+
+@needs_sample
+@pytest.mark.parametrize("dialect", ["votable11", "votable"])
+def test_votable_at_an_epoch_says_so(dialect: str) -> None:
+    answer = sirius_answer()
+    answer.epoch = 2024.5
+    body = render(dialect, [answer], META)[0].decode()
+    assert '<INFO name="EPOCH" value="J2024.50">' in body and 'epoch="J2024.50"' in body
+    plain = render(dialect, [sirius_answer()], META)[0].decode()
+    assert 'name="EPOCH"' not in plain and 'epoch="J2000' in plain
 
 
 def test_json_lone_surrogates_do_not_crash() -> None:

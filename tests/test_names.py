@@ -268,11 +268,18 @@ CANONICAL = [
 ]
 
 
+def expected_key(canonical_form: str) -> str:
+    """The key rule, written out: upper case, but a lower-case Latin Bayer letter ('* b Vel')."""
+    key = " ".join(canonical_form.upper().split())
+    m = re.match(r"\* ([a-z])(?=[ 0-9])", canonical_form)
+    return key[:2] + m[1] + key[3:] if m else key
+
+
 @pytest.mark.parametrize(("text", "expected"), CANONICAL)
 def test_canonical(text: str, expected: str) -> None:
     assert canonical(text) == expected
     assert canonical(expected) == expected
-    assert ident_key(text) == " ".join(expected.upper().split())
+    assert ident_key(text) == expected_key(expected)
 
 
 # Keys: spellings of one identifier must meet; different identifiers must not.
@@ -304,6 +311,12 @@ DIFFERENT_KEYS = [
     ("Gaia DR3 1", "Gaia DR2 1", "Gaia EDR3 1"),
     ("BD+00 1", "BD-00 1", "CD-00 1"),
     ("Sirius", "NAME Sirius"),
+    # case carries meaning where SIMBAD gives it one: Lacaille's and Bayer's Latin letters, GCVS MU/NU
+    ("* b Vel", "* B Vel"),
+    ("* c01 Cen", "* C01 Cen"),
+    ("V* NU UMa", "* nu. UMa"),
+    ("V* MU Cep", "* mu. Cep"),
+    ("* o Leo", "* omi Leo"),
 ]
 
 
@@ -336,16 +349,29 @@ QUERY_KEYS = [
     ("* alf CMa", ["* ALF CMA"]),
     ("alpha UMi", ["* ALF UMI"]),
     ("hd48915", ["HD 48915"]),
-    ("HD 48915 A", ["HD 48915 A", "HD 48915A"]),
-    ("BD+43 4305 A", ["BD+43 4305 A", "BD+43 4305A"]),
+    ("HD 48915 A", ["HD 48915 A", "HD 48915A", "NAME HD 48915 A"]),
+    ("BD+43 4305 A", ["BD+43 4305 A", "BD+43 4305A", "NAME BD+43 4305 A"]),
+    ("iot Cas AB", ["* IOT CAS AB", "NAME IOT CAS AB"]),  # SIMBAD names the pair so
     ("R And", ["V* R AND", "* R AND"]),
     ("R Aps", ["V* R APS", "* R APS"]),
     ("V* R And", ["V* R AND"]),
     ("* R Aps", ["* R APS"]),
-    ("r Leo", ["* R LEO", "V* R LEO"]),
-    ("b Vel", ["* B VEL"]),
-    ("MU Cep", ["V* MU CEP", "* MU. CEP"]),
-    ("nu Pav", ["* NU. PAV", "V* NU PAV"]),
+    ("r Leo", ["* r LEO", "V* R LEO"]),
+    ("b Vel", ["* b VEL", "* B VEL"]),
+    ("B Vel", ["* B VEL", "* b VEL"]),
+    ("MU Cep", ["V* MU CEP"]),  # the GCVS variable: never Bayer's mu (SIMBAD's case rule)
+    ("NU UMa", ["V* NU UMA"]),
+    ("nu Pav", ["* NU. PAV"]),  # Bayer's nu: never the GCVS variable NU Pav
+    ("Nu UMa", ["* NU. UMA"]),
+    ("o Cet", ["* o CET", "* OMI CET", "* O CET"]),  # omicron, unless a Latin o exists
+    ("O Pup", ["* O PUP", "* o PUP", "* OMI PUP"]),
+    ("o1 Cyg", ["* o01 CYG", "* OMI01 CYG", "* O01 CYG"]),
+    ("OS Peg", ["V* OS PEG"]),
+    ("Os Pegasi", ["V* OS PEG"]),  # the GCVS variable (Stellarium's old name for eps Peg: 'NAME Os Pegasi')
+    ("RR Lyrae", ["V* RR LYR"]),
+    ("* o Leo", ["* o LEO"]),
+    ("Gaia EDR3 2947050466531873024", ["GAIA EDR3 2947050466531873024", "GAIA DR3 2947050466531873024"]),
+    ("Gaia EDR3- 123", ["GAIA EDR3 123", "GAIA DR3 123"]),
     ("nu1 Pav", ["* NU.01 PAV"]),
     ("RR Lyr", ["V* RR LYR"]),
     ("9 CMa", ["* 9 CMA"]),
@@ -359,6 +385,91 @@ QUERY_KEYS = [
 @pytest.mark.parametrize(("text", "expected"), QUERY_KEYS)
 def test_query_keys(text: str, expected: list[str]) -> None:
     assert query_keys(text) == expected
+
+
+# ----------------------------------------------------------------------------------------------
+# Typography people type or paste (issue 15): every spelling of a row meets the first one's key
+
+TYPOGRAPHY = [
+    # accents both ways, diacritics in genitives
+    ("NAME Arcalís", "Arcalis", "ARCALIS", "Arcalís", "arcalis", "NAME Arcalis"),
+    ("NAME Axólotl", "Axolotl", "AXÓLOTL", "Axo\u0301lotl"),
+    ("NAME Sāmaya", "Samaya", "Sâmaya"),
+    ("NAME Mönch", "Monch", "MÖNCH"),
+    ("NAME Campbell's Hydrogen Star", "Campbell’s Hydrogen Star", "campbell's hydrogen star"),
+    ("* 51 Boo", "51 Boötis", "51 Bootis", "51 BOÖTIS", "51 Boötes", "51_Bootis"),
+    ("* alf Boo", "α Boötis", "alpha Boötis", "Alpha Bootes"),
+    ("NAME Sølvbrønn", "Solvbronn"),
+    # superscript digits, hyphens and underscores between the parts
+    ("* tet01 Eri", "θ¹ Eri", "θ¹-Eri", "θ1-Eri", "theta1 Eridani", "Theta-1 Eridani", "theta-1-Eri",
+     "θ¹_Eri", "Theta1_Eridani", "tet01-Eri", "theta¹ Eridani"),
+    ("* 24 Cas", "24-Cas", "24_Cas", "24 - Cas", "024-cas", "24-Cassiopeiae"),
+    ("* alf Cen", "alpha-Cen", "α-Cen", "alf-Cen", "Alpha-Centauri", "*alf Cen", "* alf Cen"),
+    ("* alf Cen A", "alpha-Cen-A", "α_Cen_A", "alf Cen-A"),
+    ("* bet01 Sco", "beta-1-Sco", "β¹-Sco", "β1 Scorpii", "beta1_Sco"),
+    ("V* V1234 Cyg", "V*V1234 Cyg", "V1234-Cyg"),
+    ("HD 48915", "HD-48915", "HD\u201348915", "hd-048915"),
+    # Unicode minus and degree signs (copied from papers), loose spacing
+    ("BD-22 4907", "BD−22°4907", "BD −22° 4907", "BD-22°4907", "BD\u201322 4907", "BD -22 4907", "BD-22º4907"),
+    ("CD-23 4553", "CD−23°4553", "CD−23 4553"),
+    ("BD+43 4305", "BD+43°4305", "BD +43° 4305"),
+    ("2MASS J06450887-1642566", "2MASS J06450887 −1642566", "2MASS J06450887 - 1642566"),
+    ("Gaia DR3 2947050466531873024", "Gaia DR3-2947050466531873024", "Gaia-DR3 2947050466531873024",
+     "GaiaDR3 2947050466531873024", "Gaia DR3  - 2947050466531873024"),
+    ("Gaia EDR3 2947050466531873024", "Gaia EDR3- 2947050466531873024", "Gaia EDR3-2947050466531873024"),
+    # curly apostrophes
+    ("NAME Barnard's Star", "NAME Barnard’s Star", "NAME Barnard′s Star"),
+    # spelled-out Greek with numbers
+    ("* ksi01 CMa", "xi1 Canis Majoris", "Xi-1 CMa", "ξ¹ CMa", "xi 1 CMa"),
+    ("* pi.03 Ori", "pi3 Ori", "Pi-3 Orionis", "π³ Ori"),
+]
+
+
+@pytest.mark.parametrize("spellings", TYPOGRAPHY, ids=lambda spellings: spellings[0])
+def test_typography_meets_the_same_key(spellings: tuple[str, ...]) -> None:
+    key = ident_key(spellings[0])
+    assert canonical(spellings[0]) == spellings[0]
+    for spelling in spellings[1:]:
+        assert key in query_keys(spelling), (spelling, query_keys(spelling))
+
+
+def test_gaia_edr3_is_asked_as_dr3() -> None:
+    """EDR3 source ids are DR3's: an EDR3 query also tries the DR3 identifier (SIMBAD lists DR3)."""
+    assert query_keys("Gaia EDR3 2947050466531873024")[1] == ident_key("Gaia DR3 2947050466531873024")
+    assert ident_key("Gaia DR2 2947050466531873024") not in query_keys("Gaia EDR3 2947050466531873024")
+
+
+_ASCII_WORDS = st.from_regex(r"[A-Za-z]{1,10}( [A-Za-z]{1,10}){0,2}", fullmatch=True)
+_COMBINING = "\u0300\u0301\u0302\u0303\u0308\u030a\u030c\u0327"
+
+
+@settings(max_examples=500, deadline=None)
+@given(_ASCII_WORDS, st.lists(st.tuples(st.integers(0, 40), st.sampled_from(_COMBINING)), max_size=4))
+def test_accents_never_change_a_key(words: str, marks: list[tuple[int, str]]) -> None:
+    """Diacritics on any letter of any name leave its key alone (and NFC/NFD spellings agree)."""
+    import unicodedata
+
+    accented = words
+    for position, mark in sorted(marks, reverse=True):
+        if position < len(accented) and accented[position].isalpha():
+            accented = accented[:position + 1] + mark + accented[position + 1:]
+    for text in (accented, unicodedata.normalize("NFC", accented)):
+        assert ident_key(text) == ident_key(words)
+        assert ident_key("NAME " + text) == ident_key("NAME " + words)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(sorted(GREEK)), st.integers(1, 9), st.sampled_from(sorted(set(CONSTELLATIONS.values()))),
+       st.sampled_from(["-", "_", " ", " - ", "-_"]), st.sampled_from(["", "¹²³⁴⁵⁶⁷⁸⁹", "0"]))
+def test_separators_and_superscripts_in_designations(greek: str, number: int, constellation: str, sep: str,
+                                                     style: str) -> None:
+    """'γ¹-And', 'gamma-1_And', 'gamma 01 - And': one key, the one of SIMBAD's '* gam01 And'."""
+    if greek.upper() in ("MU", "NU"):
+        greek = greek.lower()  # upper-case MU/NU are GCVS names (tested apart)
+    digits = "¹²³⁴⁵⁶⁷⁸⁹"[number - 1] if style.startswith("¹") else (f"0{number}" if style == "0" else str(number))
+    typed = f"{greek}{digits}{sep}{constellation}"
+    expected = ident_key(f"* {GREEK[greek.lower()]}{number:02d} {constellation}")
+    assert ident_key(typed) == expected, typed
 
 
 # ----------------------------------------------------------------------------------------------
@@ -517,7 +628,7 @@ def test_invariants(text: str) -> None:
     assert ident_key(c) == key
     assert key == " ".join(key.split())
     if c.isascii():
-        assert key == c.upper()
+        assert key == expected_key(c)
     assert c == c.strip() and "  " not in c and "_" not in c
     keys = query_keys(text)
     assert len(keys) <= 4 and len(set(keys)) == len(keys)
@@ -568,6 +679,10 @@ def respellings(identifier: str) -> list[str]:
         if number is not None:
             superscript = str(int(number)).translate(SUPERSCRIPT)
             forms.append(f"{UNICODE[greek]}{superscript} {constellation}{component}")
+            forms.append(f"{UNICODE[greek]}{superscript}-{constellation}{component.replace(' ', '-')}")
+            forms.append(f"{SPELLED[greek].title()}-{int(number)} {CONSTELLATION_NAMES[constellation][-1]}"
+                         f"{component}")
+        forms.append(f"{SPELLED[greek]}{number or ''}-{constellation}{component}")
         for name in CONSTELLATION_NAMES[constellation]:
             forms.append(f"{SPELLED[greek]}{number or ''} {name}{component}")
         if prefix == "V*":
@@ -576,7 +691,8 @@ def respellings(identifier: str) -> list[str]:
     if m := _FLAM.fullmatch(identifier):
         number, constellation, component = m.groups()
         component = component or ""
-        forms = [f"{number} {constellation.lower()}{component}", f"{number:0>3}_{constellation}{component}"]
+        forms = [f"{number} {constellation.lower()}{component}", f"{number:0>3}_{constellation}{component}",
+                 f"{number}-{constellation}{component.replace(' ', '-')}"]
         return forms + [f"{number} {name}{component}" for name in CONSTELLATION_NAMES[constellation]]
     if m := _GCVS.fullmatch(identifier):
         # lower-case, a single letter is a Bayer letter ('* r Leo') and 'mu'/'nu' are Greek
@@ -601,7 +717,9 @@ def respellings(identifier: str) -> list[str]:
     if m := re.fullmatch(r"GJ (\d+(?:\.\d+)?)( [A-Z])?", identifier):
         return [f"Gl {m[1]}{(m[2] or '').strip()}", f"gliese {m[1]}{(m[2] or '').lower()}"]
     if m := re.fullmatch(r"(BD|CD|CPD)([+-])(\d\d) (\d+)([A-Za-z]*)", identifier):
-        return [f"{m[1].lower()} {m[2]}{m[3]} 00{m[4]}{m[5]}", f"{m[1]}{m[2]}{m[3]}{m[4]}{m[5]}"]
+        sign = "\u2212" if m[2] == "-" else "+"
+        return [f"{m[1].lower()} {m[2]}{m[3]} 00{m[4]}{m[5]}", f"{m[1]}{m[2]}{m[3]}{m[4]}{m[5]}",
+                f"{m[1]}{sign}{m[3]}°{m[4]}{m[5]}", f"{m[1]} {sign}{m[3]}° {m[4]}{m[5]}"]
     if identifier.startswith("WDS J"):
         return ["wds " + identifier[5:], "WDS J" + identifier[5:].lower()]
     return []
@@ -618,11 +736,28 @@ def simbad_ids() -> list[tuple[str, str]]:
 
 
 def test_simbad_spellings_are_canonical(simbad_ids: list[tuple[str, str]]) -> None:
-    identifiers = [identifier for _, identifier in simbad_ids if identifier.startswith(IN_SCOPE)]
-    assert len(identifiers) > 70_000
+    """Every one of the 280,435 SIMBAD identifiers of the bright stars is a fixed point."""
+    identifiers = [identifier for _, identifier in simbad_ids]
+    assert len(identifiers) == 280_435
+    assert len([i for i in identifiers if i.startswith(IN_SCOPE)]) > 70_000
     changed = [(i, canonical(i)) for i in identifiers if canonical(i) != i]
     assert changed == []
     assert all(ident_key(i) == ident_key(canonical(i)) for i in identifiers)
+    assert all(ident_key(i) in query_keys(i) for i in identifiers)
+
+
+def test_simbad_keys_part_only_what_simbad_parts(simbad_ids: list[tuple[str, str]]) -> None:
+    """Two identifiers share a key only if SIMBAD gives them to the same object (or spells one
+    identifier twice): case-only pairs such as '* b Vel' / '* B Vel' stay apart."""
+    objects: dict[str, set[str]] = collections.defaultdict(set)
+    spellings: dict[str, set[str]] = collections.defaultdict(set)
+    for oid, identifier in simbad_ids:
+        objects[ident_key(identifier)].add(oid)
+        spellings[ident_key(identifier)].add(identifier)
+    merged = {k: sorted(v) for k, v in spellings.items() if len(v) > 1 and len(objects[k]) > 1}
+    assert merged == {}
+    case_pairs = [k for k, v in spellings.items() if len({i.upper() for i in v}) < len(v)]
+    assert case_pairs == []
 
 
 def test_simbad_respellings_hit_the_same_key(simbad_ids: list[tuple[str, str]]) -> None:

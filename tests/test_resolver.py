@@ -99,6 +99,81 @@ class _Counting:
         return await self.ctx.__aexit__(*exc)
 
 
+# --- multiple systems, typography, epochs (issue 15) ---------------------------------------
+
+def test_a_multiple_system_answers_its_primary_in_every_format(live_server) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from astropy.io.votable import parse
+
+    (j,) = get(live_server, "/v1/stars", name="alf Cen").json()["results"]
+    assert j["status"] == "ok" and j["main_id"] == "* alf Cen A" and j["resolved_as"] == "primary_component"
+    assert j["system"] == "* alf Cen" and j["candidates"] == ["* alf Cen A", "* alf Cen B"]
+    for fmt in ("votable", "votable11"):
+        r = get(live_server, "/v1/stars", name="alf Cen", format=fmt)
+        assert r.status_code == 200 and '<INFO name="PRIMARY_COMPONENT" value="alf Cen">' in r.text
+        table = parse(io.BytesIO(r.content)).get_first_table().to_table(use_names_over_ids=True)
+        assert list(table["SIMBAD"]) == ["* alf Cen A"] and list(table["TARGET_ID"]) == ["alf Cen"]
+    legacy = get(live_server, "/sclwsGetStarProxy.php", star="alf Cen,Vega")
+    assert legacy.status_code == 200 and '<INFO name="PRIMARY_COMPONENT" value="alf Cen">' in legacy.text
+    table = parse(io.BytesIO(legacy.content)).get_first_table().to_table(use_names_over_ids=True)
+    assert list(table["TARGET_ID"]) == ["alf Cen", "Vega"] and list(table["SIMBAD"]) == ["* alf Cen A", "* alf Lyr"]
+    plain = get(live_server, "/v1/stars", name="alf Cen A").json()["results"][0]
+    assert plain["main_id"] == "* alf Cen A" and "system" not in plain and "resolved_as" not in plain
+
+
+TYPED = [  # (as typed, SIMBAD's or the snapshot's own spelling of the same star)
+    ("Arcalis", "NAME Arcalís"), ("ARCALÍS", "NAME Arcalís"), ("51 Boötis", "* 51 Boo"), ("θ¹ Eri", "* tet01 Eri"),
+    ("θ¹-Eri", "* tet01 Eri"), ("theta1 Eridani", "* tet01 Eri"), ("Theta-1 Eridani", "* tet01 Eri"),
+    ("24-Cas", "* 24 Cas"), ("24_Cas", "* 24 Cas"), ("BD−16°1591", "BD-16 1591"), ("BD -16° 1591", "BD-16 1591"),
+    ("Gaia EDR3- 2947050466531873024", "Gaia DR3 2947050466531873024"), ("o Cet", "* omi Cet"),
+    ("o Leo", "* o Leo"), ("nu UMa", "* nu. UMa"), ("Nu Ursae Majoris", "* nu. UMa"), ("b Vel", "* b Vel"),
+    ("B Vel", "* B Vel"), ("Barnard’s Star", "NAME Barnard's star"), ("HD-48915", "HD 48915"),
+]
+
+
+def test_typed_spellings_answer_the_same_star(live_server) -> None:  # type: ignore[no-untyped-def]
+    names = [n for pair in TYPED for n in pair]
+    results = get(live_server, "/v1/stars", names="|".join(names)).json()["results"]
+    got = {a["query"]: a for a in results}
+    for typed, own in TYPED:
+        assert got[own]["status"] == "ok", own
+        assert got[typed]["status"] == "ok" and got[typed]["main_id"] == got[own]["main_id"], (typed, got[typed])
+    assert got["b Vel"]["main_id"] != got["B Vel"]["main_id"]  # Lacaille's b and Bayer's B
+
+
+def test_gcvs_nu_is_never_bayers_nu(live_server) -> None:  # type: ignore[no-untyped-def]
+    """'NU UMa' is the GCVS variable: never answered by nu UMa (SIMBAD's case rule)."""
+    nu = get(live_server, "/v1/stars", name="nu UMa").json()["results"][0]
+    r = get(live_server, "/v1/stars", name="NU UMa")
+    if r.status_code == 200:
+        assert r.json()["results"][0]["main_id"] != nu["main_id"]
+    else:
+        assert r.status_code == 404
+
+
+def test_epoch_moves_a_names_position_as_cones_do(live_server) -> None:  # type: ignore[no-untyped-def]
+    """Barnard's star (10.4"/yr): asked by name at J2020, its position is 20 years of proper
+    motion away from J2000, says so, and a cone at J2020 finds it there."""
+    (at2000,) = get(live_server, "/v1/stars", name="Barnard's star").json()["results"]
+    (at2020,) = get(live_server, "/v1/stars", name="Barnard's star", epoch="J2020").json()["results"]
+    assert "epoch" not in at2000 and at2020["epoch"] == 2020.0
+    p0, p1 = at2000["properties"], at2020["properties"]
+    ddec = (p1["DEC"]["value"] - p0["DEC"]["value"]) * 3600
+    dra = (p1["RA"]["value"] - p0["RA"]["value"]) * 3600 * math.cos(math.radians(p0["DEC"]["value"]))
+    assert ddec == pytest.approx(p0["pmDec"]["value"] * 20 / 1000, abs=0.05)
+    assert dra == pytest.approx(p0["pmRa"]["value"] * 20 / 1000, abs=0.05)
+    assert p1["DEC"]["origin"] == "computed" and p1["RAJ2000"]["origin"] == "computed"
+    assert p0["DEC"]["origin"] != "computed"
+    cone = get(live_server, "/v1/stars", ra=p1["RA"]["value"], dec=p1["DEC"]["value"], radius="1arcsec",
+               epoch="J2020").json()["results"]
+    assert cone[0]["main_id"] == at2000["main_id"]
+    sirius = [get(live_server, "/v1/stars", name="Sirius", **extra).json()["results"][0]["properties"]["RA"]["value"]
+              for extra in ({}, {"epoch": "2024"})]
+    assert sirius[0] != sirius[1]
+    assert get(live_server, "/v1/stars", name="Sirius", epoch="yesterday").status_code == 400
+
+
 # --- the brightest 100 proper-named stars -----------------------------------------------
 
 def _read_bright_named(n: int) -> list[dict[str, object]]:

@@ -2,7 +2,8 @@
 lookups run concurrently against the real snapshot.  Every local lookup succeeds and none waits
 on the fallback: with SIMBAD holding its answers (and the fallback willing to wait a minute),
 all 200 are answered while every SIMBAD request is still pending — an ordering, not a timing.
-The names SIMBAD is asked about fail fast with 503/504 and Retry-After; the circuit breaker
+The names SIMBAD is asked about are answered at once with what is known (404, suggestions, a
+note that SIMBAD could not be asked, Retry-After, cached no longer than that); the circuit breaker
 opens, then recovers once SIMBAD is back.
 """
 
@@ -127,9 +128,12 @@ def test_local_lookups_never_wait_on_a_failing_simbad(mode: str, server: LiveSer
     assert [r.status_code for r in local] == [200] * LOCAL_LOOKUPS
     assert all(r.json()["results"][0]["status"] == "ok" for r in local)
     for response in asked:
-        assert response.status_code in (503, 504), response.text
-        assert int(response.headers["retry-after"]) >= 1
-        assert "SIMBAD" in response.json()["detail"]
+        assert response.status_code == 404, response.text  # not a 503 a client would retry forever
+        wait = int(response.headers["retry-after"])
+        assert wait >= 1 and response.headers["cache-control"] == f"max-age={wait}"
+        problem = response.json()
+        assert "SIMBAD could not be asked" in problem["detail"] and isinstance(problem.get("suggestions", []), list)
+        assert problem["retry_after"] >= 1
     assert breaker_state(server) in ("open", "half_open")  # 3 consecutive failures open it
 
     # SIMBAD comes back: after the reset delay one probe goes through and closes the circuit
@@ -148,25 +152,31 @@ def test_one_missing_name_among_several_while_simbad_is_down(server: LiveServer,
         r = httpx.get(server.url + "/v1/stars", params={"names": "Vega|Zork among others|HD 48915"}, timeout=30)
         assert r.status_code == 200
         results = r.json()["results"]
-        assert [a["status"] for a in results] == ["ok", "unavailable", "ok"]
-        assert "SIMBAD" in results[1]["message"] and results[1]["retry_after"] >= 1
+        assert [a["status"] for a in results] == ["ok", "not_found", "ok"]
+        assert "SIMBAD could not be asked" in results[1]["message"] and results[1]["retry_after"] >= 1
+        assert isinstance(results[1]["suggestions"], list)
         votable = httpx.get(server.url + "/v1/stars", params={"names": "Vega|Zork among others", "format": "votable"},
                             timeout=30)
-        assert votable.status_code == 200 and 'INFO name="UNAVAILABLE" value="Zork among others"' in votable.text
+        assert votable.status_code == 200
+        assert '<INFO name="NOT_FOUND" value="Zork among others">not found in the local snapshot; SIMBAD could not ' \
+               "be asked now" in votable.text
         legacy = httpx.get(server.url + "/sclwsGetStarProxy.php", params={"star": "Zork legacy"}, timeout=30)
-        # GetStar's clients know only its 500 page: "has not been found", saying SIMBAD was not asked
-        assert legacy.status_code == 500 and legacy.headers["retry-after"] and "could not be asked" in legacy.text
-        assert r.headers["cache-control"] == "no-store"  # a partial answer is never cached...
+        assert legacy.status_code == 500 and legacy.headers["content-type"].startswith("text/html")
+        assert "has not been found" in legacy.text and "could not be asked" in legacy.text
+        assert legacy.headers["retry-after"]
+        # a partial answer is cached no longer than until SIMBAD may be asked again...
+        assert r.headers["cache-control"] == f"max-age={r.headers['retry-after']}"
     finally:
         standin.mode = "ok"
     deadline = time.monotonic() + 10
     while True:  # ...so once SIMBAD is back, the same request gets SIMBAD's word
         again = httpx.get(server.url + "/v1/stars", params={"names": "Vega|Zork among others|HD 48915"}, timeout=30)
-        statuses = [a["status"] for a in again.json()["results"]]
-        if statuses[1] != "unavailable" or time.monotonic() > deadline:
+        results = again.json()["results"]
+        statuses = [a["status"] for a in results]
+        if "message" not in results[1] or time.monotonic() > deadline:
             break
         time.sleep(0.2)  # the circuit is still open: the answer must not be the stale one either
-    assert statuses == ["ok", "not_found", "ok"]
+    assert statuses == ["ok", "not_found", "ok"] and "message" not in results[1]  # SIMBAD's word
 
 
 def test_health_shows_the_fallback(server: LiveServer) -> None:

@@ -146,6 +146,48 @@ async def test_every_simbad_identifier_resolves_to_its_object(snapshot_conn: asy
     assert resolved == total - unplaced_ids
     objects = await snapshot_conn.fetchval("SELECT count(DISTINCT p_simbad) FROM live.star WHERE p_simbad_o = 23")
     assert objects == 9104 - 1
+    # ...and to it alone: no other star holds the key, no multiple system is named by it
+    # (but the few identifiers SIMBAD itself gives to two objects, 'YZ 0 1227')
+    elsewhere = await snapshot_conn.fetch("""
+        SELECT r.id FROM raw.simbad_ident r JOIN raw.simbad b USING (oid) JOIN live.star s ON s.p_simbad = b.main_id
+        WHERE (EXISTS (SELECT 1 FROM live.ident i WHERE i.key = r.key AND i.star_id <> s.star_id)
+               OR EXISTS (SELECT 1 FROM live.system_name y WHERE y.key = r.key))
+          AND (SELECT count(DISTINCT r2.oid) FROM raw.simbad_ident r2 WHERE r2.key = r.key) = 1""")
+    assert [r["id"] for r in elsewhere] == []
+
+
+async def test_every_simbad_identifier_is_answered_with_its_star(snapshot_dsn: str) -> None:
+    """The same, through the name lookup (query_keys, best-ranked key, system names) for all
+    280,435 identifiers, and through the resolver itself for a sample: each answers its own
+    SIMBAD object's star, unflagged; the identifiers SIMBAD gives to two objects are ambiguous."""
+    import random
+
+    from getstar.resolver import Resolver
+    from getstar.xmatch.match import lookup_names_and_systems
+
+    pool = await asyncpg.create_pool(snapshot_dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch("""
+                WITH owned AS (SELECT key, count(DISTINCT oid) AS owners FROM raw.simbad_ident GROUP BY key)
+                SELECT r.id, s.star_id, o.owners
+                FROM raw.simbad_ident r JOIN owned o USING (key) JOIN raw.simbad b USING (oid)
+                JOIN live.star s ON s.p_simbad = b.main_id""")
+            assert len(rows) > 280_000
+            found = await lookup_names_and_systems(conn, [r["id"] for r in rows])
+        wrong = [(r["id"], ids, system) for r, (ids, system) in zip(rows, found, strict=True)
+                 if (len(ids) < 2 if r["owners"] > 1 else (ids != [r["star_id"]] or system is not None))]
+        assert wrong == []
+        sample = random.Random(15).sample(list(rows), 3000)
+        answers = await Resolver(pool).resolve_names([r["id"] for r in sample])
+        for row, answer in zip(sample, answers, strict=True):
+            if row["owners"] > 1:
+                assert answer.status == "ambiguous", row["id"]
+            else:
+                assert answer.status == "ok" and answer.system is None, row["id"]
+                assert answer.star is not None and answer.star["star_id"] == row["star_id"], row["id"]
+    finally:
+        await pool.close()
 
 
 @pytest.mark.parametrize("name", ["SN1848", "SN1876", "SN1891", "SN1899", "SN1901", "SN1903"])

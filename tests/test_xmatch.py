@@ -168,7 +168,7 @@ def _num(v: Any) -> float | None:
 def answers(resp: httpx.Response, fmt: str) -> list[dict[str, Any]]:
     """The answer rows of any format as plain dicts of the match columns."""
     assert resp.status_code == 200, resp.text[:500]
-    keys = ("status", "match", "main_id", "name_main_id")
+    keys = ("status", "match", "main_id", "name_main_id", "name_system")
     nums = ("separation_arcsec", "n_candidates", "sep2_arcsec", "name_separation_arcsec")
     if fmt == "json":
         doc = orjson.loads(resp.content)
@@ -303,6 +303,18 @@ def test_ambiguous_name(live_server: LiveServer, snapshot_dsn: str) -> None:
     got = answers(post(live_server, json_body([{"name": rows[0]["id"]}], ["name"]), "application/json"), "json")
     assert got[0]["match"] == "ambiguous"
     assert "|" in got[0]["name_main_id"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_multiple_systems_name_stands_for_its_primary(live_server: LiveServer, fmt: str) -> None:
+    """'alf Cen' (no star of its own: SIMBAD has the components) matches alf Cen A, and says
+    which system; with alf Cen A's position it is name+position; a component is itself."""
+    rows = [{"name": "alf Cen", "ra": "", "dec": ""}, {"name": "alf Cen", "ra": "219.90206", "dec": "-60.83399"},
+            {"name": "alf Cen B", "ra": "", "dec": ""}, {"name": "tau Eri", "ra": "", "dec": ""}]
+    got = answers(post(live_server, csv_body(rows, ["name", "ra", "dec"]), format=fmt), fmt)
+    assert [r["match"] for r in got] == ["name", "name+position", "name", "ambiguous"]
+    assert [r["main_id"] for r in got[:3]] == ["* alf Cen A", "* alf Cen A", "* alf Cen B"]
+    assert [r["name_system"] for r in got] == ["* alf Cen", "* alf Cen", None, None]
 
 
 def test_repeated_names_are_answered_per_row(live_server: LiveServer) -> None:

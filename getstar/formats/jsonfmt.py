@@ -4,19 +4,23 @@ Shape::
 
     {"service": {"name": "getstar", "version": "0.1.0"},
      "snapshot": "2025-12-01",
-     "request": {"query": "name=Sirius", "time": "2025-12-01T10:00:00+00:00"},
+     "request": {"query": "name=Sirius"},
+     "computed_at": "2025-12-01T10:00:00+00:00",   # when computed: cached answers keep it
      "results": [
        {"query": "Sirius", "status": "ok", "main_id": "* alf CMa",
         "identifiers": ["* alf CMa", "HD 48915", ...],
         "separation_arcsec": 0.12,                      # position queries only
+        "epoch": 2024.0,                                 # epoch= given: the position moved there
+        "resolved_as": "primary_component",             # a multiple system's name answered by
+        "system": "* alf Cen", "candidates": [...],     # its primary (candidates: the components)
         "properties": {"V": {"value": -1.46, "origin": "I/280", "confidence": "HIGH",
                              "error": 0.01},           # "error" only when the property has one and it is set
                        "RAJ2000": {"value": "06 45 08.917200", ...},  # as declared: sexagesimal
                        "RA": {"value": 101.287155, ...}, ...}},
        {"query": "foo", "status": "not_found", "suggestions": ["fo"]},
        {"query": "bar", "status": "ambiguous", "candidates": ["A", "B"]},
-       {"query": "baz", "status": "unavailable", "suggestions": [],   # not local, SIMBAD down:
-        "message": "...", "retry_after": 30.0}]}                      # ask again later
+       {"query": "baz", "status": "not_found", "suggestions": [],     # not local, SIMBAD down:
+        "message": "... SIMBAD could not be asked ...", "retry_after": 30.0}]}  # ask again later
 
 Null policy: a property whose value is unset (None/NaN/empty string) is **omitted** from
 ``properties`` (most stars have about half of the ~130 properties unset; clients use
@@ -69,6 +73,12 @@ def answer_dict(a: Answer, props: Sequence[Property] = PROPERTIES) -> dict[str, 
         d["identifiers"] = list(a.identifiers)
         if a.separation_arcsec is not None:
             d["separation_arcsec"] = a.separation_arcsec
+        if a.epoch is not None:
+            d["epoch"] = a.epoch
+        if a.system is not None:
+            d["resolved_as"] = "primary_component"
+            d["system"] = a.system
+            d["candidates"] = list(a.candidates)
         out: dict[str, Any] = {}
         for r in _readers(props):
             v, o, c, e = r.read(star, a.query)
@@ -124,7 +134,9 @@ def write_json(
     doc = {
         "service": {"name": "getstar", "version": meta.service_version},
         "snapshot": meta.snapshot_version,
-        "request": {"query": meta.query, "time": utc_iso(meta.request_time)},
+        "request": {"query": meta.query},
+        # when this document was computed: a cached answer is served as it was computed
+        "computed_at": utc_iso(meta.request_time),
         "results": [answer_dict(a, properties) for a in answers],
     }
     return dumps(doc)

@@ -24,18 +24,25 @@ class Answer:
 
     #: What the user typed (echoed as ``TARGET_ID``).
     query: str
-    #: ``'ok'`` | ``'not_found'`` | ``'ambiguous'`` | ``'unavailable'`` (not local, SIMBAD cannot be asked now)
+    #: ``'ok'`` | ``'not_found'`` | ``'ambiguous'`` (``'unavailable'``: no longer produced, a name
+    #: SIMBAD cannot be asked about now is ``not_found`` with ``error`` set)
     status: str
     star: Mapping[str, Any] | None = None
     identifiers: list[str] = field(default_factory=list)
-    #: Main identifiers of the candidates when ambiguous.
+    #: Main identifiers of the candidates when ambiguous, or of a system's components.
     candidates: list[str] = field(default_factory=list)
     #: Close names when not found.
     suggestions: list[str] = field(default_factory=list)
     #: Distance from the queried position (position queries only).
     separation_arcsec: float | None = None
-    #: Why the answer is ``unavailable`` (a ServiceUnavailable / UpstreamTimeout, with retry_after).
+    #: Why SIMBAD could not be asked about a name the snapshot lacks (a ServiceUnavailable /
+    #: UpstreamTimeout, with retry_after): the answer is ``not_found`` for now, ask again later.
     error: Exception | None = None
+    #: The multiple system the queried name designates, when the answer is its primary
+    #: component (``candidates`` then holds the components, primary first).
+    system: str | None = None
+    #: Epoch (Julian year) the star's position was moved to with its proper motion, when asked.
+    epoch: float | None = None
 
 
 @dataclass(slots=True)
@@ -64,6 +71,7 @@ class Meta:
     snapshot_version: str
     #: The request's query string (VOTable DESCRIPTION / INFO, JSON ``request.query``).
     query: str
+    #: When this document was computed (cached answers are served as computed: written as such).
     request_time: datetime
     #: GetStar's command PARAMs and log (VOTable 1.1 and TSV); None = GetStar's defaults
     getstar: GetStarParams | None = None

@@ -36,15 +36,19 @@ Dialects
         GetStar meaning of 0 and valid 1.1.
   ``votable``: VOTable 1.4 for VO tools (DALI): namespace v1.3 with ``version="1.4"``,
     ``<RESOURCE type="results">`` starting with ``INFO QUERY_STATUS``, then INFOs
-    ``service_version``, ``snapshot_version``, ``query``, ``request_date``, COOSYS ICRS,
+    ``service_version``, ``snapshot_version``, ``query``, ``computed_date`` (when the
+    document was computed: a cached answer keeps it), COOSYS ICRS,
     UCD1+ words, origin and confidence as strings (catalogue, ``LOW``/``MEDIUM``/``HIGH``),
     numbers at full precision (shortest round-trip repr), empty TD = null for every type;
     no ``deletedFlag``; two extra columns ``separation`` (arcsec, position queries) and
     ``identifiers`` (``|``-separated).
 
 Names not found or ambiguous are not rows: each gets an ``INFO name="NOT_FOUND"`` or
-``INFO name="AMBIGUOUS"`` (value = the query; text = suggestions / candidates), or
-``INFO name="UNAVAILABLE"`` (not local, SIMBAD cannot be asked now; text = why).
+``INFO name="AMBIGUOUS"`` (value = the query; text = suggestions / candidates, and for a name
+SIMBAD could not be asked about, that it could not).  A multiple system's name answered by
+its primary component is a row, with an ``INFO name="PRIMARY_COMPONENT"`` (value = the query;
+text = the system and its components).  With ``epoch=``, positions are moved to it by their
+proper motions: ``INFO name="EPOCH"`` says so and COOSYS carries the epoch.
 """
 
 from __future__ import annotations
@@ -502,6 +506,11 @@ def _status_infos(answers: Sequence[Answer], indent: str) -> list[str]:
     out: list[str] = []
     for a in answers:
         if a.status == "ok" and a.star is not None:
+            if a.system is not None:
+                text = (f"{a.query} names the multiple system {a.system}, answered by its primary component "
+                        f"{a.star.get('main_id')}; components: {', '.join(a.candidates)}")
+                out.append(f'{indent}<INFO name="PRIMARY_COMPONENT" value="{esc_attr(a.query)}">'
+                           f"{esc_text(text)}</INFO>\n")
             continue
         q = esc_attr(a.query)
         if a.status == "ambiguous":
@@ -512,10 +521,20 @@ def _status_infos(answers: Sequence[Answer], indent: str) -> list[str]:
             out.append(f'{indent}<INFO name="UNAVAILABLE" value="{q}">{esc_text(text)}</INFO>\n')
         else:
             text = "not found"
+            if a.error is not None:
+                text += " in the local snapshot; SIMBAD could not be asked now, ask again later"
             if a.suggestions:
                 text += "; close names: " + ", ".join(a.suggestions)
             out.append(f'{indent}<INFO name="NOT_FOUND" value="{q}">{esc_text(text)}</INFO>\n')
     return out
+
+
+def _epoch_info(epoch: float | None, indent: str) -> list[str]:
+    if epoch is None:
+        return []
+    return [f'{indent}<INFO name="EPOCH" value="J{epoch:.2f}">positions (RAJ2000, DEJ2000, RA, DEC) moved to this '
+            "epoch with each star's proper motion (origin computed); a star without one keeps its catalogue "
+            "position</INFO>\n"]
 
 
 def _infos_14(meta: Meta) -> str:
@@ -523,7 +542,7 @@ def _infos_14(meta: Meta) -> str:
         f'  <INFO name="service_version" value="{esc_attr(meta.service_version)}"/>\n'
         f'  <INFO name="snapshot_version" value="{esc_attr(meta.snapshot_version)}"/>\n'
         f'  <INFO name="query" value="{esc_attr(meta.query)}"/>\n'
-        f'  <INFO name="request_date" value="{utc_seconds(meta.request_time)}"/>\n'
+        f'  <INFO name="computed_date" value="{utc_seconds(meta.request_time)}"/>\n'
     )
 
 
@@ -541,6 +560,7 @@ def write_votable(
     v11 = dialect == "votable11"
     lay = _layout(properties, v11, strict_nulls)
     rows = lay.rows(answers)
+    epoch = next((a.epoch for a in answers if a.epoch is not None), None)
     if v11:
         version = esc_attr(server_version(meta))
         names = object_names([a.query for a in answers]) or meta.query or "-"
@@ -550,7 +570,8 @@ def write_votable(
             _service_info(meta),
             _log_info(meta),
             *_status_infos(answers, " "),
-            _COOSYS_11,
+            *_epoch_info(epoch, " "),
+            _COOSYS_11 if epoch is None else _COOSYS_11.replace('epoch="J2000."', f'epoch="J{epoch:.2f}"'),
             f' <RESOURCE name="{version}">\n',
             f'  <TABLE nrows="{len(rows)}">\n',
             '<PARAM name="ServerCommand" ' + _STRVAL + 'GetStar"/>\n',
@@ -571,7 +592,8 @@ def write_votable(
             '  <INFO name="QUERY_STATUS" value="OK"/>\n',
             _infos_14(meta),
             *_status_infos(answers, "  "),
-            _COOSYS_14,
+            *_epoch_info(epoch, "  "),
+            _COOSYS_14 if epoch is None else _COOSYS_14.replace('epoch="J2000"', f'epoch="J{epoch:.2f}"'),
             f'  <TABLE name="stars" nrows="{len(rows)}">\n',
             lay.static,
             *rows,

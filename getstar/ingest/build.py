@@ -71,6 +71,8 @@ class Src:
 @dataclass
 class BuildReport:
     counts: dict[str, int] = field(default_factory=dict)
+    #: Lines worth a reader's eye (identifier conflicts settled by the build, first ones).
+    notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.counts.items())
@@ -251,7 +253,10 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
         f"SELECT count(*) FROM {STAGING}.star WHERE ra_o = {GAIA} AND ra_c = {MEDIUM}")
 
     step("collecting identifiers")
-    await _build_idents(conn, simbad_idents)
+    report.counts.update(await _build_idents(conn, simbad_idents))
+    from getstar.ingest.identity import conflict_notes
+
+    report.notes = await conflict_notes(conn, STAGING)
 
     if await table_exists(conn, "raw.jmdc"):
         step("attaching JMDC")
@@ -379,6 +384,7 @@ async def _merge_simbad(conn: asyncpg.Connection, basic: str = "raw.simbad",
         "simbad_position_disagreements": await conn.fetchval(
             f"SELECT count(*) FROM {s}.simbad_link WHERE how IN ('gaia', 'hip') AND sep > {SIMBAD_CHECK_RADIUS}"),
     }
+    counts.update(await _hipparcos_to_simbad_owner(conn, idents))
     simbad_values = _simbad_values("b")
     # new stars for SIMBAD objects that match nothing
     await conn.execute(f"ALTER TABLE {s}.star ADD COLUMN simbad_oid bigint")
@@ -419,6 +425,56 @@ async def _merge_simbad(conn: asyncpg.Connection, basic: str = "raw.simbad",
     return {k: int(v) for k, v in counts.items()}
 
 
+#: Properties a star has from its Hipparcos entry (moved with the HIP number).
+HIPPARCOS_PROPERTIES = ("HIP", "plx", "Hp", "B-V", "V-Icous", "pmRa", "pmDec")
+
+
+async def _hipparcos_to_simbad_owner(conn: asyncpg.Connection, idents: str) -> dict[str, int]:
+    """SIMBAD's owner of a HIP number gets that Hipparcos entry's data.
+
+    A HIP number SIMBAD gives to an object merged (by its Gaia identifier) into another star
+    than the one Hipparcos' position matched: the Hipparcos values move to SIMBAD's star; the
+    star left is dropped when it was Hipparcos' alone (no Gaia source, no SIMBAD object), as
+    it was the same star measured twice.
+    """
+    s = STAGING
+    pairs = await conn.fetch(rf"""
+        SELECT DISTINCT ON (h.star_id) h.star_id AS holder, l.star_id AS owner
+        FROM (SELECT oid, (regexp_match(id, '^HIP\s+(\d+)$'))[1]::bigint AS hip
+              FROM {idents} WHERE id ~ '^HIP\s+\d+$') r
+        JOIN {s}.simbad_link l ON l.oid = r.oid AND l.star_id IS NOT NULL
+        JOIN {s}.star h ON h.{col('HIP')} = r.hip AND h.star_id <> l.star_id
+        JOIN {s}.star o ON o.star_id = l.star_id AND o.{col('HIP')} IS NULL
+        ORDER BY h.star_id, l.star_id""")
+    if not pairs:
+        return {"hipparcos_moved_to_simbad_owner": 0, "hipparcos_duplicates_dropped": 0}
+    await conn.execute("CREATE TEMP TABLE hip_moves (holder bigint, owner bigint)")
+    try:
+        await conn.copy_records_to_table("hip_moves", records=[(r["holder"], r["owner"]) for r in pairs])
+        sets = []
+        for name in HIPPARCOS_PROPERTIES:
+            c = col(name)
+            moved = f"(t.{c} IS NULL AND h.{c}_o = {HIP2})"
+            sets += [f"{x} = CASE WHEN {moved} THEN h.{x} ELSE t.{x} END"
+                     for x in [c, f"{c}_o", f"{c}_c"] + ([f"{c}_e"] if BY_NAME[name].error is not None else [])]
+        await conn.execute(f"""
+            UPDATE {s}.star t SET {', '.join(sets)}
+            FROM hip_moves m JOIN {s}.star h ON h.star_id = m.holder WHERE t.star_id = m.owner""")
+        clear = []  # (SET expressions read the row as it was: every test sees the old origin)
+        for name in HIPPARCOS_PROPERTIES:
+            c = col(name)
+            clear += [f"{x} = CASE WHEN t.{c}_o = {HIP2} THEN NULL ELSE t.{x} END"
+                      for x in [c, f"{c}_o", f"{c}_c"] + ([f"{c}_e"] if BY_NAME[name].error is not None else [])]
+        await conn.execute(f"UPDATE {s}.star t SET {', '.join(clear)} FROM hip_moves m WHERE t.star_id = m.holder")
+        dropped = await conn.execute(f"""
+            DELETE FROM {s}.star t USING hip_moves m
+            WHERE t.star_id = m.holder AND t.{col('GAIA')} IS NULL AND t.ra_o = {HIP2}
+              AND NOT EXISTS (SELECT 1 FROM {s}.simbad_link l WHERE l.star_id = t.star_id)""")
+    finally:
+        await conn.execute("DROP TABLE hip_moves")
+    return {"hipparcos_moved_to_simbad_owner": len(pairs), "hipparcos_duplicates_dropped": int(dropped.split()[-1])}
+
+
 def simbad_star_values(b: str) -> dict[str, Src]:
     """Every property of a star made from one SIMBAD object (``raw.simbad`` columns, alias ``b``)."""
     return {"RAJ2000": Src(f"{b}.ra", SIMBAD, simbad_conf(f"{b}.coo_qual"), f"{b}.coo_err_maj"),
@@ -446,23 +502,31 @@ def _simbad_values(b: str) -> dict[str, Src]:
     return values
 
 
-async def _build_idents(conn: asyncpg.Connection, simbad_idents: str = "raw.simbad_ident") -> None:
+async def _build_idents(conn: asyncpg.Connection, simbad_idents: str = "raw.simbad_ident") -> dict[str, int]:
+    """Every identifier of every star in ``ident``; who owns what is settled by ``identity``
+    (SIMBAD's owner wins, proper names ranked, multiple systems in ``system_name``)."""
+    from getstar.ingest import identity
+
     s = STAGING
+    counts = await identity.refresh_raw_keys(conn)
     parts = [
-        f"SELECT star_id, 'Gaia DR3 ' || {col('GAIA')} AS id, 'GAIA DR3 ' || {col('GAIA')} AS key, 1 AS source "
-        f"FROM {s}.star "
+        f"SELECT star_id, 'Gaia DR3 ' || {col('GAIA')} AS id, 'GAIA DR3 ' || {col('GAIA')} AS key, 1 AS source, "
+        f"NULL::smallint AS authority FROM {s}.star "
         f"WHERE {col('GAIA')} IS NOT NULL",
-        f"SELECT star_id, 'HIP ' || {col('HIP')}, 'HIP ' || {col('HIP')}, 1 FROM {s}.star "
+        f"SELECT star_id, 'HIP ' || {col('HIP')}, 'HIP ' || {col('HIP')}, 1, NULL FROM {s}.star "
         f"WHERE {col('HIP')} IS NOT NULL",
         # 'SYN n' (synthetic stars) is its own key: millions of them need no Python round trip
-        f"SELECT star_id, main_id, CASE WHEN main_id ~ '^SYN [0-9]+$' THEN main_id END, 0 FROM {s}.star",
+        f"SELECT star_id, main_id, CASE WHEN main_id ~ '^SYN [0-9]+$' THEN main_id END, 0, NULL FROM {s}.star",
     ]
     if await table_exists(conn, "raw.stellarium"):
-        parts.append(f"SELECT t.star_id, r.id, r.key, 2 FROM raw.stellarium r "
-                     f"JOIN {s}.star t ON t.{col('HIP')} = r.hip")
+        ranked = await conn.fetchval(
+            "SELECT count(*) > 0 FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_name = 'stellarium' AND column_name = 'authority'")
+        parts.append(f"SELECT t.star_id, r.id, r.key, 2, {'r.authority' if ranked else 'NULL::smallint'} "
+                     f"FROM raw.stellarium r JOIN {s}.star t ON t.{col('HIP')} = r.hip")
     if await table_exists(conn, f"{s}.simbad_link"):
-        parts.append(f"SELECT l.star_id, r.id, r.key, 3 FROM {simbad_idents} r JOIN {s}.simbad_link l USING (oid) "
-                     "WHERE l.star_id IS NOT NULL")
+        parts.append(f"SELECT l.star_id, r.id, r.key, 3, {identity.SIMBAD_AUTHORITY}::smallint "
+                     f"FROM {simbad_idents} r JOIN {s}.simbad_link l USING (oid) WHERE l.star_id IS NOT NULL")
     await conn.execute(f"CREATE TABLE {s}.ident_all AS {' UNION ALL '.join(parts)}")
     # main ids made here ('Gaia DR3 n', 'HIP n') get their key like the rest
     rows = await conn.fetch(f"SELECT DISTINCT id FROM {s}.ident_all WHERE key IS NULL")
@@ -478,15 +542,16 @@ async def _build_idents(conn: asyncpg.Connection, simbad_idents: str = "raw.simb
         INSERT INTO {s}.ident (star_id, id, key, source)
         SELECT DISTINCT ON (star_id, key) star_id, id, key, source
         FROM {s}.ident_all WHERE key IS NOT NULL AND key <> ''
-        ORDER BY star_id, key, source DESC""")
+        ORDER BY star_id, key, source DESC, authority DESC NULLS LAST""")
+    await conn.execute(f"""
+        CREATE TABLE {s}.ident_rank AS SELECT star_id, key, max(authority) AS authority
+        FROM {s}.ident_all WHERE authority IS NOT NULL AND key LIKE 'NAME %' GROUP BY star_id, key""")
+    await conn.execute(f"CREATE INDEX ON {s}.ident_rank (star_id, key)")
     await conn.execute(f"DROP TABLE {s}.ident_all")
     await conn.execute(f"CREATE INDEX ident_key_build ON {s}.ident (key)")
-    # SIMBAD is the authority on identifiers: a key SIMBAD gives to one star is taken
-    # from any other star that a lesser source gave it to (Stellarium maps a double's HIP
-    # to the HD/HR of the system, SIMBAD to a component; old proper names are reused)
-    await conn.execute(f"""
-        DELETE FROM {s}.ident i WHERE i.source < 3 AND EXISTS (
-            SELECT 1 FROM {s}.ident j WHERE j.key = i.key AND j.source = 3 AND j.star_id <> i.star_id)""")
+    counts.update(await identity.settle_names(conn, s))
+    await conn.execute(f"DROP TABLE {s}.ident_rank")
+    counts.update(await identity.build_systems(conn, s))
     # identifier-valued properties from the identifiers (HD, HR, SAO, TYC, 2MASS, WDS, Gaia)
     for name in ("HD", "HR", "SAO"):
         await _property_from_ident(conn, name, rf"^{name} (\d+)$", "m[1]::int")
@@ -496,6 +561,7 @@ async def _build_idents(conn: asyncpg.Connection, simbad_idents: str = "raw.simb
     await _property_from_ident(conn, "2MASS", r"^2MASS J(\S+)$", "m[1]")
     await _property_from_ident(conn, "WDS", r"^WDS J(\d{5}[+-]\d{4})$", "m[1]")
     await _property_from_ident(conn, "GAIA", r"^Gaia DR3 (\d+)$", "m[1]::bigint")
+    return counts
 
 
 async def _property_from_ident(conn: asyncpg.Connection, name: str, pattern: str, expr: str) -> None:

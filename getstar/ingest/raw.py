@@ -120,13 +120,17 @@ async def load_gaia(conn: asyncpg.Connection, path: Path) -> int:
 
 async def load_stellarium(conn: asyncpg.Connection, folder: Path) -> int:
     from getstar.ingest import stellarium
+    from getstar.ingest.identity import mark_keys_current
 
-    records = [(hip, ident, ident_key(ident)) for hip, ident in stellarium.read(folder)]
+    authority = stellarium.name_authority(folder)
+    records = [(hip, ident, ident_key(ident), authority.get((hip, ident))) for hip, ident in stellarium.read(folder)]
     paths = [stellarium.find_file(folder, kind) for kind in stellarium.FILES]
-    return await replace_table(
-        conn, "stellarium", [("hip", "bigint"), ("id", "text"), ("key", "text")], records,
+    count = await replace_table(
+        conn, "stellarium", [("hip", "bigint"), ("id", "text"), ("key", "text"), ("authority", "smallint")], records,
         source_paths=paths, indexes=["CREATE INDEX ON {table} (hip)"],
     )
+    await mark_keys_current(conn, f"{RAW}.stellarium")
+    return count
 
 
 async def load_simbad_dump(conn: asyncpg.Connection, folder: Path) -> tuple[int, int]:
@@ -150,6 +154,9 @@ async def load_simbad_dump(conn: asyncpg.Connection, folder: Path) -> tuple[int,
             conn, "simbad_ident", [("oid", "bigint"), ("id", "text"), ("key", "text")], ids,
             source_paths=[folder / simbad_dump.IDS], indexes=["CREATE INDEX ON {table} (oid)"],
         )
+        from getstar.ingest.identity import mark_keys_current
+
+        await mark_keys_current(conn, f"{RAW}.simbad_ident")
     return n_basic, n_ids
 
 

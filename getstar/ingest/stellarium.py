@@ -3,6 +3,7 @@
 Every identifier is returned in SIMBAD's spelling, keyed by HIP number: ``HD 48915``,
 ``HR 2491``, ``SAO 151881`` (cross-id.dat), ``* alf CMa`` / ``* 9 CMa`` (name.fab),
 ``NAME Sirius`` (western sky culture), ``V* R And`` (GCVS) and ``WDS J06451-1643``.
+Proper names carry an authority (``name_authority``): the IAU's lists above the others.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ FILES = {
     "wds": ("stars/default/wds_hip_part.dat", "wds_hip_part.dat"),
     "star_names": ("skycultures/western/star_names.fab", "star_names.fab"),
 }
-_PROPER = re.compile(r'^\s*(\d+)\|_\("([^"]+)"\)')
+_PROPER = re.compile(r'^\s*(\d+)\|_\("([^"]+)"\)\s*([0-9,]*)')
+#: Authority of a proper name by its references in star_names.fab (numbers of Stellarium's
+#: skycultures/western/reference.fab): 4, 6, 12, 36 are the IAU's lists (NameExoWorlds 2015,
+#: IAU Catalog of Star Names, IAU Naming Stars, IAU100 NameExoWorlds).
+IAU_REFERENCES = frozenset({4, 6, 12, 36})
+NAME_IAU, NAME_LISTED, NAME_UNREFERENCED = 3, 2, 1
 
 
 def find_file(root: Path, kind: str) -> Path:
@@ -84,6 +90,23 @@ def read(root: Path) -> Iterator[tuple[int, str]]:
         yield hip, "V* " + canonical(designation).removeprefix("* ").removeprefix("V* ")
     for hip, designation in _tab_designations(find_file(root, "wds")):
         yield hip, "WDS J" + designation
+
+
+def name_authority(root: Path) -> dict[tuple[int, str], int]:
+    """(HIP, 'NAME x') -> authority of that proper name: ``NAME_IAU`` when an IAU list gives it,
+    ``NAME_LISTED`` when another reference does, ``NAME_UNREFERENCED`` otherwise (the
+    build ranks Stellarium's names with it, below SIMBAD's)."""
+    path = find_file(root, "star_names")
+    authority: dict[tuple[int, str], int] = {}
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            m = _PROPER.match(line)
+            if m:
+                refs = {int(r) for r in m.group(3).split(",") if r}
+                rank = NAME_IAU if refs & IAU_REFERENCES else NAME_LISTED if refs else NAME_UNREFERENCED
+                key = (_hip(path, lineno, m.group(1)), "NAME " + m.group(2).strip())
+                authority[key] = max(rank, authority.get(key, 0))
+    return authority
 
 
 def _tab_designations(path: Path) -> Iterator[tuple[int, str]]:

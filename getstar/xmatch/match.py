@@ -39,7 +39,8 @@ Flags (SQL below, one place):
                              ``name_main_id``/``name_separation_arcsec`` say what the name gave;
   ``none``                   nothing found (an unknown name with no position, no star
                              within the radius, or a malformed row).
-An unknown name with a position is matched on the position alone.
+An unknown name with a position is matched on the position alone.  A name of a multiple
+system stands for its primary component (``name_system`` gives the system).
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def none_sql(fmt: str, props: Sequence[Property] = KEY_PROPERTIES) -> str:
 SELECT {match_text_sql(fmt, "m")} || {_literal(unset)}
 FROM (SELECT v.pos, 'none'::text AS xm_flag, NULL::text AS xm_main_id, NULL::text AS xm_name_main_id,
              NULL::float8 AS xm_sep, CASE WHEN v.pos THEN 0 END AS xm_n, NULL::float8 AS xm_sep2,
-             NULL::float8 AS xm_name_sep
+             NULL::float8 AS xm_name_sep, NULL::text AS xm_name_system
       FROM (VALUES (false), (true)) AS v(pos)) m
 ORDER BY m.pos"""
 
@@ -199,7 +200,7 @@ def _positions_sql(star: str) -> str:
     return f"""
 SELECT x.i AS xm_i, CASE WHEN x.n > 1 THEN 'ambiguous' ELSE 'position' END AS xm_flag, x.star_id AS xm_star,
        x.main_id AS xm_main_id, x.frag AS xm_frag, x.d * 3600.0 AS xm_sep, x.n AS xm_n, x.sep2 * 3600.0 AS xm_sep2,
-       NULL::text AS xm_name_main_id, NULL::float8 AS xm_name_sep
+       NULL::text AS xm_name_main_id, NULL::float8 AS xm_name_sep, NULL::text AS xm_name_system
 FROM (SELECT x.*, row_number() OVER w AS rank, count(*) OVER w AS n, lead(x.d) OVER w AS sep2
       FROM ({_pairs_sql(star)}) x
       -- one window (one pass, one copy of the rows) for the rank, the count and the next
@@ -245,7 +246,8 @@ def _names_sql(star: str) -> str:
 SELECT nm.i AS xm_i, f.flag AS xm_flag, f.star_id AS xm_star, f.main_id AS xm_main_id, f.frag AS xm_frag,
        CASE WHEN f.flag = 'name+position' THEN ns.sep ELSE b.d END * 3600.0 AS xm_sep,
        CASE WHEN nm.pos THEN coalesce(b.n, 0) END AS xm_n,
-       b.sep2 * 3600.0 AS xm_sep2, ns.main_ids AS xm_name_main_id, ns.sep * 3600.0 AS xm_name_sep
+       b.sep2 * 3600.0 AS xm_sep2, ns.main_ids AS xm_name_main_id, ns.sep * 3600.0 AS xm_name_sep,
+       nm.system AS xm_name_system
 FROM {_NAMES} nm
 CROSS JOIN LATERAL (
     SELECT (array_agg(x.star_id ORDER BY x.d NULLS LAST, x.star_id))[1] AS star_id,
@@ -280,10 +282,12 @@ CROSS JOIN LATERAL (
 ) f"""
 
 
+# as the resolver's: stars (live.ident) or a multiple system's name (live.system_name)
 NAMES_SQL = """
-SELECT q.qi, q.rank, i.star_id
-FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank)
-JOIN live.ident i ON i.key = q.key
+WITH q AS MATERIALIZED (SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank))
+SELECT q.qi, q.rank, i.star_id, NULL::text AS system FROM q JOIN live.ident i ON i.key = q.key
+UNION ALL
+SELECT q.qi, q.rank, y.star_id, y.system FROM q JOIN live.system_name y ON y.key = q.key
 """
 
 
@@ -301,20 +305,36 @@ def _keys(names: Sequence[str]) -> tuple[list[int], list[str], list[int]]:
 
 async def lookup_names(conn: asyncpg.Connection, names: Sequence[str]) -> list[list[int]]:
     """Star ids per name (best-ranked key that hits; several = ambiguous), in one statement."""
+    return [ids for ids, _ in await lookup_names_and_systems(conn, names)]
+
+
+async def lookup_names_and_systems(conn: asyncpg.Connection,
+                                   names: Sequence[str]) -> list[tuple[list[int], str | None]]:
+    """Per name: its star ids, and the multiple system it names when it resolves to that
+    system's primary component (else None)."""
     # ~3 us per name: a big list is normalised off the event loop
     idx, keys, ranks = await asyncio.to_thread(_keys, names) if len(names) > 1000 else _keys(names)
-    found: list[dict[int, set[int]]] = [{} for _ in names]
+    found: list[dict[int, dict[int, str | None]]] = [{} for _ in names]
     if keys:
-        for qi, rank, star_id in await conn.fetch(NAMES_SQL, idx, keys, ranks):
-            found[qi].setdefault(rank, set()).add(star_id)
-    return [sorted(hits[min(hits)]) if hits else [] for hits in found]
+        for qi, rank, star_id, system in await conn.fetch(NAMES_SQL, idx, keys, ranks):
+            stars = found[qi].setdefault(rank, {})
+            stars[star_id] = None if star_id in stars and stars[star_id] is None else system
+    out: list[tuple[list[int], str | None]] = []
+    for hits in found:
+        if not hits:
+            out.append(([], None))
+            continue
+        stars = hits[min(hits)]
+        ids = sorted(stars)
+        out.append((ids, stars[ids[0]] if len(ids) == 1 else None))
+    return out
 
 
-async def _name_stars(conn: asyncpg.Connection, targets: TargetSet) -> dict[str, list[int]]:
-    """Each distinct name of the batch -> its star ids (batches repeat names: look each up once)."""
+async def _name_stars(conn: asyncpg.Connection, targets: TargetSet) -> dict[str, tuple[list[int], str | None]]:
+    """Each distinct name of the batch -> its star ids and system (batches repeat names: look each up once)."""
     errors = targets.errors
     names = list(dict.fromkeys(n for k, n in enumerate(targets.names) if n is not None and k not in errors))
-    return dict(zip(names, await lookup_names(conn, names), strict=True))
+    return dict(zip(names, await lookup_names_and_systems(conn, names), strict=True))
 
 
 async def _chunks(data: bytes, size: int = 1 << 20) -> AsyncIterator[bytes]:
@@ -419,10 +439,10 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
     named = np.zeros(len(targets), bool)
     name_rows = []
     for k, name in enumerate(targets.names):
-        if name is not None and k not in targets.errors and (ids := stars.get(name)):
+        if name is not None and k not in targets.errors and (hit := stars.get(name)) and hit[0]:
             named[k] = True
-            name_rows.append((offset + k, ids, bool(c["pos"][k]), float(c["ra"][k]), float(c["dec"][k]),
-                              float(c["r"][k]), float(c["dt"][k]), float(c["margin"][k])))
+            name_rows.append((offset + k, hit[0], bool(c["pos"][k]), float(c["ra"][k]), float(c["dec"][k]),
+                              float(c["r"][k]), float(c["dt"][k]), float(c["margin"][k]), hit[1]))
     positioned = np.flatnonzero(c["pos"] & ~named)
     # cells hold the stars that are not fast movers: their margin is the fast movers' bound
     slow_margin = FAST_PM_MAS_PER_YEAR / 3_600_000.0 * np.abs(c["dt"][positioned])
@@ -443,7 +463,7 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
         CREATE TEMPORARY TABLE {_MOVING} (i integer, ra float8, dec float8, r float8, dt float8, margin float8)
             ON COMMIT DROP;
         CREATE TEMPORARY TABLE {_NAMES} (i integer, stars bigint[], pos boolean, ra float8, dec float8, r float8,
-            dt float8, margin float8) ON COMMIT DROP""")
+            dt float8, margin float8, system text) ON COMMIT DROP""")
     if len(rows):
         await conn.copy_to_table(_PROBES, source=_chunks(_binary_copy(
             [cells, c["i"][rows], c["ra"][rows], c["dec"][rows], c["r"][rows], c["dt"][rows]])), format="binary")

@@ -4,7 +4,7 @@ Every answer is the input rows in order, each followed by its outcome.  Flat for
 VOTable) have the input columns first (a name that clashes with an output column gets an
 ``input_`` prefix), then ``status`` (``ok`` or the row's problem), ``match`` (the flag),
 ``main_id``, ``name_main_id``, ``separation_arcsec``, ``n_candidates``, ``sep2_arcsec``,
-``name_separation_arcsec``, then per key property ``P``, ``P.origin``, ``P.confidence`` and
+``name_separation_arcsec``, ``name_system``, then per key property ``P``, ``P.origin``, ``P.confidence`` and
 its error column when it has one (as ``formats.csvfmt`` does).  JSON nests instead:
 ``{"input": {...}, "status": ..., ..., "properties": {"V": {"value", "origin",
 "confidence"[, "error"]}}}`` with unset properties omitted, as ``formats.jsonfmt`` does.
@@ -49,6 +49,8 @@ MATCH_COLUMNS = (
     Column("sep2_arcsec", "double", "arcsec", "pos.angDistance", "Separation of the second star within the radius"),
     Column("name_separation_arcsec", "double", "arcsec", "pos.angDistance",
            "Separation between the row's position and the star its name resolves to"),
+    Column("name_system", "char", "", "meta.id",
+           "The multiple system the row's name designates, when the name stands for its primary component"),
 )
 _MATCH_KEYS = tuple(c.name for c in MATCH_COLUMNS)
 

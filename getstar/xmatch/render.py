@@ -131,6 +131,7 @@ def _match_cells(m: str) -> list[tuple[str, Cell]]:
         ("n_candidates", Cell(f"{m}.xm_n", "int")),
         ("sep2_arcsec", Cell(_finite(f"{m}.xm_sep2"), "double")),
         ("name_separation_arcsec", Cell(_finite(f"{m}.xm_name_sep"), "double")),
+        ("name_system", Cell(f"{m}.xm_name_system", "text")),
     ]
 
 

@@ -214,7 +214,10 @@ def single_name_miss(names: Sequence[str], response: httpx.Response, parse: bool
         return True
     err = final_error(response)
     if response.status_code == 404:
-        return {"query": names[0], "status": "not_found", "suggestions": list(err.suggestions)}
+        miss: dict[str, Any] = {"query": names[0], "status": "not_found", "suggestions": list(err.suggestions)}
+        if err.retry_after:  # not found for now: SIMBAD could not be asked, ask again later
+            miss.update(message=err.detail, retry_after=err.retry_after)
+        return miss
     return {"query": names[0], "status": "ambiguous", "candidates": list(err.candidates)}
 
 
