@@ -34,7 +34,8 @@ from getstar import __version__
 from getstar.errors import BadRequest, GetStarError
 from getstar.formats._common import PropertyReader, confidence_name, esc_attr, esc_text, origin_name, utc_seconds
 from getstar.formats.model import Answer
-from getstar.formats.votable import _INT_NULL, _field, _fmt_repr, _group, _value_formatter
+from getstar.formats.vobase import INT_NULL, prolog
+from getstar.formats.votable import field_element, format_repr, group_element, value_formatter
 from getstar.httpcache import cache_key, etag_for, respond
 from getstar.properties import BY_NAME, PROPERTIES, Property
 from getstar.resolver import ConeQuery
@@ -49,13 +50,7 @@ VERB2_PROPERTIES = ("SIMBAD", "HD", "HIP", "GAIA", "pmRa", "pmDec", "plx", "SpTy
 # the SCS fields are RA/DEC in degrees: the catalogue's own main-position UCD1s step aside
 _OTHER_UCD = {"POS_EQ_RA_MAIN": "POS_EQ_RA_OTHER", "POS_EQ_DEC_MAIN": "POS_EQ_DEC_OTHER", "ID_MAIN": "ID_ALTERNATIVE"}
 
-_PROLOG = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<VOTABLE version="1.1" xmlns="http://www.ivoa.net/xml/VOTable/v1.1"\n'
-    '         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
-    '         xsi:schemaLocation="http://www.ivoa.net/xml/VOTable/v1.1 '
-    'http://www.ivoa.net/xml/VOTable/VOTable-1.1.xsd">\n'
-)
+_PROLOG = prolog("1.1")
 _COOSYS = ' <COOSYS ID="J2000" equinox="J2000." epoch="J2000." system="eq_FK5"/>\n'
 
 
@@ -139,27 +134,28 @@ def _properties(verb: int) -> tuple[Property, ...]:
 def _header(verb: int) -> str:
     """FIELDs and GROUPs of a VERB: the same for every request, rendered once."""
     fields = [
-        _field("ID", "id", "ID_MAIN", "char", "", "Main identifier of the star (SIMBAD's when known)"),
-        _field("RA", "ra", "POS_EQ_RA_MAIN", "double", "deg", "Right ascension, ICRS, epoch J2000", ref="J2000"),
-        _field("DEC", "dec", "POS_EQ_DEC_MAIN", "double", "deg", "Declination, ICRS, epoch J2000", ref="J2000"),
+        field_element("ID", "id", "ID_MAIN", "char", "", "Main identifier of the star (SIMBAD's when known)"),
+        field_element("RA", "ra", "POS_EQ_RA_MAIN", "double", "deg", "Right ascension, ICRS, epoch J2000", ref="J2000"),
+        field_element("DEC", "dec", "POS_EQ_DEC_MAIN", "double", "deg", "Declination, ICRS, epoch J2000", ref="J2000"),
     ]
     groups: list[str] = []
     if verb >= 2:
-        fields.append(_field("separation", "sep", "POS_ANG_DIST_GENERAL", "double", "arcsec",
+        fields.append(field_element("separation", "sep", "POS_ANG_DIST_GENERAL", "double", "arcsec",
                              "Distance from the cone's centre"))
     for i, p in enumerate(_properties(verb)):
         refs = [f"p{i}", f"p{i}o", f"p{i}c"]
-        values = f'<VALUES null="{_INT_NULL[p.datatype]}"/>' if p.datatype in _INT_NULL else ""
-        fields.append(_field(p.name, refs[0], p.ucd1, p.datatype, p.unit, p.description, values=values))
-        fields.append(_field(f"{p.name}.origin", refs[1], "REFER_CODE", "char", "",
+        values = f'<VALUES null="{INT_NULL[p.datatype]}"/>' if p.datatype in INT_NULL else ""
+        fields.append(field_element(p.name, refs[0], p.ucd1, p.datatype, p.unit, p.description, values=values))
+        fields.append(field_element(f"{p.name}.origin", refs[1], "REFER_CODE", "char", "",
                              f"Origin (catalogue or service) of property {p.name}"))
-        fields.append(_field(f"{p.name}.confidence", refs[2], "CODE_QUALITY", "char", "",
+        fields.append(field_element(f"{p.name}.confidence", refs[2], "CODE_QUALITY", "char", "",
                              f"Confidence (LOW, MEDIUM, HIGH) of property {p.name}"))
         if p.error is not None:
             refs.append(f"p{i}e")
-            fields.append(_field(p.error.name, refs[3], p.error.ucd1, "double", p.error.unit, p.error.description))
+            fields.append(field_element(p.error.name, refs[3], p.error.ucd1, "double", p.error.unit,
+                                        p.error.description))
         # a GROUP named like its FIELD would be a second use of the name in the TABLE (votlint warns)
-        groups.append(_group(f"{p.name}.group", p.ucd1,
+        groups.append(group_element(f"{p.name}.group", p.ucd1,
                              f"{p.name} with its origin and confidence and its error when available", refs))
     return "".join(fields) + "".join(groups)
 
@@ -169,8 +165,8 @@ def _cells(verb: int) -> tuple[tuple[PropertyReader, Any, str, bool], ...]:
     """Per property: reader, value formatter, null value cell, has an error column."""
     out = []
     for p in _properties(verb):
-        null = f"<TD>{_INT_NULL[p.datatype]}</TD>" if p.datatype in _INT_NULL else "<TD/>"
-        out.append((PropertyReader(p), _value_formatter(p, False), null, p.error is not None))
+        null = f"<TD>{INT_NULL[p.datatype]}</TD>" if p.datatype in INT_NULL else "<TD/>"
+        out.append((PropertyReader(p), value_formatter(p, False), null, p.error is not None))
     return tuple(out)
 
 
@@ -180,9 +176,9 @@ def _td(text: str) -> str:
 
 def _row(a: Answer, verb: int) -> str:
     s: Mapping[str, Any] = a.star or {}
-    parts = ["<TR>", _td(esc_text(str(s.get("main_id") or ""))), _td(_fmt_repr(s["ra"])), _td(_fmt_repr(s["dec"]))]
+    parts = ["<TR>", _td(esc_text(str(s.get("main_id") or ""))), _td(format_repr(s["ra"])), _td(format_repr(s["dec"]))]
     if verb >= 2:
-        parts.append(_td(_fmt_repr(a.separation_arcsec) if a.separation_arcsec is not None else ""))
+        parts.append(_td(format_repr(a.separation_arcsec) if a.separation_arcsec is not None else ""))
     for reader, fmt, null, has_err in _cells(verb):
         v, o, c, e = reader.read(s, a.query)
         if v is None:
@@ -194,7 +190,7 @@ def _row(a: Answer, verb: int) -> str:
         parts.append(_td(esc_text(origin_name(o) or "")))
         parts.append(_td(esc_text(confidence_name(c) or "")))
         if has_err:
-            parts.append(_td(_fmt_repr(e) if e is not None else ""))
+            parts.append(_td(format_repr(e) if e is not None else ""))
     parts.append("</TR>\n")
     return "".join(parts)
 

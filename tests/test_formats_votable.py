@@ -3,6 +3,7 @@ astropy, stilts votlint, UCD1+ vocabulary and hostile text (hypothesis)."""
 
 from __future__ import annotations
 
+import ast
 import io
 import math
 import re
@@ -539,3 +540,21 @@ def test_unknown_dialect() -> None:
     with pytest.raises(ValueError):
         write_votable([], META, dialect="votable12")
     assert BY_NAME["TARGET_ID"].origin == "USER"
+
+
+def test_one_votable_base() -> None:
+    """Prolog, schema locations and 1.1 integer nulls come from formats.vobase: no writer spells them."""
+    from getstar.formats import table, vobase
+
+    root = Path(__file__).resolve().parent.parent / "getstar"
+    def literals(path: Path) -> str:  # string constants in code (docstrings may name the values)
+        return "\n".join(n.value for n in ast.walk(ast.parse(path.read_text()))
+                         if isinstance(n, ast.Constant) and isinstance(n.value, str) and "\n" not in n.value)
+
+    spelled = [str(p.relative_to(root)) for p in root.rglob("*.py")
+               if p.name != "vobase.py" and ("-2147483648" in literals(p) or "VOTable-1.1.xsd" in literals(p))]
+    assert spelled == []
+    assert vobase.SCHEMA["1.1"].endswith("VOTable-1.1.xsd") and vobase.SCHEMA["1.4"].endswith("VOTable-1.4.xsd")
+    for version in ("1.1", "1.4"):  # the plain-table writer names the XSD, not the namespace, as the schema
+        head = table._PROLOG[version]
+        assert f'xsi:schemaLocation="{vobase.NAMESPACE[version]} {vobase.SCHEMA[version]}"' in head

@@ -20,28 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from getstar.formats._common import esc_attr, esc_text
+from getstar.formats.vobase import INT_NULL, prolog
 
 __all__ = ["Column", "VOTableStream"]
 
 DATATYPES = ("char", "double", "int", "long", "boolean")
-_INT_NULL = {"int": -2147483648, "long": -9223372036854775808}
-
-_PROLOG = {
-    "1.4": (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3"\n'
-        '         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
-        '         xsi:schemaLocation="http://www.ivoa.net/xml/VOTable/v1.3 '
-        'http://www.ivoa.net/xml/VOTable/VOTable-1.4.xsd">\n'
-    ),
-    "1.1": (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<VOTABLE version="1.1" xmlns="http://www.ivoa.net/xml/VOTable/v1.1"\n'
-        '         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
-        '         xsi:schemaLocation="http://www.ivoa.net/xml/VOTable/v1.1 '
-        'http://www.ivoa.net/xml/VOTable/v1.1">\n'
-    ),
-}
+_PROLOG = {version: prolog(version) for version in ("1.4", "1.1")}
 _COOSYS = {
     "1.4": '  <COOSYS ID="icrs" system="ICRS" epoch="J2000"/>\n',
     "1.1": '  <COOSYS ID="J2000" equinox="J2000." epoch="J2000." system="eq_FK5"/>\n',
@@ -142,8 +126,8 @@ class VOTableStream:
     def _formatter(self, c: Column) -> Callable[[Any], str]:
         if c.datatype == "double":
             return _double
-        if c.datatype in _INT_NULL:
-            return _integer(str(_INT_NULL[c.datatype]) if self.version == "1.1" else "")
+        if c.datatype in INT_NULL:
+            return _integer(str(INT_NULL[c.datatype]) if self.version == "1.1" else "")
         if c.datatype == "boolean":
             return _boolean
         return _char
@@ -159,8 +143,8 @@ class VOTableStream:
         inner = ""
         if c.description:
             inner += f"<DESCRIPTION>{esc_text(c.description)}</DESCRIPTION>"
-        if self.version == "1.1" and c.datatype in _INT_NULL:
-            inner += f'<VALUES null="{_INT_NULL[c.datatype]}"/>'
+        if self.version == "1.1" and c.datatype in INT_NULL:
+            inner += f'<VALUES null="{INT_NULL[c.datatype]}"/>'
         return f"   <FIELD {' '.join(attrs)}" + (f">{inner}</FIELD>\n" if inner else "/>\n")
 
     def head(self) -> str:

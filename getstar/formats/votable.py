@@ -68,6 +68,7 @@ from getstar.formats._common import (
     utc_seconds,
 )
 from getstar.formats.model import Answer, GetStarParams, Meta
+from getstar.formats.vobase import INT_NULL, getstar_prolog, prolog
 from getstar.properties import ORIGINS, PROPERTIES, Property, storage_column
 
 __all__ = [
@@ -85,7 +86,6 @@ MEDIA_TYPES = {
     "votable": "application/x-votable+xml",
 }
 
-_INT_NULL = {"int": "-2147483648", "long": "-9223372036854775808"}
 # VOTable 1.4 reads units as VOUnit, where GetStar's "as" (arcsec) would be attoseconds.
 # The other CDS-style units ("h:m:s", "[cm/s2]", "%") have no VOUnit spelling and are kept,
 # as VizieR does (readers warn at most).
@@ -114,7 +114,7 @@ def _fmt_f4(v: Any) -> str:
     return _SPECIAL_FLOATS[s] if s[-1] > "9" else s
 
 
-def _fmt_repr(v: Any) -> str:
+def format_repr(v: Any) -> str:
     s = repr(float(v))
     return _SPECIAL_FLOATS[s] if s[-1] > "9" else s
 
@@ -149,17 +149,17 @@ def getstar_text(prop: Property) -> Callable[[Any], str]:
     without XML escaping: the GetStar TSV (``formats.tsv``) writes cells in the same spelling."""
     if prop.datatype == "char" and not prop.render:
         return _fmt_plain
-    return _value_formatter(prop, True)
+    return value_formatter(prop, True)
 
 
-def _value_formatter(prop: Property, v11: bool) -> Callable[[Any], str]:
+def value_formatter(prop: Property, v11: bool) -> Callable[[Any], str]:
     if prop.render:
         sexa = sexagesimal(prop.render)
         return lambda v: sexa(v) or ""
     dt = prop.datatype
     if dt == "double":
         if not v11 or prop.name in _FULL_PRECISION:
-            return _fmt_repr
+            return format_repr
         return _fmt_f4 if prop.name in _FIXED4 else _fmt_g7
     if dt in ("int", "long"):
         return _fmt_int
@@ -189,11 +189,11 @@ def _group_op(prop: Property, v11: bool, strict: bool) -> Op:
     ocol, ccol = vcol + "_o", vcol + "_c"
     has_err = prop.error is not None
     ecol = vcol + "_e" if has_err and not prop.derived_from else None
-    fmt = _value_formatter(prop, v11)
-    efmt = _fmt_g7 if v11 else _fmt_repr
+    fmt = value_formatter(prop, v11)
+    efmt = _fmt_g7 if v11 else format_repr
     vnull = "<TD/>"
-    if v11 and strict and prop.datatype in _INT_NULL:
-        vnull = f"<TD>{_INT_NULL[prop.datatype]}</TD>"
+    if v11 and strict and prop.datatype in INT_NULL:
+        vnull = f"<TD>{INT_NULL[prop.datatype]}</TD>"
     otds = _td_table(ORIGINS, v11)
     ctds = _td_table(CONFIDENCE_NAMES, v11)
     null_group = vnull + otds[None] + ctds[None] + ("<TD/>" if has_err else "")
@@ -253,7 +253,7 @@ def _group_op(prop: Property, v11: bool, strict: bool) -> Op:
 # Static header parts
 
 
-def _field(name: str, fid: str, ucd: str, datatype: str, unit: str, desc: str, *,
+def field_element(name: str, fid: str, ucd: str, datatype: str, unit: str, desc: str, *,
            ref: str = "", hidden: bool = False, values: str = "", link: str = "") -> str:
     attrs = [f'name="{esc_attr(name)}" ID="{fid}"']
     if ucd:
@@ -275,7 +275,7 @@ def _field(name: str, fid: str, ucd: str, datatype: str, unit: str, desc: str, *
     return f"   <FIELD {' '.join(attrs)}>\n{body}   </FIELD>\n"
 
 
-def _group(name: str, ucd: str, desc: str, refs: Sequence[str], param_refs: Sequence[str] = ()) -> str:
+def group_element(name: str, ucd: str, desc: str, refs: Sequence[str], param_refs: Sequence[str] = ()) -> str:
     lines = [f'   <GROUP name="{esc_attr(name)}" ucd="{esc_attr(ucd)}">\n',
              f"    <DESCRIPTION>{esc_text(desc)}</DESCRIPTION>\n"]
     lines += [f'    <FIELDref ref="{r}"/>\n' for r in refs]
@@ -313,38 +313,38 @@ class _Layout:
             ucd = p.ucd1 if v11 else p.ucd1p
             refs = [f"col{i}", f"col{i + 1}", f"col{i + 2}"]
             values = ""
-            if v11 and p.datatype in _INT_NULL:
-                values = f'<VALUES null="{_INT_NULL[p.datatype]}"/>'
+            if v11 and p.datatype in INT_NULL:
+                values = f'<VALUES null="{INT_NULL[p.datatype]}"/>'
             # VOTable 1.4 ``char`` is ASCII only: free text (names, queries) is unicodeChar there.
             datatype = "unicodeChar" if not v11 and p.datatype == "char" else p.datatype
             unit = p.unit if v11 else _UNITS_14.get(p.unit, p.unit)
-            fields.append(_field(p.name, refs[0], ucd, datatype, unit, p.description,
+            fields.append(field_element(p.name, refs[0], ucd, datatype, unit, p.description,
                                  ref=coo if _is_position(p, v11) else "", values=values, link=p.link))
             if v11:
-                fields.append(_field(f"{p.name}.origin", refs[1], "REFER_CODE", "int", "",
+                fields.append(field_element(f"{p.name}.origin", refs[1], "REFER_CODE", "int", "",
                                      f"Origin index of property {p.name}", hidden=True))
-                fields.append(_field(f"{p.name}.confidence", refs[2], "CODE_QUALITY", "int", "",
+                fields.append(field_element(f"{p.name}.confidence", refs[2], "CODE_QUALITY", "int", "",
                                      f"Confidence index of property {p.name}", hidden=True))
             else:
-                fields.append(_field(f"{p.name}.origin", refs[1], "meta.ref", "char", "",
+                fields.append(field_element(f"{p.name}.origin", refs[1], "meta.ref", "char", "",
                                      f"Origin (catalogue or service) of property {p.name}"))
-                fields.append(_field(f"{p.name}.confidence", refs[2], "meta.code.qual", "char", "",
+                fields.append(field_element(f"{p.name}.confidence", refs[2], "meta.code.qual", "char", "",
                                      f"Confidence (LOW, MEDIUM, HIGH) of property {p.name}"))
             i += 3
             if p.error is not None:
                 e = p.error
                 refs.append(f"col{i}")
-                fields.append(_field(e.name, refs[3], e.ucd1 if v11 else e.ucd1p, "double",
+                fields.append(field_element(e.name, refs[3], e.ucd1 if v11 else e.ucd1p, "double",
                                      e.unit if v11 else _UNITS_14.get(e.unit, e.unit), e.description))
                 i += 1
             self.ids[p.name] = refs
             what = "indexes" if v11 else ""
-            groups.append(_group(p.name, ucd,
+            groups.append(group_element(p.name, ucd,
                                  f"{p.name} with its origin and confidence {what}".rstrip()
                                  + " and its error when available", refs))
         if v11:
             d0, d1, d2 = f"col{i}", f"col{i + 1}", f"col{i + 2}"
-            fields.append(_field("deletedFlag", d0, "DELETED_FLAG", "boolean", "",
+            fields.append(field_element("deletedFlag", d0, "DELETED_FLAG", "boolean", "",
                                  "Used by SearchCal GUI to flag deleted stars", hidden=True))
             fields.append(
                 f'   <PARAM name="deletedFlag.origin" ID="{d1}" ucd="DELETED_FLAG.origin" datatype="int" '
@@ -354,15 +354,15 @@ class _Layout:
                 'datatype="int" value="0">\n    <DESCRIPTION>Confidence index of property deletedFlag '
                 "(NO)</DESCRIPTION>\n   </PARAM>\n"
             )
-            groups.append(_group("deletedFlag", "DELETED_FLAG",
+            groups.append(group_element("deletedFlag", "DELETED_FLAG",
                                  "DELETED_FLAG with its origin and confidence indexes", [d0], [d1, d2]))
             self.ids["deletedFlag"] = [d0, d1, d2]
             head = _index_param("ConfidenceIndexes", CONFIDENCE_NAMES)
             head += _index_param("OriginIndexes", ORIGINS)
         else:
-            fields.append(_field("separation", f"col{i}", "pos.angDistance", "double", "arcsec",
+            fields.append(field_element("separation", f"col{i}", "pos.angDistance", "double", "arcsec",
                                  "Distance between the queried position and the star (position queries)"))
-            fields.append(_field("identifiers", f"col{i + 1}", "meta.id", "unicodeChar", "",
+            fields.append(field_element("identifiers", f"col{i + 1}", "meta.id", "unicodeChar", "",
                                  "All identifiers of the star, separated by |"))
             self.ids["separation"] = [f"col{i}"]
             self.ids["identifiers"] = [f"col{i + 1}"]
@@ -381,7 +381,7 @@ class _Layout:
             if self.v11:
                 out.append("<TR>" + cells + "<TD>0</TD></TR>\n")
             else:
-                sep = "" if a.separation_arcsec is None else _fmt_repr(a.separation_arcsec)
+                sep = "" if a.separation_arcsec is None else format_repr(a.separation_arcsec)
                 ids = esc_text("|".join(a.identifiers))
                 out.append(
                     "<TR>" + cells
@@ -415,23 +415,9 @@ def field_ids(
 # ---------------------------------------------------------------------------------------
 # Documents
 
-_PROLOG_11 = (
-    '<?xml version="1.0" encoding="UTF-8"?>'
-    '<?xml-stylesheet href="./getstarVOTableToHTML.xsl" type="text/xsl"?>'
-    '<VOTABLE version="1.1"\n'
-    '         xmlns="http://www.ivoa.net/xml/VOTable/v1.1"\n'
-    '         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
-    '         xsi:schemaLocation="http://www.ivoa.net/xml/VOTable/v1.1 '
-    'http://www.ivoa.net/xml/VOTable/VOTable-1.1.xsd">\n\n'
-)
+_PROLOG_11 = getstar_prolog()
 _COOSYS_11 = ' <COOSYS ID="J2000" equinox="J2000." epoch="J2000." system="eq_FK5"/>\n\n'
-_PROLOG_14 = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3"\n'
-    '         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
-    '         xsi:schemaLocation="http://www.ivoa.net/xml/VOTable/v1.3 '
-    'http://www.ivoa.net/xml/VOTable/VOTable-1.4.xsd">\n'
-)
+_PROLOG_14 = prolog("1.4")
 _COOSYS_14 = '  <COOSYS ID="icrs" system="ICRS" epoch="J2000"/>\n'
 _END = "    </TABLEDATA>\n   </DATA>\n  </TABLE>\n </RESOURCE>\n</VOTABLE>\n"
 _STRVAL = 'datatype="char" arraysize="*" value="'

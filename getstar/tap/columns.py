@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from getstar.formats.vobase import INT_NULL
 from getstar.properties import STORED, Confidence, Err, Property
 
 #: ADQL 2.1 reserved words (section 2.1.2: ADQL functions, then SQL-92 reserved words).
@@ -54,7 +55,7 @@ VOUNITS = {"as": "arcsec", "[cm/s2]": "log(cm.s**-2)", "Rsun": "solRad", "%": ""
 UNIT_WORDS = {"%": "in percent"}
 
 #: SQL null literals DaCHS writes into VOTables for integer columns (VOTable ints have no NULL).
-NULL_LITERALS = {"smallint": "-32768", "integer": "-2147483648", "bigint": "-9223372036854775808"}
+NULL_LITERALS = {"smallint": "-32768", "integer": INT_NULL["int"], "bigint": INT_NULL["long"]}
 
 #: ``ident.source`` codes, as the build and the SIMBAD fallback write them.
 IDENT_SOURCES = ("main identifier", "catalogue", "Stellarium", "SIMBAD")

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 import orjson
 
 from getstar.formats._common import esc_text
+from getstar.formats.vobase import INT_NULL
 from getstar.properties import ORIGINS, Confidence, Property, storage_column
 
 __all__ = ["FORMATS", "cell_kinds", "match_text_sql", "params", "star_text_sql"]
 
 FORMATS = ("json", "csv", "votable", "votable11")
-_INT_NULL_11 = {"int": "-2147483648", "long": "-9223372036854775808"}
 
 
 def params(fmt: str) -> list[list[str]]:
@@ -197,7 +197,7 @@ def _star_csv(props: Sequence[Property], s: str) -> tuple[str, str]:
 
 
 def _empty_td(cell: Cell, v11: bool) -> str:
-    return f"<TD>{_INT_NULL_11[cell.kind]}</TD>" if v11 and cell.kind in _INT_NULL_11 else "<TD/>"
+    return f"<TD>{INT_NULL[cell.kind]}</TD>" if v11 and cell.kind in INT_NULL else "<TD/>"
 
 
 def _td(cell: Cell, v11: bool) -> str:
