@@ -81,6 +81,9 @@ class Settings:
     simbad_negative_ttl: float = 3600.0
     simbad_table_prefix: str = ""
     simbad_batch_size: int = 100
+    # bulk enrichment (getstar ingest simbad-enrich): stars per uploaded table, seconds per query
+    simbad_enrich_batch: int = 10_000
+    simbad_enrich_timeout: float = 300.0
     # batch cross-identification (POST /v1/xmatch): the largest radius a request or row may ask
     xmatch_max_radius_deg: float = 60.0 / 3600.0
     # operations (getstar serve): log lines as JSON or text, one line per request, and how long
@@ -125,6 +128,8 @@ class Settings:
             simbad_negative_ttl=_float("GETSTAR_SIMBAD_NEGATIVE_TTL", 3600.0),
             simbad_table_prefix=os.environ.get("GETSTAR_SIMBAD_TABLE_PREFIX", ""),
             simbad_batch_size=_int("GETSTAR_SIMBAD_BATCH_SIZE", 100),
+            simbad_enrich_batch=_int("GETSTAR_SIMBAD_ENRICH_BATCH", 10_000),
+            simbad_enrich_timeout=_float("GETSTAR_SIMBAD_ENRICH_TIMEOUT", 300.0),
             xmatch_max_radius_deg=_float("GETSTAR_XMATCH_MAX_RADIUS_ARCSEC", 60.0) / 3600.0,
             log_format=os.environ.get("GETSTAR_LOG_FORMAT", "json").strip().lower() or "json",
             access_log=_bool("GETSTAR_ACCESS_LOG", True),
