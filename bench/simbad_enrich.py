@@ -108,17 +108,20 @@ def main() -> int:
                 counts = asyncio.run(once(dsn_of(name), size))
                 wall = time.monotonic() - started
                 results.append((size, counts, wall))
-                print(f"batch {size:>6,}: {counts['batches']:>3} batches, {counts['batch_ms_mean']:>6,} ms per batch "
-                      f"(query {counts['query_ms_mean']:,} + store {counts['store_ms_mean']:,}), "
+                shrunk = (f" (shrunk to {counts['batch_size']:,} by the server's upload limit: "
+                          f"{counts['upload_shrinks']} HTTP 413)") if counts.get("upload_shrinks") else ""
+                print(f"batch {size:>6,}{shrunk}: {counts['batches']:>3} batches, {counts['batch_ms_mean']:>6,} ms "
+                      f"per batch (query {counts['query_ms_mean']:,} + store {counts['store_ms_mean']:,}), "
                       f"{counts['stars_asked'] / wall:,.0f} stars/s, {counts['stars_enriched']:,} enriched")
         print(f"\nprojection at SIMBAD's rate policy ({SIMBAD_RATE:g} queries/s, uploads <= 200,000 rows):")
-        for size, counts, wall in results:
+        for _size, counts, wall in results:
+            size = counts["batch_size"]
             per_star = wall / max(1, counts["stars_asked"])
             for label, n in TARGETS.items():
                 queries = math.ceil(n / size)
                 print(f"  batch {size:>6,}, {label}: {queries:,} queries; rate bound {queries / SIMBAD_RATE:,.0f} s; "
-                      f"at the measured {counts['batch_ms_mean'] / 1000:.2f} s per batch: "
-                      f"{n * per_star / 60:,.1f} min")
+                      f"at DaCHS' measured {per_star * 1000:.1f} ms per star ({counts['batch_ms_mean'] / 1000:.2f} s "
+                      f"per batch): {n * per_star / 60:,.1f} min")
     return 0
 
 

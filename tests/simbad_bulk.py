@@ -93,6 +93,7 @@ class Expected:
     unknown: set[int] = field(default_factory=set)  # stars SIMBAD does not know
     object_several_stars: dict[int, set[int]] = field(default_factory=dict)  # oid -> stars
     star_several_objects: dict[int, set[int]] = field(default_factory=dict)  # star -> oids
+    far: dict[int, int] = field(default_factory=dict)  # oid -> star: merged, but 20" away (reported)
     new_names: dict[str, int] = field(default_factory=dict)  # GJ/BD/TYC/2MASS name -> star_id
 
 
@@ -162,6 +163,9 @@ def make_simbad(stars: list[Star]) -> tuple[list[SimbadObject], Expected]:
         if n % 5 == 0:
             ids.append(f"BD{'+' if star.dec >= 0 else '-'}{min(89, int(abs(star.dec))):02d} {1000 + n}")
         obj = _object(n, star, ids)
+        if n == 31:  # SIMBAD puts this one 20" from the snapshot's star
+            obj.dec += 20 / 3600 if star.dec < 0 else -20 / 3600
+            expected.far[obj.oid] = star.star_id
         objects.append(obj)
         expected.enriched[star.star_id] = obj
         for name in ids:

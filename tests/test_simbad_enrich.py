@@ -202,6 +202,11 @@ def test_conflicts_are_decided_one_to_one_only() -> None:
     assert {(c.kind, c.oids) for c in d.conflicts} == {
         ("object_several_stars", (1,)), ("star_several_objects", (2, 3)), ("object_several_stars", (4,))}
     assert decide([100], [(100, 2)], objects, {}).accepted == [(100, 2)]
+    objects[2].values.update(ra=10.0, dec=20.0)
+    near = decide([100], [(100, 2)], objects, {}, {100: (10.0, 20.0 + 4.9 / 3600)})
+    far = decide([100], [(100, 2)], objects, {}, {100: (10.0, 20.0 + 5.1 / 3600)})
+    assert near.conflicts == [] and far.accepted == [(100, 2)]  # far apart: merged all the same, and reported
+    assert [(c.kind, c.merged) for c in far.conflicts] == [("position_disagrees", True)]
 
 
 def test_limits_come_from_the_services_capabilities(world: World) -> None:
@@ -265,12 +270,15 @@ def test_enrichment_end_to_end(world: World, settings: Settings, proxy: TapProxy
     check_enriched(dsn, world)
 
     # conflicts: reported with both sides, not merged
-    reported = fetch(dsn, f"SELECT kind, oids, star_names FROM {checkpoint.CONFLICTS}")
+    reported = fetch(dsn, f"SELECT kind, oids, star_names, merged FROM {checkpoint.CONFLICTS}")
     several_stars = {r["oids"][0] for r in reported if r["kind"] == "object_several_stars"}
     assert several_stars == set(expected.object_several_stars)
+    far = [r for r in reported if r["kind"] == "position_disagrees"]
+    assert {r["oids"][0] for r in far} == set(expected.far) and all(r["merged"] for r in far)  # reported, merged
     assert {frozenset(r["oids"]) for r in reported if r["kind"] == "star_several_objects"} == {
         frozenset(v) for v in expected.star_several_objects.values()}
     assert all(len(r["star_names"]) >= 1 for r in reported)
+    assert counts["conflicts"] == len([r for r in reported if not r["merged"]])
     learned = {r["oid"] for r in fetch(dsn, "SELECT oid FROM raw.simbad_learned")}
     assert learned == {o.oid for o in expected.enriched.values()}  # conflicting objects are not kept either
 
@@ -375,7 +383,7 @@ def test_kill_and_resume_from_the_command_line(world: World, settings: Settings,
     assert res.returncode == 0, res.stderr
     assert min(uploaded_star_ids(proxy.uploads[3])) > max(done)
     assert re.search(r"stars enriched\s+" + f"{len(world.expected.enriched):,}", res.stdout), res.stdout
-    assert "conflicts (reported, not merged" in res.stderr
+    assert "conflicts (reported; not merged unless said" in res.stderr
     check_enriched(dsn, world)
     (run,) = fetch(dsn, f"SELECT * FROM {checkpoint.RUNS}")
     assert run["status"] == "finished" and json.loads(run["counts"])["stars_asked"] == len(

@@ -37,7 +37,8 @@ DDL = [
           started_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, finished_at timestamptz)""",
     f"""CREATE TABLE IF NOT EXISTS {CONFLICTS} (
           run_id bigint NOT NULL, kind text NOT NULL, oids bigint[] NOT NULL, main_ids text[] NOT NULL,
-          star_names text[] NOT NULL, detail text NOT NULL, fetched_at timestamptz NOT NULL)""",
+          star_names text[] NOT NULL, detail text NOT NULL, merged boolean NOT NULL,
+          fetched_at timestamptz NOT NULL)""",
     f"CREATE INDEX IF NOT EXISTS simbad_enrich_conflict_run ON {CONFLICTS} (run_id)",
 ]
 
@@ -112,13 +113,13 @@ async def record_conflicts(conn: asyncpg.Connection, run: Run, conflicts: Sequen
     names = {int(r["star_id"]): r["main_id"] for r in await conn.fetch(
         f"SELECT star_id, main_id FROM {LIVE}.star WHERE star_id = ANY($1::bigint[])", star_ids)}
     await conn.executemany(
-        f"INSERT INTO {CONFLICTS} (run_id, kind, oids, main_ids, star_names, detail, fetched_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        f"INSERT INTO {CONFLICTS} (run_id, kind, oids, main_ids, star_names, detail, merged, fetched_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         [(run.run_id, c.kind, list(c.oids), list(c.main_ids), [names.get(s, f"star {s}") for s in c.star_ids],
-          c.detail, fetched_at) for c in conflicts])
+          c.detail, c.merged, fetched_at) for c in conflicts])
 
 
 async def conflicts_of(conn: asyncpg.Connection, run_id: int, limit: int = 10) -> list[asyncpg.Record]:
     return list(await conn.fetch(
-        f"SELECT kind, oids, main_ids, star_names, detail FROM {CONFLICTS} WHERE run_id = $1 "
+        f"SELECT kind, oids, main_ids, star_names, detail, merged FROM {CONFLICTS} WHERE run_id = $1 "
         "ORDER BY fetched_at, kind LIMIT $2", run_id, limit))

@@ -11,10 +11,17 @@ A pair (star, object) is merged only when it is one-to-one:
 Conflicts are reported (``checkpoint.record_conflicts``), never guessed: their stars keep what
 they had, and the objects are not stored as learned (so a rebuild does not guess either).
 A star no object answers is "not in SIMBAD" (counted).
+
+``position_disagrees`` is reported too, but merged: a one-to-one pair whose object lies more
+than ``SIMBAD_CHECK_RADIUS`` (5″) from its star.  The identifier link decides, as in the build
+(which counts these as ``simbad_position_disagreements``); the report says where to look (a
+star whose Gaia position is still at epoch 2016 for want of a proper motion, a wrong
+identifier).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +32,11 @@ from getstar.names import ident_key
 from getstar.schema import LIVE
 from getstar.simbad.parse import SimbadObject
 from getstar.simbad.store import SIMBAD_SOURCE, link_keys
+from getstar.simbad_columns import SIMBAD_CHECK_RADIUS
 
 STAR_SEVERAL_OBJECTS = "star_several_objects"
 OBJECT_SEVERAL_STARS = "object_several_stars"
+POSITION_DISAGREES = "position_disagrees"
 
 #: Live stars holding any of the keys: a catalogue identifier (Gaia DR3, HIP: any source) or
 #: a SIMBAD main identifier (held as a SIMBAD identifier).  Joined to unnest() rather than
@@ -47,6 +56,14 @@ class Conflict:
     main_ids: tuple[str, ...]
     star_ids: tuple[int, ...]
     detail: str
+    merged: bool = False  # only position disagreements are merged (the identifier decides)
+
+
+def separation_arcsec(ra1: float, dec1: float, ra2: float, dec2: float) -> float:
+    """Angular distance of two positions in degrees (haversine: exact at small distances)."""
+    p1, p2 = math.radians(dec1), math.radians(dec2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(ra2 - ra1) / 2) ** 2
+    return math.degrees(2 * math.asin(min(1.0, math.sqrt(a)))) * 3600
 
 
 @dataclass
@@ -67,8 +84,11 @@ async def key_holders(conn: asyncpg.Connection, objects: Sequence[SimbadObject])
 
 
 def decide(star_ids: Sequence[int], pairs: Sequence[tuple[int, int]], objects: Mapping[int, SimbadObject],
-           holders: Mapping[str, set[int]]) -> Decision:
-    """Split a batch's (star, oid) pairs into the one-to-one ones and conflicts."""
+           holders: Mapping[str, set[int]], positions: Mapping[int, tuple[float, float]] | None = None) -> Decision:
+    """Split a batch's (star, oid) pairs into the one-to-one ones and conflicts.
+
+    ``positions``: star_id -> (ra, dec), to report the accepted pairs that lie far apart.
+    """
     oids_of: dict[int, list[int]] = defaultdict(list)
     stars_of: dict[int, list[int]] = defaultdict(list)
     for star, oid in pairs:
@@ -94,4 +114,13 @@ def decide(star_ids: Sequence[int], pairs: Sequence[tuple[int, int]], objects: M
             out.conflicts.append(Conflict(OBJECT_SEVERAL_STARS, (oid,), (obj.main_id,), (*stars, *others),
                                           "; ".join(why)))
     out.accepted = [p for p in dict.fromkeys(pairs) if p not in rejected]
+    for star, oid in out.accepted:
+        obj, where = objects[oid], (positions or {}).get(star)
+        ra, dec = obj.values.get("ra"), obj.values.get("dec")
+        if where is None or ra is None or dec is None:
+            continue
+        sep = separation_arcsec(where[0], where[1], float(ra), float(dec))
+        if sep > SIMBAD_CHECK_RADIUS:
+            out.conflicts.append(Conflict(POSITION_DISAGREES, (oid,), (obj.main_id,), (star,),
+                                          f"{sep:.1f} arcsec apart; merged on the identifier", merged=True))
     return out

@@ -74,7 +74,7 @@ def _where(only_missing: bool) -> str:
 
 
 def select_sql(only_missing: bool) -> str:
-    return (f"SELECT s.star_id, s.{col('GAIA')} AS gaia, s.{col('HIP')} AS hip, s.{col('HD')} AS hd "
+    return (f"SELECT s.star_id, s.{col('GAIA')} AS gaia, s.{col('HIP')} AS hip, s.{col('HD')} AS hd, s.ra, s.dec "
             f"FROM {LIVE}.star s WHERE {_where(only_missing)} ORDER BY s.star_id LIMIT $2")
 
 
@@ -128,7 +128,7 @@ class Enrichment:
 
     async def next_batch(self) -> list[StarIds]:
         rows = await self.conn.fetch(select_sql(self.run.only_missing), self.run.last_star_id, self.batch)
-        return [StarIds(int(r["star_id"]), r["gaia"], r["hip"], r["hd"]) for r in rows]
+        return [StarIds(int(r["star_id"]), r["gaia"], r["hip"], r["hd"], r["ra"], r["dec"]) for r in rows]
 
     def _upload(self, stars: list[StarIds]) -> tuple[list[StarIds], bytes]:
         """The batch's upload, shortened until it fits a service's byte limit (the rest comes next)."""
@@ -162,7 +162,8 @@ class Enrichment:
         conn = self.conn
         async with conn.transaction():
             await self._same_snapshot()
-            decision = decide([s.star_id for s in stars], pairs, by_oid, await key_holders(conn, objects))
+            decision = decide([s.star_id for s in stars], pairs, by_oid, await key_holders(conn, objects),
+                              {s.star_id: (s.ra, s.dec) for s in stars if s.ra is not None and s.dec is not None})
             kept = [by_oid[oid] for oid in dict.fromkeys(oid for _, oid in decision.accepted)]
             await lock_objects(conn, [o.oid for o in kept])
             await append(conn, kept, {o.oid: identifier_pairs(o) for o in kept}, fetched_at)
@@ -171,7 +172,7 @@ class Enrichment:
             delta = {"batches": 1, "stars_asked": len(stars),
                      "stars_enriched": len({star for star, _ in decision.accepted}),
                      "stars_not_in_simbad": len(decision.unmatched), "identifiers_added": added,
-                     "conflicts": len(decision.conflicts)}
+                     "conflicts": sum(1 for c in decision.conflicts if not c.merged)}
             for c in decision.conflicts:
                 delta[f"conflicts_{c.kind}"] = delta.get(f"conflicts_{c.kind}", 0) + 1
             counts = {**self.counts, **{k: self.counts.get(k, 0) + v for k, v in delta.items()}}
@@ -311,7 +312,7 @@ async def ingest_enrich(conn: asyncpg.Connection, settings: Settings, options: E
     run, report = await enrich(conn, settings, options)
     conflicts = await checkpoint.conflicts_of(conn, run.run_id)
     if conflicts:
-        print(f"conflicts (reported, not merged; all of them: SELECT * FROM {checkpoint.CONFLICTS} "
+        print(f"conflicts (reported; not merged unless said; all of them: SELECT * FROM {checkpoint.CONFLICTS} "
               f"WHERE run_id = {run.run_id}):", file=sys.stderr)
         for c in conflicts:
             print(f"  {c['kind']}: {', '.join(c['star_names'])} <-> {', '.join(c['main_ids'])} ({c['detail']})",

@@ -34,6 +34,8 @@ class StarIds:
     gaia: int | None
     hip: int | None
     hd: int | None
+    ra: float | None = None
+    dec: float | None = None
 
     def names(self) -> list[str]:
         """The star's identifiers, in SIMBAD's spelling (SIMBAD ignores padding: 'HD  48915')."""
