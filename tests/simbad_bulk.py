@@ -146,7 +146,7 @@ def make_simbad(stars: list[Star]) -> tuple[list[SimbadObject], Expected]:
     with_hip = [s for s in stars if s.hip is not None and s.gaia is None]
     with_hd = [s for s in stars if s.gaia is not None and s.hd is not None]
     # conflicts: an object naming a Gaia star and a HIP star; a star whose Gaia and HD name two objects
-    pairs = list(zip(with_gaia[10:13], with_hip[5:8], strict=True))
+    pairs = list(zip(with_gaia[10:13], with_hip[5:8], strict=False))
     doubles = with_hd[20:22]
     special = {s.star_id for pair in pairs for s in pair} | {s.star_id for s in doubles}
     n = 0
