@@ -34,6 +34,16 @@ class CachedAnswer:
     encoded: dict[str, bytes] = field(default_factory=dict)
 
 
+#: One entry may take at most this share of the process cache's bytes.
+MAX_ITEM_SHARE = 32
+
+
+def weight(answer: CachedAnswer) -> int:
+    """Bytes an answer holds in memory: its body, and room for its compressed copies (each
+    compressed once, later, and smaller than the body), plus a fixed overhead."""
+    return 2 * len(answer.body) + 512
+
+
 def _encode(answer: CachedAnswer) -> bytes:
     head = orjson.dumps([answer.media_type, answer.status, answer.etag])
     return len(head).to_bytes(4, "big") + head + answer.body
@@ -53,8 +63,12 @@ class LayeredCache:
     """
 
     def __init__(self, *, max_entries: int = 20_000, ttl: float = 3600, redis_url: str | None = None,
-                 redis_timeout: float = 0.05) -> None:
-        self.memory: BoundedTTLCache[CachedAnswer] = BoundedTTLCache(max_entries, ttl)
+                 redis_timeout: float = 0.05, max_bytes: int = 64 * 1024 * 1024) -> None:
+        #: An answer heavier than this is served but kept at no level (a 2,000-star document of
+        #: 14 MB would evict thousands of one-star answers and cost Redis as much).
+        self.max_item_bytes = max(1, max_bytes // MAX_ITEM_SHARE)
+        self.memory: BoundedTTLCache[CachedAnswer] = BoundedTTLCache(
+            max_entries, ttl, max_bytes=max_bytes, weigh=weight, max_item_bytes=self.max_item_bytes)
         self.ttl = ttl
         self.stats = CacheStats()
         self.flight: SingleFlight[CachedAnswer] = SingleFlight()
@@ -87,7 +101,7 @@ class LayeredCache:
         value = await self._redis_get(key)
         if value is None:
             value = await compute()
-            if value.status < 500:
+            if value.status < 500 and len(value.body) <= self.max_item_bytes:
                 await self._redis_set(key, value)
         if value.status < 500:
             self.memory.set(key, value)

@@ -2,6 +2,7 @@
 # getstar developer entry point: installs what is missing, then runs the service or the tests.
 #   bash deploy/dev.sh run    # install, then serve on the embedded default (http://127.0.0.1:8000)
 #   bash deploy/dev.sh test   # install (with test tools), then run the test suite
+#   bash deploy/dev.sh tap    # install GAVO DaCHS + pgSphere, set TAP up on the snapshot, serve it (:8080/tap)
 # Debian/Ubuntu: apt-get only installs packages that are missing; Python packages go in .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,22 +30,33 @@ apt_update() { if [ "$apt_updated" = 0 ]; then $SUDO apt-get update -qq; apt_upd
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_update; fi
 PG=$(pg_major)
 want "postgresql-$PG"; want "postgresql-$PG-q3c"; want postgresql-contrib
-command -v python3 >/dev/null || want python3
-python3 -c 'import venv, ensurepip' 2>/dev/null || want python3-venv
-# Stellarium's star names: from Debian, unless the project's shared data has them
-if [ ! -f /usr/share/stellarium/stars/default/cross-id.dat ] && [ ! -f ../shared/data/stellarium/cross-id.dat ]; then
+# Debian's Python: started by root, `getstar serve` serves as an unprivileged user (GETSTAR_RUN_AS,
+# nobody), who must be able to read the interpreter (a Python under /root could not be)
+PY=/usr/bin/python3
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || { want python3; want python3-venv; }
+# Stellarium's star names and star catalogues: from Debian, unless the project's shared data has them
+if { [ ! -f /usr/share/stellarium/stars/default/cross-id.dat ] || [ ! -f /usr/share/stellarium/stars/default/stars_0_0v0_8.cat ]; } \
+   && { [ ! -f ../shared/data/stellarium/cross-id.dat ] || [ ! -f ../shared/data/stellarium/stars_0_0v0_8.cat ]; }; then
   want stellarium-data
 fi
+# KStars' star list (V, B-V, spectral types): likewise
+if [ ! -f /usr/share/kstars/stars.dat ] && [ ! -f ../shared/data/kstars/stars.dat ]; then
+  want kstars-data
+fi
 want_dachs=0
+if [ "$ACTION" = "test" ] || [ "$ACTION" = "tap" ]; then
+  # TAP over the snapshot (getstar tap, and the tap_server tests' SIMBAD stand-in): pgSphere in the
+  # database server, and GAVO DaCHS, installed below
+  want "postgresql-$PG-pgsphere"
+  if [ "$(dpkg-query -W -f='${Status}' gavodachs2-server 2>/dev/null)" != "install ok installed" ]; then
+    want_dachs=1
+  fi
+fi
 if [ "$ACTION" = "test" ]; then
   want redis-server   # cache tests
   want wrk            # benchmarks' load generator
   want chromium; want chromium-driver   # the web page, end to end in headless Chromium
-  want stilts         # votlint on the Simple Cone Search answers
-  want "postgresql-$PG-pgsphere"   # a real TAP server for the SIMBAD fallback tests (tap_server)...
-  if [ "$(dpkg-query -W -f='${Status}' gavodachs2-server 2>/dev/null)" != "install ok installed" ]; then
-    want_dachs=1                   # ...GAVO DaCHS, installed below
-  fi
+  want stilts         # votlint on the Simple Cone Search answers, taplint on the TAP service
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
@@ -53,7 +65,8 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 if [ "$want_dachs" = 1 ]; then
   # gavodachs2-server's post-install creates its database in the system PostgreSQL cluster, so
-  # that cluster must run meanwhile (containers start no services); the tests run their own.
+  # that cluster must run meanwhile (containers start no services); getstar and the tests run
+  # their own. (It also creates the 'gavo' user DaCHS serves as when started as root.)
   echo "installing Debian package: gavodachs2-server"
   apt_update
   started=""
@@ -65,7 +78,10 @@ if [ "$want_dachs" = 1 ]; then
   if [ -n "$started" ]; then $SUDO pg_ctlcluster "$PG" main stop; fi
 fi
 
-if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+if [ -x .venv/bin/python ] && [ "$(readlink -f .venv/bin/python)" != "$(readlink -f "$PY")" ]; then
+  rm -rf .venv   # made with another Python: make it again with Debian's
+fi
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 stamp=.venv/.installed-$(cat pyproject.toml clients/python/pyproject.toml | sha256sum | cut -c1-16)-$ACTION
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
@@ -77,6 +93,7 @@ fi
 case "$ACTION" in
   run)  exec .venv/bin/getstar serve "$@" ;;
   test) exec .venv/bin/python -m pytest "$@" ;;
+  tap)  .venv/bin/getstar tap init && exec .venv/bin/getstar tap serve "$@" ;;
   install) echo "installed" ;;
-  *) echo "usage: $0 run|test|install" >&2; exit 2 ;;
+  *) echo "usage: $0 run|test|tap|install" >&2; exit 2 ;;
 esac

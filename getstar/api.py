@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -11,12 +12,23 @@ from cache import CachedAnswer
 from getstar import __version__, coords
 from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
 from getstar.formats import Meta, choose_format, render, render_error
-from getstar.httpcache import cache_key, etag_for, not_modified, respond
+from getstar.formats.model import Answer
+from getstar.httpcache import cache_key, canonical_query, etag_for, not_modified, respond
 from getstar.metrics import NOT_MODIFIED
 from getstar.resolver import ConeQuery
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
+#: Answers with more stars than this are rendered in a worker thread: a 2,000-star document
+#: takes a few hundred milliseconds, which cached answers must not wait for.
+RENDER_INLINE_MAX = 20
+
+
+async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[bytes, str]:
+    """``render``, in a thread when the answer is big (the event loop keeps serving meanwhile)."""
+    if len(answers) <= RENDER_INLINE_MAX:
+        return render(fmt, answers, meta)
+    return await run_in_threadpool(render, fmt, answers, meta)
 
 
 def requested_names(request: Request) -> list[str]:
@@ -32,7 +44,7 @@ async def make_meta(request: Request) -> Meta:
 
     state = get_state(request)
     return Meta(service_version=__version__, snapshot_version=await state.snapshot_version(),
-                query=request.url.query, request_time=datetime.now(UTC))
+                query=canonical_query(request), request_time=datetime.now(UTC))
 
 
 def _limit(text: str | None) -> int:
@@ -124,7 +136,7 @@ async def _compute(request: Request, fmt: str) -> tuple[bytes, str]:
             raise answers[0].error  # not local and SIMBAD cannot be asked now: 503/504 with Retry-After
     else:
         raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
-    body, media_type = render(fmt, answers, await make_meta(request))
+    body, media_type = await render_off_loop(fmt, answers, await make_meta(request))
     if any(a.status == "unavailable" for a in answers):
         raise UncachedAnswer(body, media_type)  # SIMBAD was down for one of the names: ask again later
     return body, media_type

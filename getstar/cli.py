@@ -15,8 +15,8 @@ from getstar.errors import GetStarError
 if TYPE_CHECKING:
     from getstar.simbad.enrich import EnrichOptions
 
-SOURCES = ("build", "rebuild", "hipparcos", "gaia", "stellarium", "simbad-dump", "jmdc", "jsdc", "synthetic",
-           "simbad-names", "simbad-enrich")
+SOURCES = ("build", "rebuild", "hipparcos", "gaia", "stellarium", "stellarium-stars", "kstars", "simbad-dump", "jmdc",
+           "jsdc", "synthetic", "simbad-names", "simbad-enrich")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     snap.add_argument("action", choices=("reload",),
                       help="reload: rebuild the snapshot from the raw store and swap it in (running services "
                            "keep answering and switch to it)")
+
+    tap = sub.add_parser("tap", help="TAP and ADQL over the live snapshot (GAVO DaCHS)")
+    tap.add_argument("action", choices=("init", "serve", "rd"),
+                     help="init: set DaCHS up on getstar's database (idempotent); serve: run DaCHS in the "
+                          "foreground on GETSTAR_TAP_HOST:GETSTAR_TAP_PORT; rd: print the generated resource "
+                          "descriptor")
     return parser
 
 
@@ -130,6 +136,13 @@ def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | N
         print(f"snapshot {version}")
         for name, count in report.counts.items():
             print(f"  {name.replace('_', ' '):32s} {count:>10,}")
+        from getstar.ingest.photometry import coverage_table
+
+        table = coverage_table(report.counts)
+        if table:
+            print("coverage           stars   catalogue   Hipparcos stars")
+            for prop, all_, cat, hip in table:
+                print(f"  {prop:10s} {all_:10.2f} % {cat:9.2f} % {hip:11.2f} %")
 
     asyncio.run(go())
     return 0
@@ -168,13 +181,39 @@ def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
     os.environ["GETSTAR_DATABASE_URL"] = asyncio.run(prepare())
     from getstar.logs import log_config
+    from getstar.server import drop_privileges, uvicorn_options
 
+    drop_privileges(settings.run_as_user)  # started by root: serve as an unprivileged user
     # SIGTERM: stop accepting, let requests in flight finish (drain_timeout), then the lifespan closes the pool
     uvicorn.run("getstar.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), access_log=False,
                 log_config=log_config(settings.log_level, settings.log_format, settings.access_log),
-                timeout_graceful_shutdown=max(1, round(settings.drain_timeout)))
+                timeout_graceful_shutdown=max(1, round(settings.drain_timeout)), **uvicorn_options(settings))
     return 0
+
+
+def cmd_tap(settings: Settings, action: str) -> int:
+    if action == "rd":
+        from getstar.tap.rd import resource_descriptor
+
+        sys.stdout.write(resource_descriptor())
+        return 0
+    from getstar import db
+    from getstar.tap import service
+
+    if action == "init":
+        dsn = asyncio.run(_prepare(settings))
+        site = asyncio.run(service.init(settings, dsn))
+        print(f"TAP ready: 'getstar tap serve' serves {site.tap_url} (DaCHS under {site.root})")
+        if not asyncio.run(_has_snapshot(dsn)):
+            print("no snapshot yet: TAP queries fail until 'getstar ingest build' (or 'getstar serve') loads it",
+                  file=sys.stderr)
+        return 0
+    # serving needs no owner's connection: DaCHS logs in with its own roles (a URL's host, port
+    # and database are used, not its user); the embedded cluster is started if it is not running
+    dsn = settings.database_url or asyncio.run(db.ensure_database(settings))
+    service.serve(settings, dsn)  # becomes DaCHS: returns only on error
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_resolve(args.queries, args.url, args.fmt or "text")
         if args.command == "snapshot":
             return cmd_ingest(settings, "rebuild", [])
+        if args.command == "tap":
+            return cmd_tap(settings, args.action)
         if args.command == "serve":
             return cmd_serve(settings, args.host, args.port, args.workers)
     except GetStarError as exc:

@@ -84,6 +84,26 @@ class Settings:
     # bulk enrichment (getstar ingest simbad-enrich): stars per uploaded table, seconds per query
     simbad_enrich_batch: int = 10_000
     simbad_enrich_timeout: float = 300.0
+    # snapshot swap: longest wait for a lock; an old snapshot still read by a long (TAP) query
+    # is left for a later swap to drop rather than waited for
+    swap_lock_timeout: float = 10.0
+    # TAP over the live snapshot (getstar.tap, served by GAVO DaCHS: `getstar tap init|serve`)
+    tap_host: str = "127.0.0.1"
+    tap_port: int = 8080
+    tap_url: str = ""  # public root URL (DaCHS's serverURL); "" = http://tap_host:tap_port
+    tap_sync_timeout: int = 60
+    tap_async_timeout: int = 600
+    tap_max_running: int = 2
+    tap_default_rows: int = 20_000
+    tap_max_rows: int = 1_000_000
+    tap_max_upload_bytes: int = 20_000_000
+    tap_db_password: str | None = None
+
+    @property
+    def tap_root_url(self) -> str:
+        """The DaCHS site's public root; the TAP service is ``<root>/tap``."""
+        return (self.tap_url or f"http://{self.tap_host}:{self.tap_port}").rstrip("/")
+
     # batch cross-identification (POST /v1/xmatch): the largest radius a request or row may ask
     xmatch_max_radius_deg: float = 60.0 / 3600.0
     # operations (getstar serve): log lines as JSON or text, one line per request, and how long
@@ -93,6 +113,25 @@ class Settings:
     drain_timeout: float = 20.0
     # Simple Cone Search (/scs): rows per answer at most (VO clients cannot page)
     scs_max_records: int = 10_000
+    # hostile input: every wait a timeout, every buffer a bound (getstar.server, getstar.db, cache)
+    db_statement_timeout: float = 5.0
+    db_acquire_timeout: float = 5.0
+    suggest_timeout: float = 0.25
+    xmatch_statement_timeout: float = 120.0
+    xmatch_max_cells: int = 500_000
+    xmatch_concurrency: int = 1
+    xmatch_queue_timeout: float = 30.0
+    cache_max_bytes: int = 48 * 1024 * 1024
+    http_max_url_bytes: int = 64 * 1024
+    http_max_header_bytes: int = 16 * 1024
+    http_max_headers: int = 100
+    http_header_timeout: float = 5.0
+    http_body_timeout: float = 30.0
+    http_write_timeout: float = 60.0
+    http_keepalive_timeout: int = 5
+    http_max_concurrency: int = 1000
+    trusted_proxies: str = ""
+    run_as_user: str = "nobody"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -113,8 +152,8 @@ class Settings:
             max_cone_radius_deg=_float("GETSTAR_MAX_RADIUS_DEG", 1.0),
             default_cone_radius_deg=_float("GETSTAR_DEFAULT_RADIUS_ARCSEC", 5.0) / 3600.0,
             max_names=_int("GETSTAR_MAX_NAMES", 2000),
-            xmatch_max_rows=_int("GETSTAR_XMATCH_MAX_ROWS", 200_000),
-            xmatch_max_bytes=_int("GETSTAR_XMATCH_MAX_BYTES", 64 * 1024 * 1024),
+            xmatch_max_rows=_int("GETSTAR_XMATCH_MAX_ROWS", 100_000),
+            xmatch_max_bytes=_int("GETSTAR_XMATCH_MAX_BYTES", 32 * 1024 * 1024),
             cache_ttl=_int("GETSTAR_CACHE_TTL", 3600),
             cache_max_entries=_int("GETSTAR_CACHE_MAX_ENTRIES", 20_000),
             http_max_age=_int("GETSTAR_HTTP_MAX_AGE", 3600),
@@ -130,9 +169,38 @@ class Settings:
             simbad_batch_size=_int("GETSTAR_SIMBAD_BATCH_SIZE", 100),
             simbad_enrich_batch=_int("GETSTAR_SIMBAD_ENRICH_BATCH", 10_000),
             simbad_enrich_timeout=_float("GETSTAR_SIMBAD_ENRICH_TIMEOUT", 300.0),
+            swap_lock_timeout=_float("GETSTAR_SWAP_LOCK_TIMEOUT", 10.0),
+            tap_host=os.environ.get("GETSTAR_TAP_HOST") or "127.0.0.1",
+            tap_port=_int("GETSTAR_TAP_PORT", 8080),
+            tap_url=os.environ.get("GETSTAR_TAP_URL", ""),
+            tap_sync_timeout=_int("GETSTAR_TAP_SYNC_TIMEOUT", 60),
+            tap_async_timeout=_int("GETSTAR_TAP_ASYNC_TIMEOUT", 600),
+            tap_max_running=_int("GETSTAR_TAP_MAX_RUNNING", 2),
+            tap_default_rows=_int("GETSTAR_TAP_DEFAULT_ROWS", 20_000),
+            tap_max_rows=_int("GETSTAR_TAP_MAX_ROWS", 1_000_000),
+            tap_max_upload_bytes=_int("GETSTAR_TAP_MAX_UPLOAD_BYTES", 20_000_000),
+            tap_db_password=os.environ.get("GETSTAR_TAP_DB_PASSWORD") or None,
             xmatch_max_radius_deg=_float("GETSTAR_XMATCH_MAX_RADIUS_ARCSEC", 60.0) / 3600.0,
             log_format=os.environ.get("GETSTAR_LOG_FORMAT", "json").strip().lower() or "json",
             access_log=_bool("GETSTAR_ACCESS_LOG", True),
             drain_timeout=_float("GETSTAR_DRAIN_TIMEOUT", 20.0),
             scs_max_records=_int("GETSTAR_SCS_MAX_RECORDS", 10_000),
+            db_statement_timeout=_float("GETSTAR_DB_STATEMENT_TIMEOUT", 5.0),
+            db_acquire_timeout=_float("GETSTAR_DB_ACQUIRE_TIMEOUT", 5.0),
+            suggest_timeout=_float("GETSTAR_SUGGEST_TIMEOUT", 0.25),
+            xmatch_statement_timeout=_float("GETSTAR_XMATCH_STATEMENT_TIMEOUT", 120.0),
+            xmatch_max_cells=_int("GETSTAR_XMATCH_MAX_CELLS", 500_000),
+            xmatch_concurrency=_int("GETSTAR_XMATCH_CONCURRENCY", 1),
+            xmatch_queue_timeout=_float("GETSTAR_XMATCH_QUEUE_TIMEOUT", 30.0),
+            cache_max_bytes=_int("GETSTAR_CACHE_MAX_BYTES", 48 * 1024 * 1024),
+            http_max_url_bytes=_int("GETSTAR_HTTP_MAX_URL_BYTES", 64 * 1024),
+            http_max_header_bytes=_int("GETSTAR_HTTP_MAX_HEADER_BYTES", 16 * 1024),
+            http_max_headers=_int("GETSTAR_HTTP_MAX_HEADERS", 100),
+            http_header_timeout=_float("GETSTAR_HTTP_HEADER_TIMEOUT", 5.0),
+            http_body_timeout=_float("GETSTAR_HTTP_BODY_TIMEOUT", 30.0),
+            http_write_timeout=_float("GETSTAR_HTTP_WRITE_TIMEOUT", 60.0),
+            http_keepalive_timeout=_int("GETSTAR_HTTP_KEEPALIVE_TIMEOUT", 5),
+            http_max_concurrency=_int("GETSTAR_HTTP_MAX_CONCURRENCY", 1000),
+            trusted_proxies=os.environ.get("GETSTAR_TRUSTED_PROXIES", "").strip(),
+            run_as_user=os.environ.get("GETSTAR_RUN_AS", "nobody").strip(),
         )

@@ -46,8 +46,8 @@ def _json_loads(value: str) -> Any:
     return orjson.loads(value)
 
 
-async def connect(dsn: str) -> asyncpg.Connection:
-    conn = await asyncpg.connect(dsn, server_settings=SERVER_SETTINGS)
+async def connect(dsn: str, timeout: float = 60) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn, server_settings=SERVER_SETTINGS, timeout=timeout)
     await _init_connection(conn)
     return conn
 
@@ -61,10 +61,15 @@ SERVER_SETTINGS = {
 }
 
 
-async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
+async def create_pool(dsn: str, settings: Settings, *, statement_timeout: float | None = None) -> asyncpg.Pool:
+    """The service's pool; ``statement_timeout`` (seconds) bounds every statement a request sends
+    (the service passes ``settings.db_statement_timeout``; tools that load data pass none)."""
+    server_settings = dict(SERVER_SETTINGS)
+    if statement_timeout:
+        server_settings["statement_timeout"] = str(max(1, round(statement_timeout * 1000)))
     pool = await asyncpg.create_pool(
         dsn, min_size=settings.pool_min, max_size=settings.pool_max, init=_init_connection,
-        server_settings=SERVER_SETTINGS,
+        server_settings=server_settings, timeout=max(1.0, settings.db_acquire_timeout),
     )
     assert pool is not None
     return pool

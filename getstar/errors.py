@@ -54,6 +54,14 @@ class UnsupportedMediaType(GetStarError):
     title = "Unsupported media type"
 
 
+class ClientGone(GetStarError):
+    """The client closed the connection before its request was read (499, nginx's word for it):
+    nothing can be answered, and it is not a server error."""
+
+    status_code = 499
+    title = "Client closed request"
+
+
 class ServiceUnavailable(GetStarError):
     """A dependency (database, SIMBAD) cannot answer now (503)."""
 
@@ -81,6 +89,10 @@ class IngestError(GetStarError):
 
 class EmbeddedDatabaseError(GetStarError):
     """The embedded PostgreSQL cluster cannot be created or started."""
+
+
+class TapSetupError(GetStarError):
+    """The TAP service (GAVO DaCHS) cannot be set up or started: says what is missing."""
 
 
 class StarNotFound(NotFound):

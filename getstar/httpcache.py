@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,9 +26,40 @@ except ImportError:  # pragma: no cover - depends on the environment
     _brotli = None
 
 
+#: Per path, the query parameters that change the answer (the format is keyed apart): any other
+#: parameter is ignored, so ``?name=Vega&x=1``, ``&x=2``... are one cache entry, not one each.
+ANSWER_PARAMS: dict[str, tuple[str, ...]] = {
+    "/v1/stars": ("name", "names", "ra", "dec", "radius", "epoch", "limit"),
+    "/sclwsGetStarProxy.php": ("star",),
+    "/scs": ("RA", "DEC", "SR", "VERB", "MAXREC"),
+}
+
+
+_WANTED = {path: frozenset(k.encode() for k in keys) for path, keys in ANSWER_PARAMS.items()}
+
+
+def canonical_query(request: Request) -> str:
+    """The answer-defining parameters of the request, as sent, in their order (a few
+    microseconds: it keys every cached answer, so no full query parsing on the hot path)."""
+    scope = request.scope
+    raw: bytes = scope["query_string"]
+    wanted = _WANTED.get(scope["path"])
+    if wanted is None or (b"&" not in raw and raw.partition(b"=")[0] in wanted):
+        return raw.decode("latin-1")  # the usual one-parameter query is kept as it is
+    kept = []
+    for part in raw.split(b"&"):
+        key = part.partition(b"=")[0]
+        if b"%" in key or b"+" in key:  # an encoded key: let starlette decode the whole query
+            params = request.query_params
+            return urlencode([(k, v) for k in ANSWER_PARAMS[scope["path"]] for v in params.getlist(k)],
+                             quote_via=quote)
+        if key in wanted:
+            kept.append(part)
+    return b"&".join(kept).decode("latin-1")
+
+
 def cache_key(snapshot: str, fmt: str, request: Request) -> str:
-    scope = request.scope  # not request.url: building a URL object costs more than the lookup
-    return f"{snapshot}|{fmt}|{scope['path']}|{scope['query_string'].decode('latin-1')}"
+    return f"{snapshot}|{fmt}|{request.scope['path']}|{canonical_query(request)}"
 
 
 def etag_for(key: str) -> str:
@@ -41,7 +73,9 @@ def not_modified(request: Request, key: str) -> str | None:
         return None
     etag = etag_for(key)
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return etag if etag in tags or "*" in tags else None
+    # '*' is not honoured: whether a representation exists (a star or a 404) is only known
+    # after the database is asked, and a 304 must never stand for a 404
+    return etag if etag in tags else None
 
 
 def _compress(body: bytes, coding: str) -> bytes:
@@ -53,10 +87,36 @@ def _compress(body: bytes, coding: str) -> bytes:
 def _accepted_coding(request: Request, size: int) -> str:
     if size < COMPRESS_MIN_BYTES:
         return ""
-    accepted = request.headers.get("accept-encoding", "")
-    if _brotli is not None and "br" in accepted:
+    header = request.headers.get("accept-encoding", "")
+    if not header:
+        return ""
+    codings = accepted_codings(header)
+    if _brotli is not None and codings.get("br", 0) > 0:
         return "br"
-    return "gzip" if "gzip" in accepted else ""
+    return "gzip" if codings.get("gzip", 0) > 0 else ""
+
+
+@functools.lru_cache(maxsize=256)
+def accepted_codings(header: str) -> dict[str, float]:
+    """``Accept-Encoding`` as coding -> q (``br;q=0`` refuses brotli; ``*`` stands for the rest)."""
+    codings: dict[str, float] = {}
+    for item in header[:1000].split(","):
+        name, *params = (p.strip() for p in item.split(";"))
+        q = 1.0
+        for param in params:
+            k, _, v = param.partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        if name:
+            codings[name.lower()] = q
+    star = codings.pop("*", None)
+    if star is not None:
+        for coding in ("br", "gzip"):
+            codings.setdefault(coding, star)
+    return codings
 
 
 def respond(request: Request, answer: CachedAnswer, max_age: int) -> Response:

@@ -28,11 +28,24 @@ from getstar.metrics import observe_request
 
 ACCESS_LOGGER = "getstar.access"
 HEADER = b"x-request-id"
+#: On every answer: a browser takes each body for what its Content-Type says, never sniffs.
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:/+=-]{1,128}")
 _access = logging.getLogger(ACCESS_LOGGER)
 # LogRecord attributes that are not "extra" fields
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName",
                                                                                 "color_message"}
+
+
+#: A log line stays readable and bounded whatever a request holds (a 60 kB path, a traceback
+#: quoting a huge value): paths and queries are cut here, messages and tracebacks at the formatter.
+MAX_PATH_CHARS = 500
+MAX_MESSAGE_CHARS = 2000
+MAX_EXCEPTION_CHARS = 8000
+
+
+def _capped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…[{len(text) - limit} more]"
 
 
 class JSONFormatter(logging.Formatter):
@@ -43,13 +56,14 @@ class JSONFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _capped(record.getMessage(), MAX_MESSAGE_CHARS),
         }
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 doc[key] = value
         if record.exc_info:
-            doc["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            doc["exception"] = _capped("".join(traceback.format_exception(*record.exc_info)).rstrip(),
+                                       MAX_EXCEPTION_CHARS)
         return orjson.dumps(doc, default=str).decode()
 
 
@@ -62,7 +76,7 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extra = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_"))
         line = super().format(record)
-        return f"{line} {extra}" if extra else line
+        return _capped(f"{line} {extra}" if extra else line, MAX_EXCEPTION_CHARS)
 
 
 def request_id(scope: dict[str, Any]) -> str | None:
@@ -99,7 +113,7 @@ class RequestLogMiddleware:
         async def send_wrapper(message: Any) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), (HEADER, rid)]}
+                message = {**message, "headers": [*message.get("headers", ()), (HEADER, rid), NOSNIFF]}
             elif message["type"] == "http.response.body":
                 size[0] += len(message.get("body", b""))
             await send(message)
@@ -115,8 +129,8 @@ class RequestLogMiddleware:
                 _access.info("request", extra={
                     "request_id": rid_text,
                     "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "query": scope.get("query_string", b"").decode("latin-1")[:500],
+                    "path": _capped(scope.get("path") or "", MAX_PATH_CHARS),
+                    "query": _capped(scope.get("query_string", b"").decode("latin-1"), MAX_PATH_CHARS),
                     "status": status[0],
                     "duration_ms": round(elapsed * 1000, 3),
                     "bytes": size[0],

@@ -38,6 +38,8 @@ ORIGINS: tuple[str, ...] = (
     "II/361", "USER", "BADCAL",
     # getstar additions
     "II/345/jmdc", "II/346/jsdc_v2", "Stellarium", "I/345/gaia2", "I/347/gaia2dis",
+    # Tycho-2 (Stellarium's Tycho-based star records: V, B-V from BT, VT)
+    "I/259/tyc2",
 )
 #: Origin string -> code.  "I/280B" appears twice in GetStar (bright and faint JSDC
 #: lists); the first (5, bright) wins for lookups by name.
@@ -258,6 +260,9 @@ PROPERTIES: tuple[Property, ...] = (
       'II/345/jmdc', extra=True),
     P('LDD_meas_band', 'LD_DIAM_MEAS_BAND', 'instr.bandpass', 'char', '',
       'JMDC: photometric bands of the diameter measurements', 'II/345/jmdc', extra=True),
+    P('Rcous', 'PHOT_COUS_R', 'phot.mag;em.opt.R', 'double', 'mag', "Cousins' Magnitude in R-band", 'computed',
+      error=Err('e_Rcous', 'PHOT_COUS_R_ERROR', 'stat.error;phot.mag', 'mag', "Error on Cousins' Magnitude in R-band"),
+      extra=True),
 )
 
 BY_NAME: dict[str, Property] = {p.name: p for p in PROPERTIES}

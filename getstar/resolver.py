@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -61,12 +62,16 @@ SELECT ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY 
 FROM live.star s WHERE s.star_id = any($1::bigint[])
 """
 
+#: The closest identifier of each star, the 50 closest stars at most (ranked again in Python).
 SUGGEST_SQL = """
-SELECT DISTINCT ON (star_id) id, star_id,
-       $1 <<-> key AS distance, similarity($1, key) AS sim
-FROM live.ident
-WHERE $1 <% key
-ORDER BY star_id, distance
+SELECT id, star_id, distance, sim FROM (
+    SELECT DISTINCT ON (star_id) id, star_id, $1 <<-> key AS distance, similarity($1, key) AS sim
+    FROM live.ident
+    WHERE $1 <% key
+    ORDER BY star_id, distance
+) d
+ORDER BY distance, sim DESC
+LIMIT 50
 """
 
 # star positions are J2000; with an epoch they are moved by their proper motion first
@@ -103,15 +108,32 @@ class ConeQuery:
     epoch: float | None
 
 
-class Resolver:
-    """Name and position lookups on a pool of connections to the snapshot."""
+#: Suggestions for one request take at most this many times the per-name budget in all.
+SUGGEST_BUDGET_NAMES = 4
 
-    def __init__(self, pool: asyncpg.Pool, fallback: SimbadFallback | None = None) -> None:
+
+class Resolver:
+    """Name and position lookups on a pool of connections to the snapshot (one per request).
+
+    Suggestions are the one expensive step a cheap request can ask for (a trigram search over
+    a million identifiers: seconds for a short, common prefix such as 'Gaia DR3 55'), so each
+    runs under a statement timeout of ``suggest_timeout`` and a request gets at most
+    ``SUGGEST_BUDGET_NAMES`` times that in all; past it, names get no suggestions.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, fallback: SimbadFallback | None = None, *,
+                 acquire_timeout: float | None = None, suggest_timeout: float = 0.25) -> None:
         self.pool = pool
         self.fallback = fallback
+        self.acquire_timeout = acquire_timeout
+        self.suggest_timeout = suggest_timeout
+        self.suggest_budget = suggest_timeout * SUGGEST_BUDGET_NAMES
 
-    async def resolve_names(self, names: Sequence[str]) -> list[Answer]:
-        """One answer per name, in order; positions typed as names are cone-searched."""
+    async def resolve_names(self, names: Sequence[str], *, suggest: bool = True) -> list[Answer]:
+        """One answer per name, in order; positions typed as names are cone-searched.
+        ``suggest=False``: not-found names get no suggestions (the legacy path shows none)."""
+        if not suggest:
+            self.suggest_budget = 0.0
         names = [_CONTROL.sub("", n) for n in names]  # PostgreSQL text cannot hold NUL
         answers: list[Answer | None] = [None] * len(names)
         idx: list[int] = []
@@ -131,7 +153,7 @@ class Resolver:
                 idx.append(qi)
                 keys.append(key)
                 ranks.append(rank)
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
             if keys:
                 rows = await conn.fetch(NAMES_SQL, idx, keys, ranks)
                 DB_QUERIES.labels("names").inc()
@@ -165,7 +187,7 @@ class Resolver:
         assert self.fallback is not None
         outcomes = await self.fallback.lookup([names[qi] for qi in asked])
         learned = sorted({sid for o in outcomes for sid in o.star_ids})
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
             rows = {r["star_id"]: r for r in await conn.fetch(STARS_SQL, learned)} if learned else {}
             for qi, outcome in zip(asked, outcomes, strict=True):
                 found = [rows[sid] for sid in outcome.star_ids if sid in rows]
@@ -187,17 +209,27 @@ class Resolver:
                                               f"asked now: {error.message}{hint}", retry_after=error.retry_after))
 
     async def _suggest(self, conn: asyncpg.Connection, name: str) -> list[str]:
-        """Close identifiers (trigram word similarity), best first, one per star."""
+        """Close identifiers (trigram word similarity), best first, one per star; none when the
+        request's suggestion budget is spent or the search runs out of its time."""
         keys = query_keys(name)
-        if not keys or len(keys[0]) < 3:
+        if not keys or len(keys[0]) < 3 or self.suggest_budget <= 0:
             return []
-        rows = await conn.fetch(SUGGEST_SQL, keys[0])
+        timeout = min(self.suggest_timeout, self.suggest_budget)
+        started = time.monotonic()
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL statement_timeout = {max(1, round(timeout * 1000))}")
+                rows = await conn.fetch(SUGGEST_SQL, keys[0])
+        except asyncpg.QueryCanceledError:
+            rows = []
+        finally:
+            self.suggest_budget -= time.monotonic() - started
         DB_QUERIES.labels("suggest").inc()
         rows = sorted(rows, key=lambda r: (r["distance"], -r["sim"], len(r["id"])))
         return [r["id"] for r in rows[:SUGGESTIONS]]
 
     async def cone(self, query: ConeQuery) -> list[Answer]:
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
             return await self._cone(conn, query)
 
     async def _cone(self, conn: asyncpg.Connection, q: ConeQuery) -> list[Answer]:

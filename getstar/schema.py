@@ -15,10 +15,16 @@ from getstar.properties import STORED, Property
 from getstar.skycells import CELL_SQL, FAST_SQL
 
 #: Bumped whenever the DDL below changes; readable by /health.
-SCHEMA_VERSION = "2026.11.4"
+SCHEMA_VERSION = "2026.12.1"
 
 LIVE = "live"
 STAGING = "staging"
+#: Old snapshots are renamed ``retired_<n>`` at a swap and dropped once no reader holds them.
+RETIRED_PREFIX = "retired"
+#: The published tables of a snapshot: what the TAP service's roles may read.
+PUBLISHED_TABLES = ("star", "ident")
+#: NOLOGIN role that the TAP service's database roles are members of (``getstar tap init``).
+READER_ROLE = "getstar_reader"
 
 
 def property_columns(prop: Property) -> list[tuple[str, str]]:
@@ -155,6 +161,14 @@ async def migrate(conn: asyncpg.Connection) -> str:
                 "INSERT INTO getstar_meta.schema_version (tag, applied) VALUES ($1, now())", SCHEMA_VERSION
             )
     return SCHEMA_VERSION
+
+
+async def grant_readers(conn: asyncpg.Connection, schema: str) -> None:
+    """Let ``READER_ROLE`` (when it exists) read a snapshot's published tables, and nothing else."""
+    if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", READER_ROLE):
+        await conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {READER_ROLE}")
+        tables = ", ".join(f"{schema}.{t}" for t in PUBLISHED_TABLES)
+        await conn.execute(f"GRANT SELECT ON {tables} TO {READER_ROLE}")
 
 
 async def has_live_snapshot(conn: asyncpg.Connection) -> bool:

@@ -8,6 +8,7 @@ it imports neither ``ingest`` nor ``simbad``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from getstar.properties import BY_NAME, ORIGIN_CODE
@@ -49,10 +50,18 @@ def insert_stars(select_from: str, main_id: str, values: dict[str, Src]) -> str:
     return f"INSERT INTO {STAGING}.star ({', '.join(targets)}) SELECT {', '.join(exprs)} {select_from}"
 
 
-def set_property(name: str, src: Src, *, overwrite: bool, alias: str = "t") -> list[str]:
-    """SET clauses filling one property (only when empty unless ``overwrite``)."""
+def set_property(name: str, src: Src, *, overwrite: bool, alias: str = "t",
+                 replaces: Collection[int] = ()) -> list[str]:
+    """SET clauses filling one property: only when empty (or holding a value of an origin in
+    ``replaces``) unless ``overwrite``."""
     c = col(name)
-    cond = f"({src.value}) IS NOT NULL" + ("" if overwrite else f" AND {alias}.{c} IS NULL")
+    if overwrite:
+        cond = f"({src.value}) IS NOT NULL"
+    elif replaces:
+        origins = ", ".join(str(o) for o in sorted(replaces))
+        cond = f"({src.value}) IS NOT NULL AND ({alias}.{c} IS NULL OR {alias}.{c}_o IN ({origins}))"
+    else:
+        cond = f"({src.value}) IS NOT NULL AND {alias}.{c} IS NULL"
     clauses = [
         f"{c} = CASE WHEN {cond} THEN {src.value} ELSE {alias}.{c} END",
         f"{c}_o = CASE WHEN {cond} THEN {src.origin} ELSE {alias}.{c}_o END",

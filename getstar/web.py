@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from getstar.catalogue_view import catalogue
@@ -28,9 +28,26 @@ def page() -> bytes:
     return html.replace("__CATALOGUE__", data).encode("utf-8")
 
 
+#: The page runs its own script and style only (no inline code, no third party), talks to this
+#: service only, and may not be framed (clickjacking).
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
 async def index(request: Request) -> Response:
-    return Response(page(), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+    return Response(page(), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
 
 def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
+
+
+async def tap_service(request: Request) -> Response:
+    """``/tap``: the page's link to the TAP service (GAVO DaCHS at ``GETSTAR_TAP_URL``, run by
+    ``getstar tap serve``), so that the static page needs no templating."""
+    return RedirectResponse(request.app.state.getstar.settings.tap_root_url + "/tap", status_code=307)

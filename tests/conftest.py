@@ -71,9 +71,17 @@ def make_database(cluster: EmbeddedCluster):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def snapshot_dsn(cluster: EmbeddedCluster, settings: Settings) -> str:
-    """The real default snapshot (Gaia + Hipparcos + Stellarium + SIMBAD dump + JMDC), loaded once."""
+    """The real default snapshot (Gaia + Hipparcos + Stellarium + SIMBAD dump + JMDC), loaded once.
+
+    ``GETSTAR_TEST_SNAPSHOT_DSN`` (for iterating on one test file, never in CI): use an already
+    loaded snapshot database instead of building one; tests that reload it will change it.
+    """
     from getstar.ingest.pipeline import run_ingest
     from getstar.schema import migrate
+
+    reuse = os.environ.get("GETSTAR_TEST_SNAPSHOT_DSN")
+    if reuse:
+        return reuse
 
     async def load() -> str:
         dsn = await _create_database(cluster, DATABASE)
@@ -104,11 +112,14 @@ class LiveServer:
         import uvicorn
 
         from getstar.app import create_app
+        from getstar.server import uvicorn_options
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(settings, dsn=dsn)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        # the options `getstar serve` runs with: the tests meet the same limits and timeouts
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
+                                **uvicorn_options(settings))
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

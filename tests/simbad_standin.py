@@ -5,7 +5,8 @@
 - ``Replay``: which answer for which ADQL query (by the names in its ``q.id`` condition).
 - ``mock_transport``: ``httpx.MockTransport`` around a ``Replay``, counting calls.
 - ``StandinServer``: a starlette app under uvicorn on a loopback port, same replay, with
-  fault modes: ``slow`` (answers after ``delay`` s), ``error`` (HTTP ``status``), ``drop``
+  fault modes: ``slow`` (answers after ``delay`` s), ``hold`` (answers once ``release`` is set),
+  ``error`` (HTTP ``status``), ``drop``
   (closes the connection in the middle of the answer).
 """
 
@@ -148,6 +149,8 @@ class StandinServer:
         self.status = 503
         self.retry_after: str | None = None
         self.received = 0
+        #: mode "hold": every query waits until this is set (then answers as "ok")
+        self.release = threading.Event()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/sync"
         app = Starlette(routes=[Route("/sync", self._sync, methods=["POST"])])
@@ -162,6 +165,9 @@ class StandinServer:
         query = parse_qs((await request.body()).decode())["QUERY"][0]
         if self.mode == "slow":
             await asyncio.sleep(self.delay)
+        elif self.mode == "hold":
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
         elif self.mode == "error":
             headers = {"Retry-After": self.retry_after} if self.retry_after else None
             return Response("stand-in failure", status_code=self.status, headers=headers)

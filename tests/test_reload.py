@@ -214,6 +214,9 @@ def test_serve_logs_json_and_stops_gracefully(small_dsn: str) -> None:
                 pass
             assert time.monotonic() < deadline, "getstar serve did not become ready"
             time.sleep(0.2)
+        if os.geteuid() == 0:  # started by root, it serves as an unprivileged user: the workers too
+            serving = [proc.pid, *_children(proc.pid)]
+            assert len(serving) >= 3 and all(_uid(pid) != 0 for pid in serving), [(p, _uid(p)) for p in serving]
         answer = httpx.get(url + "/v1/stars", params={"name": "HIP 1"}, headers={"X-Request-ID": "e2e-1"})
         assert answer.status_code in (200, 404) and answer.headers["x-request-id"] == "e2e-1"
         proc.send_signal(signal.SIGTERM)
@@ -227,3 +230,28 @@ def test_serve_logs_json_and_stops_gracefully(small_dsn: str) -> None:
     mine = [x for x in lines if x["logger"] == "getstar.access" and x.get("request_id") == "e2e-1"]
     assert len(mine) == 1 and mine[0]["path"] == "/v1/stars" and mine[0]["status"] == answer.status_code
     assert sum("Application shutdown complete" in x["message"] for x in lines) == 2  # both workers
+
+
+def _uid(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[2])  # effective uid
+    raise AssertionError(f"no Uid line for {pid}")
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant process of ``pid`` (uvicorn's workers and their helpers)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        kids = [child for child, parent in parents.items() if parent == current]
+        found += kids
+        frontier += kids
+    return found

@@ -67,8 +67,8 @@ async def test_names_are_resolved_in_one_round_trip(snapshot_dsn: str) -> None:
     calls: list[str] = []
 
     class CountingPool:
-        def acquire(self):  # type: ignore[no-untyped-def]
-            return _Counting(pool.acquire(), calls)
+        def acquire(self, timeout=None):  # type: ignore[no-untyped-def]
+            return _Counting(pool.acquire(timeout=timeout), calls)
 
     try:
         names = [f"HIP {n}" for n in (32349, 91262, 24436, 27989, 37279, 69673, 71683, 80763, 65474, 97649)]

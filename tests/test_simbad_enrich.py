@@ -34,6 +34,7 @@ from getstar.config import Settings
 from getstar.errors import ServiceUnavailable
 from getstar.ingest.pipeline import run_ingest
 from getstar.names import ident_key
+from getstar.properties import ORIGIN_CODE
 from getstar.simbad import checkpoint
 from getstar.simbad.client import TapClient
 from getstar.simbad.conflicts import decide
@@ -150,6 +151,10 @@ def uploaded_star_ids(data: bytes) -> list[int]:
 
 
 CONFIDENCE = {"A": 3, "B": 3, "C": 2, "D": 1, "E": 1}
+SIMBAD, COMPUTED, MIXED = ORIGIN_CODE["SIMBAD"], ORIGIN_CODE["computed"], ORIGIN_CODE["MIXED CATALOG"]
+#: Photometry columns a star enriched in place must share with the same star rebuilt.
+PHOTOMETRY = [f"p_{band}{x}" for band in ("u", "b", "v", "r", "i", "j", "h", "k", "rcous", "icous", "v_gaia")
+              for x in ("", "_o", "_c", "_e")]
 
 
 def check_enriched(dsn: str, world: World) -> None:
@@ -164,7 +169,9 @@ def check_enriched(dsn: str, world: World) -> None:
         assert (row["p_objtypes"], row["p_objtypes_c"]) == ("," + ",".join(obj.otypes) + ",", 3)
         assert (row["p_sptype"], row["p_sptype_c"]) == (obj.sp_type, CONFIDENCE[obj.sp_qual])
         v, v_err, v_qual = obj.fluxes["V"]
-        assert (row["p_v"], row["p_v_e"], row["p_v_c"]) == (v, v_err, CONFIDENCE[v_qual])
+        assert (row["p_v"], row["p_v_e"], row["p_v_c"], row["p_v_o"]) == (v, v_err, CONFIDENCE[v_qual], SIMBAD)
+        k, _k_err, k_qual = obj.fluxes["K"]
+        assert (row["p_k"], row["p_k_c"], row["p_k_o"]) == (k, CONFIDENCE[k_qual], SIMBAD)
         if obj.rv is not None:
             assert (row["p_radvel"], row["p_radvel_c"]) == (obj.rv, 3)
         tyc = next(i for i in obj.ids if i.startswith("TYC "))
@@ -253,6 +260,11 @@ def test_enrichment_end_to_end(world: World, settings: Settings, proxy: TapProxy
     new_names = sorted(expected.new_names)
     assert not fetch(dsn, "SELECT 1 FROM live.ident WHERE key = ANY($1::text[])",
                      [ident_key(n) for n in new_names])  # GJ/BD/TYC/2MASS names: unknown locally before
+    before = star_rows(dsn)
+    # the build's photometry gave Gaia estimates (computed) that SIMBAD's catalogue values must replace
+    estimated = [s for s in expected.enriched if before[s]["p_v_o"] == COMPUTED]
+    assert len(estimated) > 100
+    assert any(before[s]["p_k_o"] == COMPUTED for s in expected.enriched)
     rate, batch = 3.0, 250
     proxy.faults = {2: "drop", 4: "truncate", 6: "503"}
     cfg = enrich_settings(settings, proxy)
@@ -317,7 +329,12 @@ def test_enrichment_end_to_end(world: World, settings: Settings, proxy: TapProxy
     finally:
         server.stop()
 
-    # kept by the next rebuild
+    # B made from SIMBAD's V and the star's catalogue B-V where SIMBAD gives V but no B (as the build does)
+    made_b = [s for s, o in expected.enriched.items() if "B" not in o.fluxes and rows[s]["p_b_v"] is not None]
+    assert made_b and all(rows[s]["p_b_o"] == MIXED and rows[s]["p_b"] == pytest.approx(
+        round(rows[s]["p_v"] + rows[s]["p_b_v"], 3)) for s in made_b)
+
+    # kept by the next rebuild, which makes the same photometry of them (SIMBAD first, estimates last)
     asyncio.run(run_ingest(dsn, cfg, "rebuild", [], progress=lambda _label: None))
     rebuilt = star_rows(dsn)
     by_main = {r["main_id"]: r for r in rebuilt.values()}
@@ -325,6 +342,9 @@ def test_enrichment_end_to_end(world: World, settings: Settings, proxy: TapProxy
         row = by_main[obj.main_id]
         assert row["p_objtypes"] == "," + ",".join(obj.otypes) + "," and row["fetched_at"] is not None
         assert row["p_sptype"] == obj.sp_type
+    differ = {(s, c) for s, o in expected.enriched.items() for c in PHOTOMETRY
+              if rows[s][c] != by_main[o.main_id][c]}
+    assert not differ, sorted(differ)[:10]
     names_after = fetch(dsn, "SELECT key FROM live.ident WHERE key = ANY($1::text[])",
                         [ident_key(n) for n in new_names])
     assert len({r["key"] for r in names_after}) == len(new_names)

@@ -9,7 +9,9 @@ identity and spectral type): positions Gaia (moved to J2000) > SIMBAD > Hipparco
 position without a known proper motion stays at epoch 2016.0 with MEDIUM confidence;
 proper motions Hipparcos > SIMBAD (the Gaia file has none); main identifier, SpType, object
 types from SIMBAD; magnitudes from
-SIMBAD, then JMDC, then JSDC; diameters from JMDC, then JSDC.
+SIMBAD, then JMDC, then JSDC, then KStars and Stellarium (V, B−V, Hipparcos spectral
+types), then estimates from Gaia G, BP, RP (``getstar.ingest.photometry``); diameters from
+JMDC, then JSDC.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import asyncpg
 from getstar.properties import ORIGIN_CODE, STORED
 from getstar.schema import (
     LIVE,
+    RETIRED_PREFIX,
     SNAPSHOT_CHANNEL,
     STAGING,
     current_snapshot_key,
     data_indexes_ddl,
     data_tables_ddl,
+    grant_readers,
     star_columns,
 )
 from getstar.simbad_columns import (  # noqa: F401 - the radii are part of this module's interface
@@ -53,6 +57,8 @@ from getstar.star_sql import (  # noqa: F401 - Src, insert_stars, set_property: 
 HIP_GAIA_RADIUS = 1.5
 #: JSDC star -> star by position (GetStar's JSDC cone, arcsec).
 JSDC_RADIUS = 2.0
+#: Longest wait of a swap for a lock (seconds): GETSTAR_SWAP_LOCK_TIMEOUT.
+SWAP_LOCK_TIMEOUT = 10.0
 
 GAIA = ORIGIN_CODE["I/355/gaiadr3"]
 HIP2 = ORIGIN_CODE["I/311/hip2"]
@@ -214,6 +220,23 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
         step("attaching JSDC")
         report.counts.update(await _attach_jsdc(conn))
 
+    from getstar.ingest import photometry
+
+    step("matching Stellarium and KStars stars")
+    report.counts.update(await photometry.attach_catalogue_photometry(conn))
+    step("filling catalogue photometry, B from V and B-V, and the Gaia estimates")
+    report.counts.update(await photometry.fill_photometry(conn))
+
+    # DIAMETER STEP: every catalogue magnitude is attached and the Gaia estimates are
+    # filled above; the SearchCal computations (getstar/astro/: spectral-type decoding,
+    # colour tables for the magnitudes still missing, diameters, LD -> UD) run here, on
+    # staging.star, before the coverage figures and the indexes.
+    step("computing angular diameters")
+    report.counts.update(await compute_diameters(conn))
+
+    step("measuring coverage")
+    report.counts.update(await photometry.coverage(conn))
+
     await conn.execute(f"DROP INDEX IF EXISTS {STAGING}.star_q3c")
     step("indexing")
     for stmt in data_indexes_ddl(STAGING):
@@ -221,6 +244,15 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
     report.counts["stars"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
     report.counts["identifiers"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.ident")
     return report
+
+
+async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
+    """The diameter step (SearchCal's method, ``getstar.astro``): not wired yet, so a no-op.
+
+    Called once all catalogue photometry is attached and the Gaia estimates are filled;
+    returns its counts for the build report.
+    """
+    return {}
 
 
 async def _propagate_gaia_positions(conn: asyncpg.Connection) -> int:
@@ -452,26 +484,48 @@ def snapshot_version(sources: dict[str, dict[str, Any]], finished: datetime) -> 
 
 
 async def swap(conn: asyncpg.Connection, sources: dict[str, dict[str, Any]], counts: dict[str, int],
-               started: datetime) -> str:
-    """Make ``staging`` the live snapshot in one transaction; return its version."""
+               started: datetime, lock_timeout: float = SWAP_LOCK_TIMEOUT) -> str:
+    """Make ``staging`` the live snapshot in one transaction; return its version.
+
+    Readers never block the swap (a schema rename waits for no table lock); the old snapshot
+    is dropped afterwards, waiting at most ``lock_timeout`` seconds for its readers.
+    """
     finished = datetime.now(UTC)
     version = snapshot_version(sources, finished)
     async with conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = '{round(lock_timeout * 1000)}ms'")
         await conn.execute(
             f"INSERT INTO {STAGING}.snapshot_info (version, sources, row_counts, load_started, load_finished) "
             "VALUES ($1, $2, $3, $4, $5)", version, sources, counts, started, finished)
-        await conn.execute("DROP SCHEMA IF EXISTS retired CASCADE")
+        await grant_readers(conn, STAGING)  # the TAP service reads the new snapshot from its first query
         if await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", LIVE):
-            await conn.execute(f"ALTER SCHEMA {LIVE} RENAME TO retired")
+            await conn.execute(f"ALTER SCHEMA {LIVE} RENAME TO {RETIRED_PREFIX}_{finished:%Y%m%d%H%M%S%f}")
         await conn.execute(f"ALTER SCHEMA {STAGING} RENAME TO {LIVE}")
         # services LISTEN on this channel: their caches are keyed by the snapshot key
         await conn.execute("SELECT pg_notify($1, $2)", SNAPSHOT_CHANNEL, await current_snapshot_key(conn))
         await conn.execute(
             "INSERT INTO getstar_meta.snapshot_history (version, sources, row_counts, load_started, load_finished) "
             "VALUES ($1, $2, $3, $4, $5)", version, sources, counts, started, finished)
-    # in-flight readers of the old snapshot finish before the drop gets its lock
-    await conn.execute("DROP SCHEMA IF EXISTS retired CASCADE")
+    await drop_retired(conn, lock_timeout)
     return version
+
+
+async def drop_retired(conn: asyncpg.Connection, lock_timeout: float = SWAP_LOCK_TIMEOUT) -> list[str]:
+    """Drop the old snapshots no reader holds; return those still read (a later swap drops them).
+
+    Each drop waits at most ``lock_timeout`` seconds for in-flight readers (a long TAP query
+    can hold a snapshot until its own timeout), so a swap never hangs on them.
+    """
+    kept = []
+    for name in await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2 "
+                                 "ORDER BY nspname", RETIRED_PREFIX, RETIRED_PREFIX + "\\_%"):
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = '{round(lock_timeout * 1000)}ms'")
+                await conn.execute(f'DROP SCHEMA "{name[0]}" CASCADE')
+        except asyncpg.LockNotAvailableError:
+            kept.append(name[0])
+    return kept
 
 
 def star_column_names() -> list[str]:

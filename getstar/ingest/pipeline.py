@@ -1,7 +1,8 @@
 """What ``getstar ingest`` runs: load sources into the raw store, then build and swap.
 
 ``load_default_sources`` gathers the default snapshot: Gaia + Hipparcos (PyPI
-packages), Stellarium names (Debian's stellarium-data, or shared/data), the SIMBAD
+packages), Stellarium names and star catalogues (Debian's stellarium-data, or
+shared/data), KStars' star list (Debian's kstars-data, or shared/data), the SIMBAD
 bright-star dump and JMDC (shared/data, when present).
 """
 
@@ -18,7 +19,7 @@ import asyncpg
 
 from getstar.config import Settings
 from getstar.errors import IngestError
-from getstar.ingest import build, gaia, hipparcos, jmdc, raw, simbad_dump, stellarium
+from getstar.ingest import build, gaia, hipparcos, jmdc, kstars, raw, simbad_dump, stellarium, stellarium_stars
 from getstar.schema import migrate
 
 Progress = Callable[[str], None]
@@ -54,6 +55,11 @@ async def ingest_source(conn: asyncpg.Connection, settings: Settings, source: st
         return await raw.load_gaia(conn, paths[0] if paths else gaia.default_path())
     if source == "stellarium":
         return await raw.load_stellarium(conn, paths[0] if paths else stellarium.default_dir(settings.shared_data))
+    if source == "stellarium-stars":
+        stars_dir = paths[0] if paths else stellarium_stars.default_dir(settings.shared_data)
+        return await raw.load_stellarium_stars(conn, stars_dir)
+    if source == "kstars":
+        return await raw.load_kstars(conn, paths[0] if paths else kstars.default_path(settings.shared_data))
     if source == "simbad-dump":
         folder = paths[0] if paths else simbad_dump.default_dir(settings.shared_data)
         if folder is None:
@@ -83,6 +89,10 @@ async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
     plan: list[tuple[str, list[Path]]] = [("hipparcos", []), ("gaia", [])]
     with contextlib.suppress(IngestError):  # no Stellarium data on this machine
         plan.append(("stellarium", [stellarium.default_dir(settings.shared_data)]))
+    with contextlib.suppress(IngestError):  # V, B-V, spectral types of Stellarium's star catalogues
+        plan.append(("stellarium-stars", [stellarium_stars.default_dir(settings.shared_data)]))
+    with contextlib.suppress(IngestError):  # KStars' star list
+        plan.append(("kstars", [kstars.default_path(settings.shared_data)]))
     folder = simbad_dump.default_dir(settings.shared_data)
     if folder:
         plan.append(("simbad-dump", [folder]))
@@ -92,14 +102,15 @@ async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
     return plan
 
 
-async def build_and_swap(conn: asyncpg.Connection, progress: Progress) -> tuple[str, build.BuildReport]:
+async def build_and_swap(conn: asyncpg.Connection, progress: Progress,
+                         lock_timeout: float = build.SWAP_LOCK_TIMEOUT) -> tuple[str, build.BuildReport]:
     started = datetime.now(UTC)
     report = await build.build(conn, progress)
     progress("validating")
     report.counts.update(await build.validate(conn))
     sources = await raw.loaded_sources(conn)
     progress("swapping the new snapshot in")
-    version = await build.swap(conn, sources, report.counts, started)
+    version = await build.swap(conn, sources, report.counts, started, lock_timeout)
     return version, report
 
 
@@ -128,6 +139,6 @@ async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path
                 await ingest_source(conn, settings, name, src_paths, progress)
         elif source != "rebuild":
             await ingest_source(conn, settings, source, paths, progress, rows=rows)
-        return await build_and_swap(conn, progress)
+        return await build_and_swap(conn, progress, settings.swap_lock_timeout)
     finally:
         await conn.close()

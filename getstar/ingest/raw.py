@@ -195,3 +195,65 @@ async def loaded_sources(conn: asyncpg.Connection) -> dict[str, dict[str, Any]]:
     rows = await conn.fetch(f"SELECT name, path, sha256, rows, loaded_at FROM {RAW}.source ORDER BY name")
     return {r["name"]: {"path": r["path"], "sha256": r["sha256"], "rows": r["rows"],
                         "loaded_at": r["loaded_at"].isoformat()} for r in rows}
+
+
+async def load_stellarium_stars(conn: asyncpg.Connection, folder: Path) -> int:
+    """Stellarium's zone files (V, B−V, HIP spectral types) into ``raw.stellarium_stars``.
+
+    ``kind``: 1 = Hipparcos record (HIP > 0), 2 = Tycho-2 record in a Star1 file (HIP 0),
+    3 = Tycho-2 record of the Star2 file.  ``ra2016``/``dec2016``: the position moved by
+    the record's own proper motion to Gaia's epoch, for the positional match.
+    """
+    from getstar.ingest import stellarium_stars as ss
+
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("kind", "hip", "comp", "ra", "dec", "ra2016", "dec2016",
+                                                          "v", "e_v", "b_v", "e_b_v", "sptype")}
+    for kind_name, cols in ss.read(folder):
+        n = len(cols["ra"])
+        if kind_name == "star1":
+            kind = np.where(cols["hip"] > 0, 1, 2)
+            hip = np.where(cols["hip"] > 0, cols["hip"], -1)
+            comp, sptype = cols["comp"], cols["sptype"]
+        else:
+            kind, hip = np.full(n, 3), np.full(n, -1)
+            comp = sptype = np.full(n, "", dtype=object)
+        ra16, dec16 = propagate_many(cols["ra"], cols["dec"], cols["pmra"], cols["pmdec"], ss.EPOCH, 2016.0)
+        e_v, e_bv = ss.errors(kind, cols["v"])
+        for key, arr in (("kind", kind), ("hip", hip), ("comp", comp), ("ra", cols["ra"]), ("dec", cols["dec"]),
+                         ("ra2016", ra16), ("dec2016", dec16), ("v", np.round(cols["v"], 3)), ("e_v", e_v),
+                         ("b_v", np.round(cols["b_v"], 3)), ("e_b_v", np.round(e_bv, 4)), ("sptype", sptype)):
+            parts[key].append(np.asarray(arr))
+    cat = {k: np.concatenate(v) for k, v in parts.items()}
+    n_all = len(cat["ra"])
+    records = zip(range(1, n_all + 1), cat["kind"].tolist(),
+                  [h if h > 0 else None for h in cat["hip"].tolist()],
+                  [c or None for c in cat["comp"].tolist()],
+                  *(cat[k].tolist() for k in ("ra", "dec", "ra2016", "dec2016", "v", "e_v", "b_v", "e_b_v")),
+                  [s or None for s in cat["sptype"].tolist()], strict=True)
+    columns = [("rid", "integer"), ("kind", "smallint"), ("hip", "bigint"), ("comp", "text"),
+               ("ra", "double precision"), ("dec", "double precision"), ("ra2016", "double precision"),
+               ("dec2016", "double precision"), ("v", "double precision"), ("e_v", "double precision"),
+               ("b_v", "double precision"), ("e_b_v", "double precision"), ("sptype", "text")]
+    return await replace_table(
+        conn, "stellarium_stars", columns, records, source_paths=ss.files(folder),
+        indexes=["CREATE INDEX ON {table} (q3c_ang2ipix(ra2016, dec2016))", "CREATE INDEX ON {table} (hip)"],
+    )
+
+
+async def load_kstars(conn: asyncpg.Connection, path: Path) -> int:
+    """KStars' ``stars.dat`` (V, B−V, 2-character spectral type) into ``raw.kstars``."""
+    from getstar.ingest import kstars
+
+    cols = kstars.read(path)
+    cols["ra2016"], cols["dec2016"] = propagate_many(cols["ra"], cols["dec"], cols["pmra"], cols["pmdec"],
+                                                     kstars.EPOCH, 2016.0)
+    records = [(int(line), ra, dec, r16, d16, v, bv, sp or None) for line, ra, dec, r16, d16, v, bv, sp in zip(
+        cols["line"].tolist(), cols["ra"].tolist(), cols["dec"].tolist(), cols["ra2016"].tolist(),
+        cols["dec2016"].tolist(), cols["v"].tolist(), cols["b_v"].tolist(), cols["sptype"].tolist(), strict=True)]
+    columns = [("line", "integer"), ("ra", "double precision"), ("dec", "double precision"),
+               ("ra2016", "double precision"), ("dec2016", "double precision"), ("v", "double precision"),
+               ("b_v", "double precision"), ("sptype", "text")]
+    return await replace_table(
+        conn, "kstars", columns, records, source_paths=[path],
+        indexes=["CREATE INDEX ON {table} (q3c_ang2ipix(ra2016, dec2016))"],
+    )

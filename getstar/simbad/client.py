@@ -18,6 +18,7 @@ Failures leave as the service's named errors: ``UpstreamTimeout`` (504) for time
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -50,6 +51,8 @@ VOTABLE_TYPE = "application/x-votable+xml"
 
 T = TypeVar("T")
 Files = Mapping[str, tuple[str, bytes, str]]
+
+log = logging.getLogger("getstar.simbad")
 
 
 class _Failure(Exception):
@@ -166,8 +169,10 @@ class TapClient:
         except (TimeoutError, httpx.TimeoutException):
             raise _Failure(f"SIMBAD did not answer within {self.timeout:g} s", transient=True, timeout=True) from None
         except httpx.TransportError as exc:
-            raise _Failure(f"SIMBAD unreachable ({type(exc).__name__}: {exc or 'connection failed'})",
-                           transient=True) from None
+            # the OS's words ("[Errno -2] Name or service not known") go to the log, ours to the client
+            log.warning("SIMBAD request failed: %s: %s", type(exc).__name__, exc)
+            what = "could not connect" if isinstance(exc, httpx.ConnectError) else "the connection failed"
+            raise _Failure(f"SIMBAD cannot be reached ({what})", transient=True) from None
         status = response.status_code
         if status in TRANSIENT_STATUS:
             wait = parse_retry_after(response.headers.get("retry-after"))

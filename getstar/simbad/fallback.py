@@ -155,9 +155,9 @@ class SimbadFallback:
                 settle(key, Outcome(ids))
         except GetStarError as exc:
             self._fail(chunk, settled, exc)
-        except Exception as exc:  # the database could not take SIMBAD's answer
+        except Exception:  # the database could not take SIMBAD's answer
             log.exception("storing SIMBAD's answer failed")
-            self._fail(chunk, settled, ServiceUnavailable(f"SIMBAD's answer could not be stored: {exc}",
+            self._fail(chunk, settled, ServiceUnavailable("SIMBAD's answer could not be stored",
                                                           retry_after=5))
         finally:  # cancelled (shutdown): nobody may wait forever
             self._fail(chunk, settled, ServiceUnavailable("the SIMBAD fallback is shutting down", retry_after=5))

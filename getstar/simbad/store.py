@@ -118,7 +118,7 @@ def insert_sql() -> str:
 @cache
 def merge_sql() -> str:
     """Merge each paired object's newest fetch ($1) into its star."""
-    return MERGE_SQL.format(sets=", ".join(merge_sets("b")))
+    return MERGE_SQL.format(sets=", ".join(merge_sets("b", live=True)))
 
 
 def identifier_pairs(obj: SimbadObject, aliases: Sequence[str] = ()) -> list[tuple[str, str]]:

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio
 import asyncpg
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from getstar import coords
-from getstar.errors import PayloadTooLarge, ServiceUnavailable
+from getstar.errors import ClientGone, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from getstar.formats import choose_format
 from getstar.xmatch.match import ROW, TEXT, Batch, TargetSet, materialize, open_batch, read_materialized
 from getstar.xmatch.output import Layout, Writer, make_writer
@@ -33,6 +35,8 @@ from getstar.xmatch.reader import InputTable, kind_of, read_body
 from getstar.xmatch.targets import check_epoch, find_roles, to_targets
 
 __all__ = ["CHUNK", "DEFAULT_RADIUS_ARCSEC", "prepare", "xmatch_endpoint"]
+
+log = logging.getLogger("getstar.xmatch")
 
 DEFAULT_RADIUS_ARCSEC = 2.0
 #: Rows fetched and written per chunk: big enough to amortise round trips, small enough to
@@ -45,18 +49,25 @@ PARTS = 2
 
 
 async def read_limited(request: Request, max_bytes: int) -> bytes:
-    """The request body, refused (413) as soon as it is larger than ``max_bytes``."""
+    """The request body, refused (413) as soon as it is larger than ``max_bytes``; a client that
+    goes away meanwhile is ``ClientGone`` (not a server error)."""
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    if coding not in ("", "identity"):
+        raise UnsupportedMediaType(f"cannot read a body with Content-Encoding {coding[:40]!r}: send it uncompressed")
     declared = request.headers.get("content-length", "")
     limit = f"the body is larger than the limit of {max_bytes} bytes (split the list into several requests)"
     if declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLarge(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientGone("the client closed the connection while sending the body") from None
     return b"".join(chunks)
 
 
@@ -90,9 +101,13 @@ class _Run:
     and read when the first is done.
     """
 
-    def __init__(self, pool: asyncpg.Pool, fmt: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, fmt: str, *, statement_timeout: float | None = None,
+                 acquire_timeout: float | None = None) -> None:
         self.pool = pool
         self.fmt = fmt
+        #: A batch's statements may run longer than a name lookup's (the pool's default), not forever.
+        self.statement_timeout = statement_timeout
+        self.acquire_timeout = acquire_timeout
         self.held: list[tuple[asyncpg.Connection, Any]] = []
         self.batch: Batch | None = None
         self.pending: asyncio.Future[list[Sequence[Any]]] | None = None
@@ -100,10 +115,12 @@ class _Run:
         self.closed = False
 
     async def connect(self, timeout: float | None = None) -> asyncpg.Connection:
-        conn = await self.pool.acquire(timeout=timeout)
+        conn = await self.pool.acquire(timeout=self.acquire_timeout if timeout is None else timeout)
         tr = conn.transaction()
         self.held.append((conn, tr))
         await tr.start()
+        if self.statement_timeout:
+            await conn.execute(f"SET LOCAL statement_timeout = {max(1, round(self.statement_timeout * 1000))}")
         return conn
 
     async def close(self) -> None:
@@ -147,17 +164,48 @@ class _Run:
 
 
 class _BatchResponse(StreamingResponse):
-    """A streaming response that always gives its connection back, even if never iterated."""
+    """A streaming response that always gives its connection and its batch slot back, even if
+    never iterated."""
 
-    def __init__(self, run: _Run, content: AsyncIterator[bytes], media_type: str) -> None:
+    def __init__(self, run: _Run, content: AsyncIterator[bytes], media_type: str, slot: asyncio.Semaphore) -> None:
         super().__init__(content, media_type=media_type)
         self.run = run
+        self.slot = slot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
             await self.run.close()
+            self.slot.release()
+            release_memory()
+
+
+def release_memory() -> None:
+    """Give the heap a batch freed back to the system (glibc keeps it otherwise, and the worker's
+    resident memory would stay at its largest batch's)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc; absent on musl and other systems
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _find_malloc_trim()
+
+
+async def take_turn(slot: asyncio.Semaphore, wait: float) -> None:
+    """A batch slot of this worker (a batch takes a core and memory in proportion to its size);
+    503 with Retry-After when none frees up in ``wait`` seconds."""
+    try:
+        async with asyncio.timeout(wait):
+            await slot.acquire()
+    except TimeoutError:
+        raise ServiceUnavailable("the service is busy with other batches: try again shortly", retry_after=10) from None
 
 
 async def _body(run: _Run, first: list[Sequence[Any]], writer: Writer, table: InputTable,
@@ -175,7 +223,8 @@ async def _body(run: _Run, first: list[Sequence[Any]], writer: Writer, table: In
     yield writer.tail()
 
 
-async def start(pool: asyncpg.Pool, reading: Reading, fmt: str) -> tuple[_Run, list[Sequence[Any]], dict[int, str]]:
+async def start(pool: asyncpg.Pool, reading: Reading, fmt: str, *, statement_timeout: float | None = None,
+                acquire_timeout: float | None = None) -> tuple[_Run, list[Sequence[Any]], dict[int, str]]:
     """Acquire, read the targets, load them and run the query up to its first chunk (503 if
     the database cannot); returns the rows that could not be read too (row -> problem).
 
@@ -183,12 +232,16 @@ async def start(pool: asyncpg.Pool, reading: Reading, fmt: str) -> tuple[_Run, l
     it is being matched while the first part is still being read.
     """
     n = reading.table.nrows
-    run = _Run(pool, fmt)
+    run = _Run(pool, fmt, statement_timeout=statement_timeout, acquire_timeout=acquire_timeout)
     try:
         try:
             conn = await run.connect()
+        except TimeoutError:
+            raise ServiceUnavailable("the service is busy: no database connection was free in time",
+                                     retry_after=2) from None
         except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-            raise ServiceUnavailable(f"the database is not reachable: {exc}", retry_after=5) from None
+            log.warning("xmatch: the database is not reachable: %s", exc)
+            raise ServiceUnavailable("the database is not reachable", retry_after=5) from None
         others = []
         if n >= PARALLEL_MIN:
             for _ in range(PARTS - 1):
@@ -206,9 +259,14 @@ async def start(pool: asyncpg.Pool, reading: Reading, fmt: str) -> tuple[_Run, l
     except asyncpg.UndefinedTableError:
         await run.close()
         raise ServiceUnavailable("no snapshot is loaded yet", retry_after=30) from None
+    except asyncpg.QueryCanceledError:
+        await run.close()
+        raise ServiceUnavailable("the batch took longer than the service allows: split it into smaller requests",
+                                 retry_after=5) from None
     except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
         await run.close()
-        raise ServiceUnavailable(f"the database connection failed: {exc}", retry_after=5) from None
+        log.warning("xmatch: the database connection failed: %s", exc)
+        raise ServiceUnavailable("the database connection failed", retry_after=5) from None
     except BaseException:
         await run.close()
         raise
@@ -234,12 +292,21 @@ async def xmatch_endpoint(request: Request) -> Response:
                                      maximum=settings.xmatch_max_radius_deg)
     epoch = check_epoch(coords.parse_epoch(params.get("epoch")))
     kind, charset = kind_of(request.headers.get("content-type"))
-    body = await read_limited(request, settings.xmatch_max_bytes)
-    table = await run_in_threadpool(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows)
-    del body
-    reading = Reading(table, radius_deg=radius_deg, max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
-    writer = make_writer(fmt, Layout.of(table), await make_meta(request), table.nrows)
     if state.pool is None:
         raise ServiceUnavailable("the database is not connected", retry_after=5)
-    run, first, errors = await start(state.pool, reading, fmt)
-    return _BatchResponse(run, _body(run, first, writer, table, errors), writer.media_type)
+    await take_turn(state.batch_slots, settings.xmatch_queue_timeout)
+    try:
+        body = await read_limited(request, settings.xmatch_max_bytes)
+        table = await run_in_threadpool(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows,
+                                        max_cells=settings.xmatch_max_cells)
+        del body
+        reading = Reading(table, radius_deg=radius_deg, max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
+        writer = make_writer(fmt, Layout.of(table), await make_meta(request), table.nrows)
+        run, first, errors = await start(state.pool, reading, fmt,
+                                         statement_timeout=settings.xmatch_statement_timeout,
+                                         acquire_timeout=settings.db_acquire_timeout)
+    except BaseException:
+        state.batch_slots.release()
+        release_memory()
+        raise
+    return _BatchResponse(run, _body(run, first, writer, table, errors), writer.media_type, state.batch_slots)

@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 
 from getstar.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from getstar.xmatch.votable_guard import check_votable
 
 __all__ = ["KINDS", "InputTable", "kind_of", "read_body"]
 
@@ -110,11 +111,33 @@ def kind_of(content_type: str | None) -> tuple[str, str]:
         k, _, v = p.partition("=")
         if k.strip().lower() == "charset" and v.strip():
             charset = v.strip().strip('"').lower()
+    return kind, text_charset(charset)
+
+
+#: Character sets a client can mean for a text body (codec names as ``codecs.lookup`` gives
+#: them).  Python also has codecs that are not character sets (rot13, zlib, base64, hex,
+#: punycode, idna...): a "charset" naming one of those is refused, never run on the body.
+CHARSETS = frozenset({
+    "utf-8", "utf-8-sig", "ascii", "cp1252", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le",
+    "utf-32-be", *(f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 7, 9, 13, 14, 15, 16)),
+})
+
+
+def text_charset(charset: str) -> str:
+    """The codec name of a charset a text body may be in; 415 for anything else."""
     try:
-        codecs.lookup(charset)
+        name = codecs.lookup(charset).name
     except LookupError:
-        raise UnsupportedMediaType(f"unknown charset {charset[:40]!r}: send UTF-8") from None
-    return kind, charset
+        name = ""
+    if name not in CHARSETS:
+        raise UnsupportedMediaType(f"cannot read a body in charset {charset[:40]!r}: send UTF-8 (or ASCII, "
+                                   "ISO-8859-*, windows-1252, UTF-16/32 with a byte order mark)")
+    return name
+
+
+def too_many_cells(max_cells: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"more than {max_cells} cells (rows x columns): the limit is {max_cells} per request "
+                           "(send fewer columns, or split the list into several requests)")
 
 
 def _too_many(max_rows: int) -> PayloadTooLarge:
@@ -125,9 +148,10 @@ def _too_many(max_rows: int) -> PayloadTooLarge:
 def _decode(body: bytes, charset: str) -> str:
     try:
         text = body.decode("utf-8-sig" if charset in ("utf-8", "utf8") else charset)
-    except UnicodeDecodeError as exc:
-        line = body.count(b"\n", 0, exc.start) + 1
-        raise BadRequest(f"line {line}: the body is not valid {charset.upper()} text (byte {exc.start})") from None
+    except UnicodeError as exc:
+        start = getattr(exc, "start", 0)
+        line = body.count(b"\n", 0, start) + 1
+        raise BadRequest(f"line {line}: the body is not valid {charset.upper()} text (byte {start})") from None
     if not text.strip():
         raise BadRequest("the body is empty: send a header line and one row per target")
     return text
@@ -146,13 +170,13 @@ def _unique(names: Sequence[str]) -> list[str]:
     return out
 
 
-def read_csv(text: str, delimiter: str, max_rows: int | None) -> InputTable:
+def read_csv(text: str, delimiter: str, max_rows: int | None, max_cells: int | None = None) -> InputTable:
     """CSV with a header line; '#' comment lines before the header and blank lines are skipped."""
-    table = _read_unquoted(text, delimiter, max_rows)
-    return table if table is not None else _read_with_csv(text, delimiter, max_rows)
+    table = _read_unquoted(text, delimiter, max_rows, max_cells)
+    return table if table is not None else _read_with_csv(text, delimiter, max_rows, max_cells)
 
 
-def _read_with_csv(text: str, delimiter: str, max_rows: int | None) -> InputTable:
+def _read_with_csv(text: str, delimiter: str, max_rows: int | None, max_cells: int | None = None) -> InputTable:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[list[Any]] = []
@@ -168,6 +192,8 @@ def _read_with_csv(text: str, delimiter: str, max_rows: int | None) -> InputTabl
                 continue
             if max_rows is not None and len(rows) >= max_rows:
                 raise _too_many(max_rows)
+            if max_cells is not None and (len(rows) + 1) * len(header) > max_cells:
+                raise too_many_cells(max_cells)
             if len(cells) != len(header):
                 errors[len(rows)] = (f"line {reader.line_num}: {len(cells)} fields where the header has "
                                      f"{len(header)}")
@@ -181,7 +207,8 @@ def _read_with_csv(text: str, delimiter: str, max_rows: int | None) -> InputTabl
     return InputTable(header, rows, errors, plain=not errors and _plain(text, delimiter))
 
 
-def _read_unquoted(text: str, delimiter: str, max_rows: int | None) -> InputTable | None:
+def _read_unquoted(text: str, delimiter: str, max_rows: int | None,
+                   max_cells: int | None = None) -> InputTable | None:
     """The usual big body (no quotes, two columns or more, every line a row with all its
     cells) split in one ``str.split`` and held by column, in a fifth of the csv module's
     time; None for anything else, which ``read_csv`` reads with the csv module."""
@@ -214,6 +241,8 @@ def _read_unquoted(text: str, delimiter: str, max_rows: int | None) -> InputTabl
     nrows = len(kinds) // width
     if max_rows is not None and nrows > max_rows:
         raise _too_many(max_rows)
+    if max_cells is not None and nrows * width > max_cells:
+        raise too_many_cells(max_cells)
     cells = body.replace("\n", delimiter).split(delimiter)
     return InputTable(header, None, {}, plain=_plain(text, delimiter),
                       by_column=[cells[k::width] for k in range(width)])
@@ -230,8 +259,34 @@ def _plain(text: str, delimiter: str) -> bool:
 _ESCAPED = re.compile(r'["\\\x00-\x09\x0b\x0c\x0e-\x1f\x7f]')
 
 
-def read_json(body: bytes, max_rows: int | None) -> InputTable:
-    """A list of objects, or ``{"rows": [...]}`` / ``{"targets": [...]}``."""
+#: Lists and objects in a JSON cell are echoed back: nested this deep at most.
+MAX_CELL_DEPTH = 8
+
+
+def _shallow(value: Any) -> bool:
+    """Whether a JSON cell nests lists/objects at most ``MAX_CELL_DEPTH`` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_CELL_DEPTH:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return True
+
+
+def read_json(body: bytes, max_rows: int | None, max_cells: int | None = None) -> InputTable:
+    """A list of objects, or ``{"rows": [...]}`` / ``{"targets": [...]}``.
+
+    Parsed JSON costs up to ~60 bytes of memory per value (``[{},{},...]``), so the values are
+    counted on the bytes first: at most one per comma, brace or bracket (an upper bound)."""
+    if max_cells is not None:
+        values = body.count(b",") + body.count(b"{") + body.count(b"[")
+        if values > max_cells + (max_rows or 0) + 1:
+            raise PayloadTooLarge(f"the JSON body holds more than {max_cells + (max_rows or 0)} values: the limit is "
+                                  f"{max_cells} cells (rows x columns) per request")
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -255,12 +310,17 @@ def read_json(body: bytes, max_rows: int | None) -> InputTable:
                         raise BadRequest(f"more than {MAX_COLUMNS} different keys: at most {MAX_COLUMNS} are read")
     columns = list(index)
     _unique(columns)
+    if max_cells is not None and len(doc) * len(columns) > max_cells:
+        raise too_many_cells(max_cells)
     rows: list[list[Any]] = []
     errors: dict[int, str] = {}
     for n, item in enumerate(doc):
         cells: list[Any] = [None] * len(columns)
         if isinstance(item, dict):
             for k, v in item.items():
+                if isinstance(v, (dict, list)) and not _shallow(v):
+                    raise BadRequest(f"row {n + 1}, column {k[:40]!r}: a value nested more than {MAX_CELL_DEPTH} "
+                                     "levels deep")
                 cells[index[k]] = v
         else:
             errors[n] = f"row {n + 1} is not a JSON object"
@@ -280,14 +340,16 @@ def _python(v: Any) -> Any:
     return v
 
 
-def read_votable(body: bytes, max_rows: int | None) -> InputTable:
-    """The first table of a VOTable document (any version, TABLEDATA/BINARY/BINARY2), via astropy."""
+def read_votable(body: bytes, max_rows: int | None, max_cells: int | None = None) -> InputTable:
+    """The first table of a VOTable document (any version; TABLEDATA, or BINARY/BINARY2 inline), via
+    astropy, after ``check_votable`` has refused stream references and oversized tables."""
     from astropy.io.votable import parse
 
+    check_votable(body, max_rows, max_cells)  # nothing referenced is opened, nothing oversized is built
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = parse(io.BytesIO(body), verify="ignore").get_first_table()
+            table = parse(io.BytesIO(body), verify="ignore", table_number=0).get_first_table()
     except Exception as exc:  # noqa: BLE001 - astropy raises many kinds on a bad document
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise BadRequest(f"cannot read the VOTable body: {message[:300]}") from None
@@ -311,16 +373,18 @@ def read_votable(body: bytes, max_rows: int | None) -> InputTable:
     return InputTable(columns, rows, {}, ucds)
 
 
-def read_body(body: bytes, kind: str, charset: str = "utf-8", *, max_rows: int | None = None) -> InputTable:
+def read_body(body: bytes, kind: str, charset: str = "utf-8", *, max_rows: int | None = None,
+              max_cells: int | None = None) -> InputTable:
     """The body's table; raises BadRequest (empty, unreadable, no rows) or PayloadTooLarge."""
     if not body.strip():
         raise BadRequest("the body is empty: send a header line and one row per target")
     if kind in ("csv", "tsv"):
-        table = read_csv(_decode(body, charset), "\t" if kind == "tsv" else ",", max_rows)
+        table = read_csv(_decode(body, charset), "\t" if kind == "tsv" else ",", max_rows, max_cells)
     elif kind == "json":
-        table = read_json(body if charset in ("utf-8", "utf8") else _decode(body, charset).encode(), max_rows)
+        table = read_json(body if charset in ("utf-8", "utf8") else _decode(body, charset).encode(), max_rows,
+                          max_cells)
     elif kind == "votable":
-        table = read_votable(body, max_rows)
+        table = read_votable(body, max_rows, max_cells)
     else:
         raise ValueError(f"unknown body kind {kind!r}")
     if not table.nrows:

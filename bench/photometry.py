@@ -1,0 +1,60 @@
+"""Photometry of a built snapshot: coverage of V, B, J, H, K, SpType, and the Gaia DR3
+relations against real measurements (SIMBAD's V, J, H, K of the bright stars; the 2MASS
+J, H, Ks of JMDC's file), bias and robust scatter per band next to the published scatter.
+
+    GETSTAR_BENCH_DSN=postgresql://... .venv/bin/python bench/photometry.py   # an existing snapshot
+    .venv/bin/python bench/photometry.py                                      # builds one first (~2 min)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+import asyncpg
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench._cluster import throwaway_cluster  # noqa: E402
+from getstar.ingest.photometry import coverage_table  # noqa: E402
+from getstar.photometry.validate import HEADER, gaia_relation_residuals  # noqa: E402
+
+
+async def report(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        counts = json.loads(await conn.fetchval("SELECT row_counts::text FROM live.snapshot_info"))
+        print(f"coverage of {counts['coverage_stars']:,} stars ({counts['coverage_hip_stars']:,} Hipparcos stars)")
+        print("  property   stars   catalogue   Hipparcos stars")
+        for name, all_, cat, hip in coverage_table(counts):
+            print(f"  {name:8s} {all_:6.2f} %  {cat:6.2f} %     {hip:6.2f} %")
+        for src in ("stellarium", "kstars"):
+            if f"{src}_records" in counts:
+                print(f"{src}: {counts[f'{src}_records']:,} records, matched by HIP "
+                      f"{counts[f'{src}_matched_by_hip']:,}, by position {counts[f'{src}_matched_by_position']:,}, "
+                      f"ambiguous {counts[f'{src}_ambiguous']:,}, unmatched {counts[f'{src}_unmatched']:,}")
+        print("\nGaia DR3 relations (estimate - measurement), stars with G, BP, RP inside each relation's range")
+        print("  " + HEADER)
+        for r in await gaia_relation_residuals(conn):
+            print("  " + r.row())
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    dsn = os.environ.get("GETSTAR_BENCH_DSN")
+    if dsn:
+        asyncio.run(report(dsn))
+        return
+    with throwaway_cluster() as cluster:
+        env = dict(os.environ, GETSTAR_HOME=str(cluster.home), GETSTAR_EMBEDDED_PORT=str(cluster.port))
+        env.pop("GETSTAR_DATABASE_URL", None)
+        subprocess.run([sys.executable, "-m", "getstar.cli", "ingest", "build"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        asyncio.run(report(cluster.dsn))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Photometric transformations used at snapshot build (estimated magnitudes)."""

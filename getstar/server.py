@@ -1,0 +1,259 @@
+"""How getstar serves HTTP: uvicorn, with every wait timed and every buffer bounded, never as root.
+
+uvicorn's httptools protocol accepts any number and size of request headers and has no
+timeout for reading them, the body, or for a client that stops reading the answer: a
+slow-drip client holds its connection (and, mid-answer, a database connection) forever.
+``GuardedHttpTools`` is uvicorn's own protocol with those bounds added (a subclass, so the
+fast C parser stays): a request line and headers over ``max_url_bytes`` / ``max_header_bytes``
+/ ``max_headers`` get 414/431 and the connection closed; headers not complete within
+``header_timeout`` get 408; a body that stalls for ``body_timeout`` or an answer the client
+stops reading for ``write_timeout`` closes the connection.  Idle keep-alive connections and
+the number of concurrent connections are uvicorn's own settings (``uvicorn_options``).
+
+``drop_privileges``: started by root (``deploy/dev.sh run`` as root), ``getstar serve``
+prepares the embedded database as root (it runs PostgreSQL as ``postgres``), then serves as
+``GETSTAR_RUN_AS`` (``nobody``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import pwd
+import stat
+import sys
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any, ClassVar
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from getstar.config import Settings
+from getstar.errors import GetStarError
+from getstar.metrics import observe_request
+
+log = logging.getLogger("getstar.server")
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    max_url_bytes: int = 64 * 1024
+    max_header_bytes: int = 16 * 1024
+    max_headers: int = 100
+    header_timeout: float = 5.0
+    body_timeout: float = 30.0
+    write_timeout: float = 60.0
+
+    @classmethod
+    def of(cls, settings: Settings) -> HttpLimits:
+        return cls(max_url_bytes=settings.http_max_url_bytes, max_header_bytes=settings.http_max_header_bytes,
+                   max_headers=settings.http_max_headers, header_timeout=settings.http_header_timeout,
+                   body_timeout=settings.http_body_timeout, write_timeout=settings.http_write_timeout)
+
+
+@functools.cache
+def _limits_from_env() -> HttpLimits:
+    return HttpLimits.of(Settings.from_env())  # each worker process reads the same environment
+
+
+class GuardedHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol with size limits on the request head and three timeouts."""
+
+    #: None: the environment's (``GETSTAR_HTTP_*``), read in each worker process; a subclass made
+    #: by ``uvicorn_options`` for other limits (a test server) carries its own.
+    limits: ClassVar[HttpLimits | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._limits = type(self).limits or _limits_from_env()
+        self._timer: asyncio.TimerHandle | None = None
+        self._write_timer: asyncio.TimerHandle | None = None
+        self._refused = False
+        self._url_bytes = self._header_bytes = self._header_count = 0
+
+    # -- timers -----------------------------------------------------------------------------
+    def _arm(self, seconds: float, status: int | None, reason: str) -> None:
+        self._disarm()
+        self._timer = self.loop.call_later(seconds, self._expire, status, reason)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expire(self, status: int | None, reason: str) -> None:
+        self._timer = None
+        if self.transport.is_closing():
+            return
+        if status is None and self.flow is not None and self.flow.read_paused:
+            # we stopped reading (the application has not asked for more of the body yet, e.g. a
+            # batch waiting for its turn): that is not the client stalling
+            self._arm(self._limits.body_timeout, None, reason)
+            return
+        log.info("closing a connection: %s", reason, extra={"client": (self.client or ("", 0))[0]})
+        if status is not None:
+            self._refuse(status, reason)
+        else:
+            self.transport.close()  # the application sees the client gone (http.disconnect)
+
+    def _refuse(self, status: int, reason: str) -> None:
+        """Answer before the application sees anything, and close."""
+        self._refused = True
+        self._disarm()
+        observe_request("", status, 0.0)
+        body = (reason + "\n").encode()
+        head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode()
+        if not self.transport.is_closing():
+            self.transport.write(head + body)
+            self.transport.close()
+
+    # -- protocol ---------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self._limits.header_timeout, 408, "the request headers did not arrive in time")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._refused:
+            super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._url_bytes = self._header_bytes = self._header_count = 0
+        self._arm(self._limits.header_timeout, 408, "the request headers did not arrive in time")
+
+    def on_url(self, url: bytes) -> None:
+        if self._refused:
+            return
+        self._url_bytes += len(url)
+        if self._url_bytes > self._limits.max_url_bytes:
+            self._refuse(414, f"the request URL is longer than {self._limits.max_url_bytes} bytes")
+            return
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._refused:
+            return
+        self._header_count += 1
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_count > self._limits.max_headers:
+            self._refuse(431, f"more than {self._limits.max_headers} request headers")
+            return
+        if self._header_bytes > self._limits.max_header_bytes:
+            self._refuse(431, f"the request headers are larger than {self._limits.max_header_bytes} bytes")
+            return
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if self._refused:
+            return
+        self._arm(self._limits.body_timeout, None, "the request body stalled")
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if self._refused:
+            return
+        self._arm(self._limits.body_timeout, None, "the request body stalled")
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if self._refused:
+            return
+        self._disarm()
+        super().on_message_complete()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_timer is None:
+            self._write_timer = self.loop.call_later(self._limits.write_timeout, self._expire_write)
+
+    def resume_writing(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        super().resume_writing()
+
+    def _expire_write(self) -> None:
+        self._write_timer = None
+        if not self.transport.is_closing():
+            log.info("closing a connection: the client stopped reading the answer")
+            self.transport.close()
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn settings from getstar's: the guarded protocol, keep-alive, concurrency, proxies."""
+    limits = HttpLimits.of(settings)
+    protocol: type[GuardedHttpTools] = GuardedHttpTools  # importable: worker processes can unpickle it
+    if limits != _limits_from_env():
+        protocol = type("GuardedHttpTools", (GuardedHttpTools,), {"limits": limits})
+    proxies = settings.trusted_proxies
+    return {
+        "http": protocol,
+        "timeout_keep_alive": settings.http_keepalive_timeout,
+        "limit_concurrency": settings.http_max_concurrency or None,
+        # X-Forwarded-For / -Proto are believed only from the configured proxies (none by default:
+        # the logged client address is then the peer's, which no header can change)
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
+        "server_header": False,
+    }
+
+
+class PrivilegeError(GetStarError):
+    """``getstar serve`` was started by root and cannot become an unprivileged user."""
+
+
+def drop_privileges(user: str) -> None:
+    """Started by root: become ``user`` for good (groups, gid, uid), or refuse to serve."""
+    if os.geteuid() != 0:
+        return
+    if not user or user == "root":
+        raise PrivilegeError("the service never runs as root: set GETSTAR_RUN_AS to an unprivileged user")
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError:
+        raise PrivilegeError(f"GETSTAR_RUN_AS={user!r}: no such user") from None
+    if pw.pw_uid == 0:
+        raise PrivilegeError(f"GETSTAR_RUN_AS={user!r} is root")
+    unreadable = [p for p in _code_paths() if not _world_readable(p)]
+    if unreadable:
+        raise PrivilegeError(
+            f"started by root, the service runs as {user!r}, who cannot read {unreadable[0]}: install getstar "
+            "with a Python outside root's home (deploy/dev.sh uses /usr/bin/python3), or start it as a user")
+    os.setgroups([])
+    os.setgid(pw.pw_gid)
+    os.setuid(pw.pw_uid)
+    if os.getuid() == 0 or os.geteuid() == 0:  # pragma: no cover - setuid cannot fail silently, but be sure
+        raise PrivilegeError("could not drop root privileges")
+    os.environ["HOME"] = pw.pw_dir
+    os.environ["USER"] = os.environ["LOGNAME"] = user
+    log.info("serving as %s (uid %d)", user, pw.pw_uid)
+
+
+def _code_paths() -> list[Path]:
+    """What the serving process reads after the drop: the interpreter, the standard library, getstar."""
+    import getstar
+
+    paths = {Path(os.path.realpath(sys.executable)), Path(os.path.realpath(os.__file__)),
+             Path(os.path.realpath(getstar.__file__)), Path(os.path.realpath(asyncio.__file__))}
+    return sorted(paths)
+
+
+def _world_readable(path: Path) -> bool:
+    """Whether anyone may read ``path``: every parent directory searchable by others."""
+    try:
+        if not path.stat().st_mode & stat.S_IROTH:
+            return False
+        return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents)
+    except OSError:
+        return False

@@ -1,0 +1,556 @@
+"""Hostile input is normal input: every class of the probe set against the real service.
+
+Each request gets a 2xx or a clear 4xx (or the documented 503 with Retry-After), within a
+bound; nothing in a request opens a file or a URL; nothing is logged with a traceback; the
+service is healthy afterwards.  Timeouts are shortened here (header 2 s, body 2 s) so the
+slow-client cases take seconds; the bounds asserted are hang guards, not performance targets
+(those are in ``bench/hostile.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import http.server
+import json
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from getstar.config import Settings
+from tests.conftest import LiveServer
+
+#: No request of the probe set may take longer (the SPEC's hostile-input bound).
+BOUND = 10.0
+OK_STATUSES = {200, 400, 404, 409, 413, 414, 415, 431}
+
+
+class Captured(logging.Handler):
+    """Every log record of the service's loggers while this module runs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self._seen: set[int] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if id(record) not in self._seen:  # a record reaches several of the loggers watched
+            self._seen.add(id(record))
+            self.records.append(record)
+
+    def tracebacks(self) -> list[str]:
+        return [f"{r.name}: {r.getMessage()}" for r in self.records
+                if r.exc_info or "Traceback" in r.getMessage() or r.levelno >= logging.ERROR]
+
+
+@pytest.fixture(scope="module")
+def logs() -> Iterator[Captured]:
+    handler = Captured()
+    loggers = [logging.getLogger(n) for n in ("", "uvicorn", "uvicorn.error", "getstar", "getstar.access")]
+    for lg in loggers:
+        lg.addHandler(handler)
+    access = logging.getLogger("getstar.access")
+    level = access.level
+    access.setLevel(logging.INFO)  # one line per request, as `getstar serve` writes them
+    yield handler
+    access.setLevel(level)
+    for lg in loggers:
+        lg.removeHandler(handler)
+
+
+@pytest.fixture(scope="module")
+def server(snapshot_dsn: str, settings: Settings, logs: Captured) -> Iterator[LiveServer]:
+    cfg = replace(settings, http_header_timeout=2.0, http_body_timeout=2.0, http_write_timeout=5.0,
+                  xmatch_max_rows=50_000, pool_max=10)
+    live = LiveServer(snapshot_dsn, cfg)
+    live.start()
+    yield live
+    live.stop()
+
+
+def get(server: LiveServer, path: str, **kwargs: Any) -> httpx.Response:
+    started = time.monotonic()
+    r = httpx.get(server.url + path, timeout=BOUND + 5, **kwargs)
+    assert time.monotonic() - started < BOUND, f"{path} took {time.monotonic() - started:.1f} s"
+    return r
+
+
+def post(server: LiveServer, body: bytes, content_type: str, path: str = "/v1/xmatch",
+         headers: dict[str, str] | None = None, **params: Any) -> httpx.Response:
+    started = time.monotonic()
+    r = httpx.post(server.url + path, content=body, headers={"Content-Type": content_type, **(headers or {})},
+                   params=params, timeout=BOUND + 5)
+    assert time.monotonic() - started < BOUND, f"POST took {time.monotonic() - started:.1f} s"
+    return r
+
+
+def clear(r: httpx.Response, *statuses: int) -> str:
+    """The problem document's text of a 4xx: says what is wrong, in our words."""
+    assert r.status_code in statuses, (r.status_code, r.text[:300])
+    text = r.text
+    for leak in ("Traceback", "Errno", "urlopen", "/etc/", "/var/", "/root", "/tmp/"):
+        assert leak not in text, (leak, text[:300])
+    return text
+
+
+# ---------------------------------------------------------------------------------------
+# Uploads: no file read, no URL fetched, sizes checked while parsing
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        Recorder.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"AAAAAAAA")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def bait() -> Iterator[str]:
+    """A real HTTP server on loopback that records whether anything fetched from it."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def votable(fields: str, data: str) -> bytes:
+    return (f'<?xml version="1.0"?><VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">'
+            f'<RESOURCE><TABLE>{fields}<DATA>{data}</DATA></TABLE></RESOURCE></VOTABLE>').encode()
+
+
+NAME = '<FIELD name="name" datatype="char" arraysize="64"/>'
+
+
+@pytest.mark.parametrize("where", ["file:///etc/passwd", "file:///dev/zero", "BAIT/secret", "ftp://127.0.0.1/x"])
+@pytest.mark.parametrize("element", ["BINARY", "BINARY2", "FITS"])
+def test_stream_references_are_never_followed(server: LiveServer, bait: str, where: str, element: str) -> None:
+    Recorder.hits.clear()
+    href = where.replace("BAIT", bait)
+    r = post(server, votable(NAME, f'<{element}><STREAM href="{href}"/></{element}>'), "application/x-votable+xml")
+    text = clear(r, 400)
+    assert element in text or "STREAM" in text
+    assert "root:" not in text and not Recorder.hits  # nothing read, nothing fetched
+
+
+def test_inline_binary_and_binary2_are_read(server: LiveServer) -> None:
+    names = [b"Sirius", b"Vega"]
+    fields = '<FIELD name="name" datatype="char" arraysize="*"/>'
+    plain = b"".join(len(n).to_bytes(4, "big") + n for n in names)
+    masked = b"".join(b"\x00" + len(n).to_bytes(4, "big") + n for n in names)
+    for element, raw in (("BINARY", plain), ("BINARY2", masked)):
+        stream = f'<{element}><STREAM encoding="base64">{base64.b64encode(raw).decode()}</STREAM></{element}>'
+        r = post(server, votable(fields, stream), "application/x-votable+xml", format="json")
+        assert r.status_code == 200, r.text[:300]
+        assert [row["main_id"] for row in r.json()["results"]] == ["* alf CMa", "* alf Lyr"]
+
+
+@pytest.mark.parametrize("doc, status, says", [
+    (votable('<FIELD name="name" datatype="char" arraysize="100000000"/>', "<TABLEDATA/>"), 413, "arraysize"),
+    (votable('<FIELD name="m" datatype="double" arraysize="3000x3000"/>', "<TABLEDATA/>"), 413, "arraysize"),
+    (votable('<FIELD name="n" datatype="nonsense"/>', "<TABLEDATA/>"), 400, "datatype"),
+    (b'<?xml version="1.0"?><!DOCTYPE v [<!ENTITY x SYSTEM "file:///etc/passwd">]><VOTABLE>&x;</VOTABLE>',
+     400, "DOCTYPE"),
+    (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+     b"<VOTABLE>&b;</VOTABLE>", 400, "DOCTYPE"),
+    (votable(NAME, '<BINARY><STREAM encoding="base64"><TR/>AAAA</STREAM></BINARY>'), 400, "STREAM"),
+    (votable(NAME, '<BINARY><STREAM encoding="gzip">AAAA</STREAM></BINARY>'), 400, "base64"),
+    (b'<?xml version="1.0" encoding="EBCDIC-US"?><VOTABLE/>', 415, "encoding"),
+    ("<VOTABLE/>".encode("utf-16"), 415, "UTF-8"),
+])
+def test_votable_bodies_that_are_refused(server: LiveServer, doc: bytes, status: int, says: str) -> None:
+    assert says in clear(post(server, doc, "application/x-votable+xml"), status)
+
+
+def test_rows_are_counted_while_parsing(server: LiveServer) -> None:
+    """A million rows in 2.7 MB of BINARY, or in variable-length cells, are refused before astropy reads them."""
+    shorts = base64.b64encode(np.zeros(1_000_000, ">i2").tobytes()).decode()
+    doc = votable('<FIELD name="ra" datatype="short"/>',
+                  f'<BINARY><STREAM encoding="base64">{shorts}</STREAM></BINARY>')
+    assert "50000 rows" in clear(post(server, doc, "application/x-votable+xml"), 413)
+    empty_cells = base64.b64encode(b"\x00" * 4 * 60_000).decode()  # 60,000 empty '*' cells
+    doc = votable('<FIELD name="name" datatype="char" arraysize="*"/>',
+                  f'<BINARY><STREAM encoding="base64">{empty_cells}</STREAM></BINARY>')
+    assert "50000 rows" in clear(post(server, doc, "application/x-votable+xml"), 413)
+    rows = "".join("<TR><TD>Vega</TD></TR>" for _ in range(50_001))
+    assert "50000 rows" in clear(post(server, votable(NAME, f"<TABLEDATA>{rows}</TABLEDATA>"),
+                                      "application/x-votable+xml"), 413)
+
+
+def test_cells_are_counted_before_they_are_built(server: LiveServer) -> None:
+    """rows x columns over GETSTAR_XMATCH_MAX_CELLS (500,000): 413 for CSV, and for JSON on the bytes
+    already (a body of tiny values costs far more memory parsed than sent)."""
+    header = ",".join(["name", "ra", "dec", *(f"c{k}" for k in range(8))])
+    wide = header + "\n" + "\n".join(f"HD {i},1,2,a,b,c,d,e,f,g,h" for i in range(46_000))
+    assert "cells" in clear(post(server, wide.encode(), "text/csv"), 413)
+    tiny = b"[" + b",".join([b"{}"] * 300_000) + b"]"
+    assert "values" in clear(post(server, tiny, "application/json"), 413)
+
+
+def test_batches_take_turns(server: LiveServer) -> None:
+    """One batch at a time per worker: two at once both succeed, the second after the first."""
+    import asyncio
+
+    rows = ("name\n" + "\n".join(f"HIP {n}" for n in range(1, 20_001))).encode()
+
+    async def run() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=BOUND + 5) as client:
+            return list(await asyncio.gather(*(
+                client.post(server.url + "/v1/xmatch", content=rows, headers={"Content-Type": "text/csv"},
+                            params={"format": "csv"}) for _ in range(2))))
+
+    first, second = asyncio.run(run())
+    assert first.status_code == second.status_code == 200 and first.content == second.content
+
+
+def test_a_batch_waiting_too_long_for_its_turn_is_503() -> None:
+    import asyncio
+
+    from getstar.errors import ServiceUnavailable
+    from getstar.xmatch.endpoint import take_turn
+
+    async def run() -> None:
+        slot = asyncio.Semaphore(1)
+        await take_turn(slot, 0.05)  # free: taken at once
+        with pytest.raises(ServiceUnavailable) as busy:
+            await take_turn(slot, 0.05)  # held by the first
+        assert busy.value.retry_after and busy.value.retry_after >= 1 and "busy" in busy.value.message
+
+    asyncio.run(run())
+
+
+# ---------------------------------------------------------------------------------------
+# Charsets, nesting, encodings
+
+@pytest.mark.parametrize("charset", ["rot13", "uu_codec", "zlib_codec", "hex", "base64", "bz2", "punycode", "idna",
+                                     "utf-7", "no-such-charset"])
+@pytest.mark.parametrize("kind", ["text/csv", "application/json"])
+def test_charsets_that_are_not_text_are_415(server: LiveServer, charset: str, kind: str) -> None:
+    body = b"name\nSirius\n" if kind == "text/csv" else b'[{"name": "Sirius"}]'
+    assert "charset" in clear(post(server, body, f"{kind}; charset={charset}"), 415)
+
+
+@pytest.mark.parametrize("charset, body", [
+    ("latin-1", "name\nAlpha Cen\nBoötis 51\n".encode("latin-1")),
+    ("utf-16", "name\nSirius\n".encode("utf-16")),
+    ("windows-1252", "name\nSirius\n".encode("cp1252")),
+    ("us-ascii", b"name\nSirius\n"),
+])
+def test_charsets_a_user_can_mean_are_read(server: LiveServer, charset: str, body: bytes) -> None:
+    r = post(server, body, f"text/csv; charset={charset}", format="json")
+    assert r.status_code == 200 and r.json()["results"], r.text[:300]
+
+
+def test_deep_json_cells_are_refused_before_streaming(server: LiveServer) -> None:
+    deep = b'[{"name": "Sirius", "x": ' + b"[" * 300 + b"]" * 300 + b"}]"
+    assert "nested" in clear(post(server, deep, "application/json"), 400)
+    ok = b'[{"name": "Sirius", "x": ' + b"[" * 8 + b"]" * 8 + b"}]"
+    r = post(server, ok, "application/json", format="json")
+    assert r.status_code == 200 and r.json()["results"][0]["input"]["x"] == [[[[[[[[]]]]]]]]
+
+
+def test_compressed_uploads_are_415(server: LiveServer) -> None:
+    assert "Content-Encoding" in clear(post(server, b"name\nSirius\n", "text/csv",
+                                            headers={"Content-Encoding": "gzip"}), 415)
+
+
+def _requests_total(server: LiveServer, route: str, status: str) -> float:
+    text = httpx.get(server.url + "/metrics", timeout=10).text
+    m = re.search(rf'getstar_requests_total{{route="{re.escape(route)}",status="{status}"}} ([0-9.e+]+)', text)
+    return float(m.group(1)) if m else 0.0
+
+
+def test_an_abandoned_upload_is_not_a_server_error(server: LiveServer, logs: Captured) -> None:
+    before_499 = _requests_total(server, "/v1/xmatch", "499")
+    before_500 = _requests_total(server, "/v1/xmatch", "500")
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(b"POST /v1/xmatch HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\n"
+                  b"name\nSirius\n")
+        time.sleep(0.3)
+    deadline = time.monotonic() + 5
+    while _requests_total(server, "/v1/xmatch", "499") == before_499 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _requests_total(server, "/v1/xmatch", "499") == before_499 + 1
+    assert _requests_total(server, "/v1/xmatch", "500") == before_500
+    assert not [t for t in logs.tracebacks() if "Disconnect" in t]
+
+
+# ---------------------------------------------------------------------------------------
+# Slow names: one cheap request buys a bounded amount of database work
+
+def test_suggestions_have_a_budget(server: LiveServer) -> None:
+    for name in ("Gaia DR3 55", "Gaia DR3 ", "Gaia DR3 " * 15, "HD" * 100):
+        r = get(server, "/v1/stars", params={"name": name})
+        clear(r, 400, 404)
+    three = get(server, "/v1/stars", params={"names": "Gaia DR3 551|Gaia DR3 552|Gaia DR3 553"})
+    assert three.status_code == 200 and [a["status"] for a in three.json()["results"]] == ["not_found"] * 3
+
+
+def test_slow_names_do_not_hold_known_names_or_readiness(server: LiveServer) -> None:
+    """Ten expensive unknown names at once (all pool connections busy): a known name that is not
+    cached and readiness still answer, within the bound."""
+    import asyncio
+
+    async def run() -> tuple[list[httpx.Response], httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=BOUND + 5) as client:
+            slow = [asyncio.create_task(client.get("/v1/stars", params={"name": f"Gaia DR3 5{i}{i}"}))
+                    for i in range(10)]
+            await asyncio.sleep(0.05)
+            vega = await client.get("/v1/stars", params={"name": "alpha Lyrae", "format": "csv"})
+            ready = await client.get("/health/ready")
+            return list(await asyncio.gather(*slow)), vega, ready
+
+    started = time.monotonic()
+    slow, vega, ready = asyncio.run(run())
+    assert time.monotonic() - started < BOUND
+    assert vega.status_code == 200 and "alf Lyr" in vega.text
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    assert all(r.status_code == 404 for r in slow)
+
+
+def test_legacy_path_has_the_same_caps_and_a_cache(server: LiveServer) -> None:
+    long = get(server, "/sclwsGetStarProxy.php", params={"star": "HD" * 1000})
+    assert long.status_code == 400 and "longer than" in long.text
+    many = get(server, "/sclwsGetStarProxy.php", params={"star": ",".join(["HD 1"] * 3000)})
+    assert many.status_code == 400 and "At most" in many.text
+
+    def queries() -> float:
+        text = httpx.get(server.url + "/metrics", timeout=10).text
+        return sum(float(v) for v in re.findall(r'getstar_database_queries_total{kind="names"} ([0-9.e+]+)', text))
+
+    first = get(server, "/sclwsGetStarProxy.php", params={"star": "Sirius,Vega"})
+    assert first.status_code == 200
+    before = queries()
+    again = get(server, "/sclwsGetStarProxy.php", params={"star": "Sirius,Vega", "junk": "1"})
+    assert again.status_code == 200 and again.content == first.content
+    assert queries() == before  # answered from the cache
+
+
+# ---------------------------------------------------------------------------------------
+# Memory: the cache is bounded by bytes and keyed by what changes the answer
+
+def test_extra_parameters_do_not_make_new_cache_entries(server: LiveServer) -> None:
+    def entries() -> int:
+        return int(httpx.get(server.url + "/health", timeout=10).json()["cache"]["memory_entries"])
+
+    get(server, "/v1/stars", params={"name": "Altair"})
+    before = entries()
+    for i in range(50):
+        assert get(server, "/v1/stars", params={"name": "Altair", "x": str(i)}).status_code == 200
+    assert entries() == before
+
+
+def test_huge_answers_are_served_but_not_kept(server: LiveServer, snapshot_dsn: str) -> None:
+    health = httpx.get(server.url + "/health", timeout=10).json()["cache"]
+    names = "|".join(f"HIP {n}" for n in range(1, 2001))
+    r = get(server, "/v1/stars", params={"names": names})
+    assert r.status_code == 200 and len(r.content) > health["memory_max_bytes"] // 32
+    after = httpx.get(server.url + "/health", timeout=10).json()["cache"]
+    assert after["memory_bytes"] <= after["memory_max_bytes"]
+    assert after["memory_bytes"] - health["memory_bytes"] < len(r.content)  # not kept
+
+
+def test_big_answers_render_off_the_event_loop(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from getstar import api
+
+    threads: list[str] = []
+    real = api.render
+
+    def spy(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(api, "render", spy)
+    names = "|".join(f"HIP {n}" for n in range(3000, 3050))
+    assert get(server, "/v1/stars", params={"names": names}).status_code == 200
+    assert get(server, "/v1/stars", params={"name": "HIP 3001"}).status_code == 200
+    loop_thread = server.thread.name
+    assert threads[0] != loop_thread and threads[1] == loop_thread  # 50 names in a worker thread, 1 inline
+
+
+# ---------------------------------------------------------------------------------------
+# HTTP hygiene
+
+def raw(server: LiveServer, data: bytes, wait: float = BOUND) -> tuple[bytes, float]:
+    """Send raw bytes; what comes back first (b'' when closed without a word) and after how long."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.settimeout(wait)
+        try:
+            s.sendall(data)
+            got = s.recv(200)
+        except (BrokenPipeError, ConnectionResetError):
+            got = b""
+    return got, time.monotonic() - started
+
+
+def test_oversized_request_heads(server: LiveServer) -> None:
+    many = b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(100_000)) + b"\r\n"
+    assert raw(server, many)[0].startswith(b"HTTP/1.1 431")
+    big = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (16 << 20) + b"\r\n\r\n"
+    assert raw(server, big)[0].startswith(b"HTTP/1.1 431")
+    url = b"GET /v1/stars?name=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    assert raw(server, url)[0].startswith(b"HTTP/1.1 414")
+
+
+def test_slow_clients_are_cut_off(server: LiveServer) -> None:
+    got, took = raw(server, b"")  # connects, says nothing
+    assert got.startswith(b"HTTP/1.1 408") and took < BOUND
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port)) as s:  # headers dripped a line at a time
+        s.settimeout(BOUND)
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        with pytest.raises((BrokenPipeError, ConnectionResetError)):  # noqa: PT012 - the drip itself is the act
+            for i in range(100):
+                s.sendall(b"X-%d: y\r\n" % i)
+                time.sleep(0.2)
+    assert time.monotonic() - started < BOUND
+    body = b"POST /v1/xmatch HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nname\n"
+    got, took = raw(server, body)  # the body stalls
+    assert took < BOUND and not got.startswith(b"HTTP/1.1 5")
+
+
+def test_html_security_headers(server: LiveServer) -> None:
+    r = get(server, "/")
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src 'self'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "no-referrer"
+    assert get(server, "/static/app.js").headers["x-content-type-options"] == "nosniff"
+
+
+def test_host_header_is_not_echoed(server: LiveServer) -> None:
+    r = httpx.get(server.url + "/static", headers={"Host": "evil.example"}, timeout=10)
+    assert r.status_code in (404, 200) and "evil.example" not in r.headers.get("location", "")
+
+
+def test_content_negotiation_corner_cases(server: LiveServer) -> None:
+    names = {"names": "Sirius|Vega|Altair"}
+    r = get(server, "/v1/stars", params=names, headers={"Accept-Encoding": "br;q=0, gzip"})
+    assert r.headers.get("content-encoding") == "gzip"
+    r = get(server, "/v1/stars", params=names, headers={"Accept-Encoding": "*;q=0"})
+    assert "content-encoding" not in r.headers
+    assert get(server, "/v1/stars", params={"name": "Zork 999"}, headers={"If-None-Match": "*"}).status_code == 404
+
+
+def test_health_shows_no_server_paths(server: LiveServer) -> None:
+    text = get(server, "/health").text
+    assert "/work" not in text and "/usr/" not in text and "/tmp" not in text
+    sources = orjson.loads(text)["snapshot"]["sources"]
+    assert all("sha256" in s and "path" not in s for s in sources.values())
+
+
+def test_forwarded_for_is_not_trusted_by_default(server: LiveServer, logs: Captured) -> None:
+    get(server, "/health", headers={"X-Forwarded-For": "6.6.6.6", "X-Request-ID": "xff-probe"})
+    mine = [r for r in logs.records if getattr(r, "request_id", None) == "xff-probe"]
+    assert mine and all(getattr(r, "client", None) == "127.0.0.1" for r in mine)
+
+
+def test_log_lines_are_bounded(server: LiveServer, logs: Captured) -> None:
+    from getstar.logs import JSONFormatter
+
+    get(server, "/" + "p" * 60_000, headers={"X-Request-ID": "long-path"})
+    [record] = [r for r in logs.records if getattr(r, "request_id", None) == "long-path"]
+    assert len(JSONFormatter().format(record)) < 3_000
+
+
+# ---------------------------------------------------------------------------------------
+# Anything at all: hypothesis
+
+HSET = hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def acceptable(r: httpx.Response) -> bool:
+    if r.status_code == 503:
+        return "retry-after" in r.headers
+    return r.status_code in OK_STATUSES
+
+
+@HSET
+@given(st.text(max_size=300))
+def test_any_name(server: LiveServer, name: str) -> None:
+    r = get(server, "/v1/stars", params={"name": name})
+    assert acceptable(r), (r.status_code, r.text[:300])
+
+
+@HSET
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=8))
+def test_any_legacy_star_list(server: LiveServer, names: list[str]) -> None:
+    r = get(server, "/sclwsGetStarProxy.php", params={"star": ",".join(names)})
+    assert r.status_code in (200, 400, 500, 503), r.status_code  # 500 is GetStar's "has not been found"
+    if r.status_code == 500:
+        assert "has not been found" in r.text or "missing or invalid" in r.text
+
+
+@HSET
+@given(st.dictionaries(st.sampled_from(["ra", "dec", "radius", "epoch", "limit", "format"]),
+                       st.one_of(st.text(max_size=30), st.floats().map(repr), st.integers().map(str))))
+def test_any_cone(server: LiveServer, params: dict[str, str]) -> None:
+    params.setdefault("ra", "10")
+    params.setdefault("dec", "10")
+    r = get(server, "/v1/stars", params=params)
+    assert r.status_code in (200, 400, 404, 406), (r.status_code, params, r.text[:300])
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                    max_leaves=30)
+
+
+@HSET
+@given(JSON)
+def test_any_json_body(server: LiveServer, doc: Any) -> None:
+    r = post(server, json.dumps(doc).encode(), "application/json")  # the standard library writes big integers too
+    assert r.status_code in (200, 400, 413), (r.status_code, r.text[:300])
+
+
+@HSET
+@given(st.binary(max_size=2000), st.sampled_from(["text/csv", "text/tab-separated-values", "application/json",
+                                                   "application/x-votable+xml", "text/xml", "image/png"]))
+def test_any_bytes_body(server: LiveServer, body: bytes, kind: str) -> None:
+    r = post(server, body, kind)
+    assert r.status_code in (200, 400, 413, 415), (r.status_code, r.text[:300])
+
+
+HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=200).map(str.strip)
+
+
+@HSET
+@given(st.dictionaries(st.sampled_from(["Accept", "Accept-Encoding", "If-None-Match", "X-Request-ID", "Range",
+                                        "Content-Type", "Cookie", "X-Forwarded-For"]), HEADER_TEXT, max_size=5))
+def test_any_headers(server: LiveServer, headers: dict[str, str]) -> None:
+    for path in ("/v1/stars?name=Sirius", "/sclwsGetStarProxy.php?star=Vega", "/scs?RA=10&DEC=10&SR=0.1", "/"):
+        r = get(server, path, headers=headers)
+        assert r.status_code in (200, 304, 400, 406, 415), (path, headers, r.status_code, r.text[:200])
+
+
+# ---------------------------------------------------------------------------------------
+# Afterwards
+
+def test_zz_the_service_is_healthy_and_logged_no_traceback(server: LiveServer, logs: Captured) -> None:
+    assert get(server, "/health/ready").json()["ready"] is True
+    assert get(server, "/v1/stars", params={"name": "Sirius"}).status_code == 200
+    assert logs.tracebacks() == []
+
+
+def test_charsets_accepted_are_text_encodings() -> None:
+    from getstar.xmatch.reader import CHARSETS
+
+    assert all(codecs.lookup(c)._is_text_encoding for c in CHARSETS)  # type: ignore[attr-defined]
