@@ -7,13 +7,16 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from getstar.config import Settings
 from getstar.errors import GetStarError
 
+if TYPE_CHECKING:
+    from getstar.simbad.enrich import EnrichOptions
+
 SOURCES = ("build", "rebuild", "hipparcos", "gaia", "stellarium", "stellarium-stars", "kstars", "simbad-dump", "jmdc",
-           "jsdc", "synthetic",
-           "simbad-names")
+           "jsdc", "synthetic", "simbad-names", "simbad-enrich")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,9 +34,19 @@ def _parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="load catalogue files into a new snapshot")
     ingest.add_argument("source", choices=SOURCES,
                         help="'build' loads every default source; 'rebuild' rebuilds from what is loaded; "
-                             "'simbad-names FILE' asks SIMBAD about the names of FILE (one per line)")
+                             "'simbad-names FILE' asks SIMBAD about the names of FILE (one per line); "
+                             "'simbad-enrich' asks SIMBAD about every star of the snapshot, in bulk")
     ingest.add_argument("files", nargs="*", type=Path)
     ingest.add_argument("--rows", type=int, default=None, help="synthetic: number of random stars")
+    ingest.add_argument("--only-missing", action="store_true",
+                        help="simbad-enrich: only the stars without SIMBAD data yet")
+    ingest.add_argument("--batch", type=int, default=None,
+                        help="simbad-enrich: stars per TAP upload (default GETSTAR_SIMBAD_ENRICH_BATCH, within "
+                             "SIMBAD's upload limit)")
+    ingest.add_argument("--rate", type=float, default=None,
+                        help="simbad-enrich: SIMBAD queries per second at most (default GETSTAR_SIMBAD_RATE)")
+    ingest.add_argument("--resume", action="store_true",
+                        help="simbad-enrich: continue the interrupted run after its last checkpoint")
 
     xm = sub.add_parser("xmatch", help="cross-identify a target list (CSV, TSV, JSON or VOTable file)")
     xm.add_argument("file", type=Path)
@@ -113,12 +126,13 @@ def cmd_db(settings: Settings, action: str) -> int:
     return 0
 
 
-def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | None = None) -> int:
+def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | None = None,
+               enrich: EnrichOptions | None = None) -> int:
     from getstar.ingest.pipeline import run_ingest
 
     async def go() -> None:
         dsn = await _prepare(settings)
-        version, report = await run_ingest(dsn, settings, source, files, rows=rows)
+        version, report = await run_ingest(dsn, settings, source, files, rows=rows, enrich=enrich)
         print(f"snapshot {version}")
         for name, count in report.counts.items():
             print(f"  {name.replace('_', ' '):32s} {count:>10,}")
@@ -217,7 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "db":
             return cmd_db(settings, args.action)
         if args.command == "ingest":
-            return cmd_ingest(settings, args.source, args.files, args.rows)
+            from getstar.simbad.enrich import EnrichOptions
+
+            options = EnrichOptions(only_missing=args.only_missing, batch=args.batch, rate=args.rate,
+                                    resume=args.resume)
+            return cmd_ingest(settings, args.source, args.files, args.rows, options)
         if args.command == "xmatch":
             return cmd_xmatch(settings, args.file, args.radius, args.epoch, args.format, args.output)
         if args.command == "resolve":

@@ -125,3 +125,12 @@ class AmbiguousName(GetStarError):
     def __init__(self, name: str, candidates: list[str]) -> None:
         super().__init__(f"{name!r} matches {len(candidates)} stars: {', '.join(candidates[:10])}")
         self.candidates = candidates
+
+
+class UpstreamRefused(ServiceUnavailable):
+    """SIMBAD refused the query itself (an ADQL error, an incomplete answer): asking again
+    the same way will not help (503 to clients, like any SIMBAD failure)."""
+
+
+class UploadTooLarge(UpstreamRefused):
+    """The TAP service refuses an upload this large (HTTP 413): a smaller one may pass."""

@@ -156,8 +156,9 @@ def test_learned_objects_attach_to_existing_stars_and_survive_a_rebuild(
         assert m1["main_id"] == "M   1"
         s = get(server, name="Sirius").json()["results"][0]  # SIMBAD knows it as NAME Sirius
         assert standin.replay.calls == calls + 2
-        # Sirius is HIP 32349 of the snapshot: the star gets SIMBAD's identifiers, no duplicate
-        assert s["main_id"] == "HIP 32349"
+        # Sirius is HIP 32349 of the snapshot: the star gets SIMBAD's identifiers and, as the
+        # build's merge gives it, SIMBAD's main identifier; no duplicate
+        assert s["main_id"] == "* alf CMa" and s["properties"]["HIP"]["value"] == 32349
         assert {"* alf CMa", "NAME Sirius", "HD  48915", "2MASS J06450887-1642566"} <= set(s["identifiers"])
         props = s["properties"]
         assert props["V_SIMBAD"] == {"value": -1.46, "origin": "SIMBAD", "confidence": "MEDIUM"}
@@ -166,7 +167,7 @@ def test_learned_objects_attach_to_existing_stars_and_survive_a_rebuild(
         assert fetch(hip_dsn, "SELECT count(*) AS n FROM live.star")[0]["n"] == stars_before + 1
         (row,) = fetch(hip_dsn, "SELECT star_id, fetched_at FROM live.star WHERE p_hip = 32349")
         assert row["star_id"] == sirius["star_id"] and row["fetched_at"] is not None
-        assert get(server, name="HD 48915").json()["results"][0]["main_id"] == "HIP 32349"
+        assert get(server, name="HD 48915").json()["results"][0]["main_id"] == "* alf CMa"
         assert standin.replay.calls == calls + 2  # HD 48915 came with SIMBAD's identifiers
     finally:
         server.stop()
@@ -207,8 +208,10 @@ def test_concurrent_requests_for_one_missing_name_make_one_query_and_one_star(
         assert all(r.status_code == 200 for r in answers), answers[0].text
         assert standin.replay.calls == calls + 1
         # the recorded object (no HIP/Gaia identifier) sits within 1" of Barnard's star, which has
-        # no SIMBAD identity in this snapshot: it attaches there, as the build's position merge does
-        assert {r.json()["results"][0]["main_id"] for r in answers} == {"HIP 87937"}
+        # no SIMBAD identity in this snapshot: it attaches there, and names it, as the build's
+        # position merge does (a rebuild gives the same star)
+        assert {r.json()["results"][0]["main_id"] for r in answers} == {"NAME Barnard's Star c"}
+        assert {r.json()["results"][0]["properties"]["HIP"]["value"] for r in answers} == {87937}
         assert "NAME Barnard's Star c" in answers[0].json()["results"][0]["identifiers"]
         assert fetch(hip_dsn, "SELECT count(*) AS n FROM live.star")[0]["n"] == stars_before
     finally:

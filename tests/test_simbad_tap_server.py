@@ -3,8 +3,8 @@
 The fixture starts everything itself: a private PostgreSQL cluster (getstar's EmbeddedCluster,
 pgSphere installed), a DaCHS configuration under a temporary root (``GAVOSETTINGS``, a free
 loopback port), ``dachs init`` against that cluster, ``dachs imp`` of the SIMBAD-shaped
-resource in ``tests/tap_server/simbadlike`` (schema ``simbadlike``: basic, ident, ids, flux,
-with values of recorded SIMBAD answers), and ``dachs serve debug``.  So the ADQL getstar sends
+resource in ``tests/tap_server/simbadlike`` (schema ``simbadlike``: basic, ident, ids, alltypes,
+flux, with values of recorded SIMBAD answers), and ``dachs serve debug``.  So the ADQL getstar sends
 must pass a real ADQL parser, and its answers are read as they come from a real service.
 Skips, saying why, when DaCHS or pgSphere is not installed (``deploy/dev.sh test`` installs
 both).
@@ -13,109 +13,35 @@ both).
 from __future__ import annotations
 
 import asyncio
-import glob
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from getstar.config import Settings
-from getstar.embedded import EmbeddedCluster
 from getstar.errors import ServiceUnavailable
 from getstar.ingest.pipeline import run_ingest
 from getstar.simbad.adql import lookup_query
 from getstar.simbad.client import TapClient
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer
 from tests.simbad_standin import simbad_settings
+from tests.tap_server.dachs import missing, running_dachs
 
 pytestmark = pytest.mark.tap_server
 
-RESOURCE = Path(__file__).parent / "tap_server" / "simbadlike"
 SCHEMA = "simbadlike"
-
-
-def _missing() -> str | None:
-    if shutil.which("dachs") is None:
-        return "DaCHS is not installed (Debian package gavodachs2-server; 'bash deploy/dev.sh test' installs it)"
-    if not glob.glob("/usr/share/postgresql/*/extension/pg_sphere.control"):
-        return "pgSphere is not installed (Debian package postgresql-15-pgsphere), DaCHS needs it"
-    return None
-
-
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> None:
-    res = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
-    if res.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({res.returncode}):\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
 
 
 @pytest.fixture(scope="module")
 def dachs() -> Iterator[str]:
     """The TAP sync URL of a DaCHS serving the SIMBAD-shaped tables."""
-    reason = _missing()
+    reason = missing()
     if reason:
         pytest.skip(reason)
-    home = Path(tempfile.mkdtemp(prefix="getstar-dachs-", dir="/tmp"))
-    os.chmod(home, 0o755)  # the postgres user enters it when we run as root
-    cluster = EmbeddedCluster(home=home / "pg", port=free_port())
-    proc: subprocess.Popen[bytes] | None = None
-    try:
-        cluster.init()
-        cluster.start({"fsync": "off"})
-
-        async def create_db() -> None:
-            conn = await asyncpg.connect(cluster.admin_dsn())
-            try:
-                await conn.execute("CREATE DATABASE gavo ENCODING 'UTF8' TEMPLATE template0")
-            finally:
-                await conn.close()
-
-        asyncio.run(create_db())
-        root, port = home / "gavo", free_port()
-        root.mkdir()
-        rc = home / "gavo.rc"
-        rc.write_text(f"[general]\nrootDir: {root}\n\n[web]\nserverPort: {port}\n"
-                      f"serverURL: http://127.0.0.1:{port}\nbindAddress: 127.0.0.1\n")
-        env = {**os.environ, "GAVOSETTINGS": str(rc), "GAVOCUSTOM": str(home / "no-gavorc")}
-        _run(["dachs", "init", "-d", f"host={cluster.socket_dir} port={cluster.port} user=getstar dbname=gavo"],
-             env, home)
-        shutil.copytree(RESOURCE, root / "inputs" / SCHEMA)
-        _run(["dachs", "imp", f"{SCHEMA}/q"], env, home)
-        log = open(home / "serve.log", "wb")  # noqa: SIM115 - open for the server's whole life
-        proc = subprocess.Popen(["dachs", "serve", "debug"], env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        url = f"http://127.0.0.1:{port}/tap/sync"
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"dachs serve exited: {(home / 'serve.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/tap/availability", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"DaCHS did not come up: {(home / 'serve.log').read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        cluster.destroy()
-        shutil.rmtree(home, ignore_errors=True)
+    with running_dachs([SCHEMA]) as base:
+        yield base + "/sync"
 
 
 def dachs_client(url: str, **changes: Any) -> TapClient:
@@ -134,6 +60,7 @@ async def test_our_adql_is_accepted_by_a_real_adql_parser(dachs: str) -> None:
     assert sirius.oid == 9001 and sirius.matched == ["HIP 32349"] and len(sirius.identifiers) == 63
     assert (sirius.values["flux_v"], sirius.values["flux_v_qual"], sirius.values["flux_b"]) == (-1.46, "C", None)
     assert (sirius.values["plx"], sirius.values["pm_qual"]) == (379.21, "A")
+    assert sirius.values["otypes"] == "SB*|*|PM*|V*|UV|IR|**"
     assert by_name["NAME Barnard's Star c"].values["otype"] == "Planet"
     assert by_name["M   1"].values["coo_err_maj"] == 18500  # no flux at all: the outer joins keep it
 
@@ -178,6 +105,9 @@ def test_fallback_end_to_end_against_dachs(dachs: str, make_database: Any, setti
         assert sirius["main_id"] == "* alf CMa" and len(sirius["identifiers"]) == 63
         assert sirius["properties"]["V"] == {"value": -1.46, "origin": "SIMBAD", "confidence": "MEDIUM"}
         assert sirius["properties"]["pmRa"]["confidence"] == "HIGH"  # pm_qual A
+        # all of SIMBAD's object types (table alltypes), in GetStar's form: the full list, HIGH
+        assert sirius["properties"]["ObjTypes"] == {"value": ",SB*,*,PM*,V*,UV,IR,**,", "origin": "SIMBAD",
+                                                    "confidence": "HIGH"}
         barnard = get("NAME Barnard's Star c")
         assert barnard["main_id"] == "NAME Barnard's Star c"
         calls = httpx.get(server.url + "/health", timeout=10).json()["simbad"]["counters"]["calls"]

@@ -34,13 +34,26 @@ from getstar.schema import (
     data_tables_ddl,
     grant_readers,
 )
+from getstar.simbad_columns import (  # noqa: F401 - the radii are part of this module's interface
+    SIMBAD_CHECK_RADIUS,
+    SIMBAD_POSITION_RADIUS,
+    merge_sets,
+    simbad_star_values,
+)
+from getstar.star_sql import (  # noqa: F401 - Src, insert_stars, set_property: used by other ingest steps
+    HIGH,
+    IDENT_PROPERTIES,
+    LOW,
+    MEDIUM,
+    Src,
+    col,
+    insert_stars,
+    property_from_ident_sql,
+    set_property,
+)
 
 #: Hipparcos -> Gaia match radius at epoch 2016.0 (arcsec).
 HIP_GAIA_RADIUS = 1.5
-#: SIMBAD object -> star by position, when no HIP/Gaia identifier links them (arcsec).
-SIMBAD_POSITION_RADIUS = 1.0
-#: Identifier-linked SIMBAD objects farther than this from the star are reported (arcsec).
-SIMBAD_CHECK_RADIUS = 5.0
 #: JSDC star -> star by position (GetStar's JSDC cone, arcsec).
 JSDC_RADIUS = 2.0
 #: Longest wait of a swap for a lock (seconds): GETSTAR_SWAP_LOCK_TIMEOUT.
@@ -51,21 +64,6 @@ HIP2 = ORIGIN_CODE["I/311/hip2"]
 SIMBAD = ORIGIN_CODE["SIMBAD"]
 STELLARIUM = ORIGIN_CODE["Stellarium"]
 COMPUTED = ORIGIN_CODE["computed"]
-HIGH, MEDIUM, LOW = 3, 2, 1
-
-
-def col(name: str) -> str:
-    return BY_NAME[name].column
-
-
-@dataclass
-class Src:
-    """Where one property's value comes from in an INSERT ... SELECT."""
-
-    value: str
-    origin: int | str
-    confidence: int | str = HIGH
-    error: str | None = None
 
 
 @dataclass
@@ -76,41 +74,6 @@ class BuildReport:
 
     def __str__(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.counts.items())
-
-
-def insert_stars(select_from: str, main_id: str, values: dict[str, Src]) -> str:
-    """INSERT INTO staging.star of the given property sources (origin/confidence only where a value is)."""
-    targets = ["star_id", "main_id"]
-    exprs = ["nextval('getstar_meta.star_id_seq')", main_id]
-    for name, src in values.items():
-        c = col(name)
-        targets += [c, c + "_o", c + "_c"]
-        exprs += [src.value, f"CASE WHEN ({src.value}) IS NOT NULL THEN {src.origin} END",
-                  f"CASE WHEN ({src.value}) IS NOT NULL THEN {src.confidence} END"]
-        if src.error is not None:
-            targets.append(c + "_e")
-            exprs.append(src.error)
-    return f"INSERT INTO {STAGING}.star ({', '.join(targets)}) SELECT {', '.join(exprs)} {select_from}"
-
-
-def set_property(name: str, src: Src, *, overwrite: bool, alias: str = "t") -> list[str]:
-    """SET clauses filling one property (only when empty unless ``overwrite``)."""
-    c = col(name)
-    cond = f"({src.value}) IS NOT NULL" + ("" if overwrite else f" AND {alias}.{c} IS NULL")
-    clauses = [
-        f"{c} = CASE WHEN {cond} THEN {src.value} ELSE {alias}.{c} END",
-        f"{c}_o = CASE WHEN {cond} THEN {src.origin} ELSE {alias}.{c}_o END",
-        f"{c}_c = CASE WHEN {cond} THEN {src.confidence} ELSE {alias}.{c}_c END",
-    ]
-    if BY_NAME[name].error is not None:
-        err = src.error or "NULL"
-        clauses.append(f"{c}_e = CASE WHEN {cond} THEN {err} ELSE {alias}.{c}_e END")
-    return clauses
-
-
-def simbad_conf(qual: str) -> str:
-    return (f"(CASE upper({qual}) WHEN 'A' THEN 3 WHEN 'B' THEN 3 WHEN 'C' THEN 2 "
-            "WHEN 'D' THEN 1 WHEN 'E' THEN 1 ELSE 2 END)")
 
 
 async def table_exists(conn: asyncpg.Connection, name: str) -> bool:
@@ -336,8 +299,9 @@ async def _propagate_gaia_positions(conn: asyncpg.Connection) -> int:
     return len(rows)
 
 
-async def _merge_simbad(conn: asyncpg.Connection, basic: str = "raw.simbad",
-                        idents: str = "raw.simbad_ident") -> dict[str, int]:
+async def _merge_simbad(conn: asyncpg.Connection, basic: str, idents: str) -> dict[str, int]:
+    """Merge the SIMBAD objects of ``basic`` (``learned.stage_sources``: the dump's columns, the
+    TAP-only ones and ``fetched_at``) and their identifiers into the staged stars."""
     s = STAGING
     await conn.execute(f"""
         CREATE TABLE {s}.simbad_link AS
@@ -385,7 +349,6 @@ async def _merge_simbad(conn: asyncpg.Connection, basic: str = "raw.simbad",
             f"SELECT count(*) FROM {s}.simbad_link WHERE how IN ('gaia', 'hip') AND sep > {SIMBAD_CHECK_RADIUS}"),
     }
     counts.update(await _hipparcos_to_simbad_owner(conn, idents))
-    simbad_values = _simbad_values("b")
     # new stars for SIMBAD objects that match nothing
     await conn.execute(f"ALTER TABLE {s}.star ADD COLUMN simbad_oid bigint")
     ins = insert_stars(
@@ -393,31 +356,17 @@ async def _merge_simbad(conn: asyncpg.Connection, basic: str = "raw.simbad",
         "b.main_id",
         simbad_star_values("b"),
     )
-    ins = ins.replace("INSERT INTO staging.star (star_id,", "INSERT INTO staging.star (simbad_oid, star_id,", 1)
-    ins = ins.replace("SELECT nextval", "SELECT b.oid, nextval", 1)
+    ins = ins.replace("INSERT INTO staging.star (star_id,",
+                      "INSERT INTO staging.star (simbad_oid, fetched_at, star_id,", 1)
+    ins = ins.replace("SELECT nextval", "SELECT b.oid, b.fetched_at, nextval", 1)
     await conn.execute(ins)
     await conn.execute(f"""
         UPDATE {s}.simbad_link l SET star_id = t.star_id, how = 'new'
         FROM {s}.star t WHERE t.simbad_oid = l.oid""")
     counts["simbad_new_stars"] = await conn.fetchval(f"SELECT count(*) FROM {s}.simbad_link WHERE how = 'new'")
     await conn.execute(f"ALTER TABLE {s}.star DROP COLUMN simbad_oid")
-    # SIMBAD data onto the merged stars
-    sets = ["main_id = b.main_id"]
-    for name, src in simbad_values.items():
-        sets += set_property(name, src, overwrite=name in ("SIMBAD", "SpType", "ObjTypes", "OType", "V_SIMBAD"))
-    # a Hipparcos-only position, or a Gaia one still at epoch 2016, is replaced by
-    # SIMBAD's (epoch J2000, mostly Gaia-based)
-    replace_pos = f"(t.ra_o = {HIP2} OR t.ra_c < {HIGH}) AND b.ra IS NOT NULL"
-    for name, value, err, qual in (("RAJ2000", "b.ra", "b.coo_err_maj", "b.coo_qual"),
-                                   ("DEJ2000", "b.dec", "b.coo_err_min", "b.coo_qual")):
-        c = col(name)
-        sets += [f"{c} = CASE WHEN {replace_pos} THEN {value} ELSE t.{c} END",
-                 f"{c}_e = CASE WHEN {replace_pos} THEN {err} ELSE t.{c}_e END",
-                 f"{c}_o = CASE WHEN {replace_pos} THEN {SIMBAD} ELSE t.{c}_o END",
-                 f"{c}_c = CASE WHEN {replace_pos} THEN {simbad_conf(qual)} ELSE t.{c}_c END"]
-    for name, value, err, qual in (("pmRa", "b.pmra", "b.pm_err_maj", "b.pm_qual"),
-                                   ("pmDec", "b.pmdec", "b.pm_err_min", "b.pm_qual")):
-        sets += set_property(name, Src(value, SIMBAD, simbad_conf(qual), err), overwrite=False)
+    # SIMBAD data onto the merged stars (getstar.simbad_columns: the live updates use the same)
+    sets = merge_sets("b")
     await conn.execute(f"""
         UPDATE {s}.star t SET {', '.join(sets)}
         FROM {s}.simbad_link l JOIN {basic} b ON b.oid = l.oid
@@ -475,33 +424,6 @@ async def _hipparcos_to_simbad_owner(conn: asyncpg.Connection, idents: str) -> d
     return {"hipparcos_moved_to_simbad_owner": len(pairs), "hipparcos_duplicates_dropped": int(dropped.split()[-1])}
 
 
-def simbad_star_values(b: str) -> dict[str, Src]:
-    """Every property of a star made from one SIMBAD object (``raw.simbad`` columns, alias ``b``)."""
-    return {"RAJ2000": Src(f"{b}.ra", SIMBAD, simbad_conf(f"{b}.coo_qual"), f"{b}.coo_err_maj"),
-            "DEJ2000": Src(f"{b}.dec", SIMBAD, simbad_conf(f"{b}.coo_qual"), f"{b}.coo_err_min"),
-            "pmRa": Src(f"{b}.pmra", SIMBAD, simbad_conf(f"{b}.pm_qual"), f"{b}.pm_err_maj"),
-            "pmDec": Src(f"{b}.pmdec", SIMBAD, simbad_conf(f"{b}.pm_qual"), f"{b}.pm_err_min"),
-            **_simbad_values(b)}
-
-
-def _simbad_values(b: str) -> dict[str, Src]:
-    values = {
-        "SIMBAD": Src(f"{b}.main_id", SIMBAD),
-        # SIMBAD's own grade of the spectral type (GetStar says HIGH whatever it is: README)
-        "SpType": Src(f"{b}.sp_type", SIMBAD, simbad_conf(f"{b}.sp_qual")),
-        # the dump has the main object type only, not SIMBAD's full list: partial, so LOW
-        "ObjTypes": Src(f"',' || {b}.otype || ','", SIMBAD, LOW),
-        "OType": Src(f"{b}.otype", SIMBAD),
-        "plx": Src(f"{b}.plx", SIMBAD, simbad_conf(f"{b}.plx_qual"), f"{b}.plx_err"),
-        "RadVel": Src(f"{b}.rv", SIMBAD, simbad_conf(f"{b}.rv_qual"), f"{b}.rv_err"),
-        "V_SIMBAD": Src(f"{b}.flux_v", SIMBAD, MEDIUM, f"{b}.flux_v_err"),
-    }
-    for band in ("U", "B", "V", "R", "I", "J", "H", "K"):
-        lb = band.lower()
-        values[band] = Src(f"{b}.flux_{lb}", SIMBAD, simbad_conf(f"{b}.flux_{lb}_qual"), f"{b}.flux_{lb}_err")
-    return values
-
-
 async def _build_idents(conn: asyncpg.Connection, simbad_idents: str = "raw.simbad_ident") -> dict[str, int]:
     """Every identifier of every star in ``ident``; who owns what is settled by ``identity``
     (SIMBAD's owner wins, proper names ranked, multiple systems in ``system_name``)."""
@@ -553,26 +475,9 @@ async def _build_idents(conn: asyncpg.Connection, simbad_idents: str = "raw.simb
     await conn.execute(f"DROP TABLE {s}.ident_rank")
     counts.update(await identity.build_systems(conn, s))
     # identifier-valued properties from the identifiers (HD, HR, SAO, TYC, 2MASS, WDS, Gaia)
-    for name in ("HD", "HR", "SAO"):
-        await _property_from_ident(conn, name, rf"^{name} (\d+)$", "m[1]::int")
-    await _property_from_ident(conn, "TYC1", r"^TYC (\d+)-(\d+)-(\d+)$", "m[1]::int")
-    await _property_from_ident(conn, "TYC2", r"^TYC (\d+)-(\d+)-(\d+)$", "m[2]::int")
-    await _property_from_ident(conn, "TYC3", r"^TYC (\d+)-(\d+)-(\d+)$", "m[3]::int")
-    await _property_from_ident(conn, "2MASS", r"^2MASS J(\S+)$", "m[1]")
-    await _property_from_ident(conn, "WDS", r"^WDS J(\d{5}[+-]\d{4})$", "m[1]")
-    await _property_from_ident(conn, "GAIA", r"^Gaia DR3 (\d+)$", "m[1]::bigint")
+    for name, pattern, expr in IDENT_PROPERTIES:
+        await conn.execute(property_from_ident_sql(STAGING, name, expr), pattern)
     return counts
-
-
-async def _property_from_ident(conn: asyncpg.Connection, name: str, pattern: str, expr: str) -> None:
-    c = col(name)
-    await conn.execute(f"""
-        UPDATE {STAGING}.star t SET {c} = v.value, {c}_o = v.origin, {c}_c = {HIGH}
-        FROM (SELECT DISTINCT ON (star_id) star_id, {expr} AS value,
-                     CASE WHEN source = 3 THEN {SIMBAD} ELSE {STELLARIUM} END AS origin
-              FROM (SELECT star_id, source, regexp_match(id, $1) AS m FROM {STAGING}.ident WHERE id ~ $1) q
-              ORDER BY star_id, source DESC, value) v
-        WHERE t.star_id = v.star_id AND t.{c} IS NULL""", pattern)
 
 
 async def _attach_values(conn: asyncpg.Connection, source: str, link: str, link_key: str) -> None:

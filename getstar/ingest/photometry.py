@@ -5,7 +5,9 @@ Precedence (never override a better value): SIMBAD, then JMDC and JSDC (all atta
 before these steps), then KStars' V (Hipparcos V to 0.01 mag), Stellarium's Hipparcos
 records (V to 0.05 mag, full Hipparcos spectral types), Stellarium's Tycho-2 records, and
 last the Gaia DR3 estimates (origin ``computed``, confidence LOW).  Every fill only writes
-an empty property.
+an empty property.  A SIMBAD record learned later into the live snapshot (the fallback,
+``ingest simbad-enrich``) replaces these values as the build's order would
+(``simbad_columns.BELOW_SIMBAD``).
 
 Matching (``attach_catalogue_photometry``): a Stellarium Hipparcos record goes to the
 star of its HIP number; of several component records of one HIP (up to 4), the star gets

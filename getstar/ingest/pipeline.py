@@ -115,8 +115,10 @@ async def build_and_swap(conn: asyncpg.Connection, progress: Progress,
 
 
 async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path],
-                     progress: Progress | None = None, *, rows: int | None = None) -> tuple[str, build.BuildReport]:
-    """``getstar ingest SOURCE FILE...``: ``build`` loads every default source; ``rows``: synthetic."""
+                     progress: Progress | None = None, *, rows: int | None = None,
+                     enrich: Any = None) -> tuple[str, build.BuildReport]:
+    """``getstar ingest SOURCE FILE...``: ``build`` loads every default source; ``rows``: synthetic;
+    ``enrich``: the ``simbad-enrich`` options (``getstar.simbad.enrich.EnrichOptions``)."""
     progress = progress or console_progress()
     conn = await asyncpg.connect(dsn)
     try:
@@ -128,6 +130,10 @@ async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path
             from getstar.simbad.bulk import ingest_names
 
             return await ingest_names(conn, dsn, settings, paths, progress)
+        if source == "simbad-enrich":  # asks SIMBAD about every star in bulk; the live snapshot grows in place
+            from getstar.simbad.enrich import EnrichOptions, ingest_enrich
+
+            return await ingest_enrich(conn, settings, enrich or EnrichOptions(), progress)
         if source in ("build", "default"):
             for name, src_paths in await default_sources(settings):
                 await ingest_source(conn, settings, name, src_paths, progress)

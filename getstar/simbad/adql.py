@@ -1,9 +1,11 @@
 r"""The ADQL getstar sends to SIMBAD's TAP service.
 
 One query per batch of names returns, per (object, matching identifier), the object's basic
-data, all its identifiers (``ids``: one string joined by ``|``) and its magnitudes (table
-``flux``, one LEFT OUTER JOIN per band, so the error and quality letter come along and a star
-without fluxes does not vanish; ``allfluxes`` has values only).  Why ``LEFT OUTER JOIN``
+data, all its identifiers (``ids``: one string joined by ``|``), all its object types
+(``alltypes.otypes``, joined by ``|``) and its magnitudes (table ``flux``, one LEFT OUTER JOIN
+per band, so the error and quality letter come along and a star without fluxes does not
+vanish; ``allfluxes`` has values only).  ``object_columns``/``object_joins`` are shared with
+the bulk enrichment's upload query (``getstar.simbad.upload``).  Why ``LEFT OUTER JOIN``
 rather than ``LEFT JOIN``: both are ADQL 2.0, but DaCHS' parser only accepts the long form.
 ``"dec"`` is quoted because DEC is an SQL reserved word.
 
@@ -51,14 +53,28 @@ def table_prefix(prefix: str) -> str:
     return p
 
 
-def select_list() -> list[str]:
+def object_columns() -> list[str]:
+    """What is read of each object (``basic`` as ``b``, then identifiers, object types, fluxes)."""
     cols = [f"b.{c}" for c in BASIC_COLUMNS]
-    cols.append("i.ids")
+    cols += ["i.ids", "t.otypes"]
     for band in FLUX_BANDS:
         a, lb = f"f_{band.lower()}", band.lower()
         cols += [f"{a}.flux AS flux_{lb}", f"{a}.flux_err AS flux_{lb}_err", f"{a}.qual AS flux_{lb}_qual"]
-    cols.append("q.id AS matched_id")
     return cols
+
+
+def object_joins(p: str) -> list[str]:
+    """The outer joins from ``basic`` (as ``b``) to the rest of an object; ``p``: a ``table_prefix``."""
+    joins = [f"LEFT OUTER JOIN {p}ids AS i ON i.oidref = b.oid",
+             f"LEFT OUTER JOIN {p}alltypes AS t ON t.oidref = b.oid"]
+    for band in FLUX_BANDS:
+        a = f"f_{band.lower()}"
+        joins.append(f'LEFT OUTER JOIN {p}flux AS {a} ON {a}.oidref = b.oid AND {a}."filter" = {literal(band)}')
+    return joins
+
+
+def select_list() -> list[str]:
+    return [*object_columns(), "q.id AS matched_id"]
 
 
 def lookup_query(names: Sequence[str], prefix: str = "") -> str:
@@ -66,14 +82,7 @@ def lookup_query(names: Sequence[str], prefix: str = "") -> str:
     if not names:
         raise ValueError("no names to look up")
     p = table_prefix(prefix)
-    joins = [
-        f"FROM {p}ident AS q",
-        f"JOIN {p}basic AS b ON b.oid = q.oidref",
-        f"LEFT OUTER JOIN {p}ids AS i ON i.oidref = b.oid",
-    ]
-    for band in FLUX_BANDS:
-        a = f"f_{band.lower()}"
-        joins.append(f'LEFT OUTER JOIN {p}flux AS {a} ON {a}.oidref = b.oid AND {a}."filter" = {literal(band)}')
+    joins = [f"FROM {p}ident AS q", f"JOIN {p}basic AS b ON b.oid = q.oidref", *object_joins(p)]
     lits = list(dict.fromkeys(literal(n) for n in names))
     where = f"WHERE q.id = {lits[0]}" if len(lits) == 1 else f"WHERE q.id IN ({', '.join(lits)})"
     return "SELECT " + ", ".join(select_list()) + "\n" + "\n".join(joins) + "\n" + where

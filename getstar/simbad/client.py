@@ -1,6 +1,10 @@
 """The async TAP client for SIMBAD: one ADQL query in, ``SimbadObject`` rows out.
 
-TAP sync POST (``REQUEST=doQuery&LANG=ADQL&FORMAT=votable&QUERY=…``) on ``httpx.AsyncClient``.
+TAP sync POST (``REQUEST=doQuery&LANG=ADQL&FORMAT=votable&QUERY=…``) on ``httpx.AsyncClient``;
+``query_upload`` adds tables as TAP_UPLOAD (multipart POST, ``UPLOAD=name,param:name`` and
+the VOTable as the part ``name``; TAP 1.1 §3.3.2 / DALI).  Why not pyvo's ``run_sync``: it
+is synchronous (requests) and has none of what follows; pyvo reads the capabilities
+(``getstar.simbad.limits``) and astropy writes the uploaded VOTable.
 Around each query: the circuit breaker (fail fast while SIMBAD is down), the rate limiter
 (SIMBAD's ~6 queries/s policy), a per-request timeout, and retries with exponential backoff
 and jitter on transient failures only (connect errors, dropped connections, timeouts, HTTP
@@ -17,24 +21,36 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from getstar import __version__
 from getstar.config import Settings
-from getstar.errors import GetStarError, ServiceUnavailable, UpstreamTimeout
+from getstar.errors import GetStarError, ServiceUnavailable, UploadTooLarge, UpstreamRefused, UpstreamTimeout
 from getstar.simbad.breaker import OPEN, CircuitBreaker
-from getstar.simbad.parse import SimbadObject, TapFormatError, TapQueryError, error_message, parse_votable
+from getstar.simbad.parse import (
+    SimbadObject,
+    TapFormatError,
+    TapOverflowError,
+    TapQueryError,
+    error_message,
+    parse_matches,
+    parse_votable,
+)
 from getstar.simbad.ratelimit import RateLimiter, TokenBucket
 
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 BACKOFF_BASE = 0.25
 #: Seconds suggested to clients when nothing better is known.
 DEFAULT_RETRY_AFTER = 5.0
+VOTABLE_TYPE = "application/x-votable+xml"
+
+T = TypeVar("T")
+Files = Mapping[str, tuple[str, bytes, str]]
 
 log = logging.getLogger("getstar.simbad")
 
@@ -43,12 +59,14 @@ class _Failure(Exception):
     """One failed attempt, classified."""
 
     def __init__(self, message: str, *, transient: bool, timeout: bool = False,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, refused: bool = False, too_large: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.transient = transient
         self.timeout = timeout
         self.retry_after = retry_after
+        self.refused = refused  # the service answered, and said no: the same query will fail again
+        self.too_large = too_large  # ... because the upload is too large (413): a smaller one may pass
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -72,7 +90,7 @@ class TapClient:
                  breaker: CircuitBreaker | None = None, limiter: RateLimiter | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random, purpose: str = "SIMBAD fallback") -> None:
         self.url = settings.simbad_tap_url
         self.timeout = settings.simbad_timeout
         self.retries = max(0, settings.simbad_retries)
@@ -85,7 +103,7 @@ class TapClient:
                                      else TokenBucket(settings.simbad_rate, clock=clock, sleep=sleep))
         self.http = httpx.AsyncClient(
             transport=transport, timeout=httpx.Timeout(self.timeout),
-            headers={"User-Agent": f"getstar/{__version__} (SIMBAD fallback)"}, follow_redirects=True)
+            headers={"User-Agent": f"getstar/{__version__} ({purpose})"}, follow_redirects=True)
         self.counters = {"calls": 0, "errors": 0, "retries": 0, "rejected": 0}
         self.last_error: dict[str, Any] | None = None
         self._hold_until = 0.0
@@ -93,9 +111,26 @@ class TapClient:
     async def close(self) -> None:
         await self.http.aclose()
 
-    # -- the one public call --------------------------------------------------------------
+    # -- the public calls ------------------------------------------------------------------
     async def query(self, adql: str, *, max_wait: float | None = None) -> list[SimbadObject]:
         """Objects SIMBAD returns for ``adql``; ``max_wait``: how long to queue for a rate slot."""
+        form = {"REQUEST": "doQuery", "LANG": "ADQL", "FORMAT": "votable", "QUERY": adql}
+        return await self._request(form, None, parse_votable, max_wait)
+
+    async def query_upload(self, adql: str, uploads: Mapping[str, bytes], *, maxrec: int,
+                           max_wait: float | None = None) -> tuple[list[SimbadObject], list[tuple[int, int]]]:
+        """``adql`` over the uploaded VOTables (``TAP_UPLOAD.<name>``): objects and (star, oid) pairs.
+
+        ``maxrec``: rows asked for at most; an answer cut there (OVERFLOW) is a failure, never
+        a silently shorter answer.
+        """
+        form = {"REQUEST": "doQuery", "LANG": "ADQL", "FORMAT": "votable", "QUERY": adql, "MAXREC": str(maxrec),
+                "UPLOAD": ";".join(f"{name},param:{name}" for name in uploads)}
+        files = {name: (f"{name}.xml", data, VOTABLE_TYPE) for name, data in uploads.items()}
+        return await self._request(form, files, parse_matches, max_wait)
+
+    async def _request(self, form: dict[str, str], files: Files | None, read: Callable[[bytes], T],
+                       max_wait: float | None) -> T:
         attempt = 0
         while True:
             self._refuse_if_closed_for_now()
@@ -109,7 +144,7 @@ class TapClient:
                 raise ServiceUnavailable("SIMBAD is being probed after failures; try again shortly",
                                          retry_after=DEFAULT_RETRY_AFTER)
             try:
-                objects = await self._once(adql)
+                answer = await self._once(form, files, read)
             except _Failure as failure:
                 self._record(failure)
                 delay = self._retry_delay(failure, attempt)
@@ -123,15 +158,14 @@ class TapClient:
                 self.breaker.release_probe()  # cancelled mid-call: no verdict on SIMBAD's health
                 raise
             self.breaker.record_success()
-            return objects
+            return answer
 
     # -- pieces -----------------------------------------------------------------------------
-    async def _once(self, adql: str) -> list[SimbadObject]:
-        form = {"REQUEST": "doQuery", "LANG": "ADQL", "FORMAT": "votable", "QUERY": adql}
+    async def _once(self, form: dict[str, str], files: Files | None, read: Callable[[bytes], T]) -> T:
         self.counters["calls"] += 1
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self.http.post(self.url, data=form)
+                response = await self.http.post(self.url, data=form, files=files)
         except (TimeoutError, httpx.TimeoutException):
             raise _Failure(f"SIMBAD did not answer within {self.timeout:g} s", transient=True, timeout=True) from None
         except httpx.TransportError as exc:
@@ -145,12 +179,19 @@ class TapClient:
             if wait is not None:
                 self._hold_until = max(self._hold_until, self.clock() + wait)
             raise _Failure(f"SIMBAD answered HTTP {status}", transient=True, retry_after=wait)
+        if status == 413:
+            raise _Failure(f"SIMBAD refuses an upload this large (HTTP 413){_error_detail(response.content)}",
+                           transient=False, refused=True, too_large=True)
         if status >= 400:
-            raise _Failure(f"SIMBAD answered HTTP {status}{_error_detail(response.content)}", transient=False)
+            detail = _error_detail(response.content)
+            raise _Failure(f"SIMBAD answered HTTP {status}{detail}", transient=False,
+                           refused=bool(detail) and status < 500)
         try:
-            return parse_votable(response.content)
+            return read(response.content)
+        except TapOverflowError as exc:
+            raise _Failure(f"SIMBAD's answer is incomplete: {exc}", transient=False, refused=True) from None
         except TapQueryError as exc:
-            raise _Failure(f"SIMBAD refused the query: {exc}", transient=False) from None
+            raise _Failure(f"SIMBAD refused the query: {exc}", transient=False, refused=True) from None
         except TapFormatError as exc:
             raise _Failure(f"SIMBAD's answer is unreadable: {exc}", transient=False) from None
 
@@ -187,7 +228,25 @@ class TapClient:
             retry = max(retry, DEFAULT_RETRY_AFTER)
         if failure.timeout:
             return UpstreamTimeout(failure.message, retry_after=retry)
+        if failure.too_large:
+            return UploadTooLarge(failure.message, retry_after=retry)
+        if failure.refused:
+            return UpstreamRefused(failure.message, retry_after=retry)
         return ServiceUnavailable(failure.message, retry_after=retry)
+
+    async def get(self, url: str) -> bytes:
+        """A plain GET of a service document (VOSI capabilities), inside the rate limit."""
+        if not await self.limiter.acquire(self.timeout):
+            raise ServiceUnavailable("no SIMBAD rate slot free (rate limit)", retry_after=self.limiter.next_free_in())
+        self.counters["calls"] += 1
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self.http.get(url)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise ServiceUnavailable(f"{url}: {type(exc).__name__}: {exc}", retry_after=DEFAULT_RETRY_AFTER) from None
+        if response.status_code != 200:
+            raise ServiceUnavailable(f"{url}: HTTP {response.status_code}", retry_after=DEFAULT_RETRY_AFTER)
+        return response.content
 
     def status(self) -> dict[str, Any]:
         hold = self._hold_until - self.clock()

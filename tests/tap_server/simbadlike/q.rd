@@ -1,6 +1,8 @@
 <!-- SIMBAD-shaped tables (basic, ident, ids, flux) for getstar's TAP integration test.
-  Served by a throw-away DaCHS in tests/test_simbad_tap_server.py; the rows are values from
-  recorded SIMBAD answers (see data/README).  Only the columns getstar's fallback reads. -->
+  Served by a throw-away DaCHS in tests/test_simbad_tap_server.py and tests/test_simbad_enrich.py;
+  the rows are values from recorded SIMBAD answers (see tests/data/simbad/README.md; the enrichment
+  test appends invented objects for its own stars, tests/simbad_bulk.py).  Only the columns getstar
+  reads.  Uploads (TAP_UPLOAD) are on in DaCHS by default. -->
 <resource schema="simbadlike" resdir=".">
   <meta name="creationDate">2026-11-25T00:00:00</meta>
   <meta name="title">SIMBAD-shaped tables for getstar tests</meta>
@@ -38,12 +40,21 @@
     <column name="oidref" type="bigint" required="True" description="Object internal identifier"/>
     <column name="id" type="text" ucd="meta.id" description="Identifier"/>
     <index columns="id"/>
+    <index columns="oidref"/>
   </table>
 
   <table id="ids" onDisk="True" adql="True">
     <meta name="description">All names concatenated with pipe</meta>
     <column name="oidref" type="bigint" required="True" description="Object internal identifier"/>
     <column name="ids" type="text" description="Identifiers joined by |"/>
+    <index columns="oidref"/>
+  </table>
+
+  <table id="alltypes" onDisk="True" adql="True">
+    <meta name="description">all object types concatenated with pipe</meta>
+    <column name="oidref" type="bigint" required="True" description="Object internal identifier"/>
+    <column name="otypes" type="text" description="All object types joined by |"/>
+    <index columns="oidref"/>
   </table>
 
   <table id="flux" onDisk="True" adql="True">
@@ -53,6 +64,7 @@
     <column name="flux" type="real" unit="mag" description="Magnitude"/>
     <column name="flux_err" type="real" unit="mag" description="Magnitude error"/>
     <column name="qual" type="text" description="Flux quality"/>
+    <index columns="oidref"/>
   </table>
 
   <data id="import_basic">
@@ -69,6 +81,11 @@
     <sources>data/ids.csv</sources>
     <csvGrammar delimiter=";"/>
     <make table="ids"><rowmaker idmaps="*"/></make>
+  </data>
+  <data id="import_alltypes">
+    <sources>data/alltypes.csv</sources>
+    <csvGrammar delimiter=";"/>
+    <make table="alltypes"><rowmaker idmaps="*"/></make>
   </data>
   <data id="import_flux">
     <sources>data/flux.csv</sources>
