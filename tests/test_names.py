@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -638,11 +637,10 @@ def test_invariants(text: str) -> None:
         assert keys == [] and c == ""
 
 
-def test_huge_input_is_cheap() -> None:
+def test_huge_input_is_read_whole() -> None:
+    """A 6 MB name is normalised like a short one (its cost is measured in bench/names.py)."""
     text = "alpha " * 1_000_000
-    start = time.perf_counter()
     assert canonical(text) == " ".join(text.split())
-    assert time.perf_counter() - start < 5
 
 
 # ----------------------------------------------------------------------------------------------
@@ -776,22 +774,6 @@ def test_simbad_respellings_hit_the_same_key(simbad_ids: list[tuple[str, str]]) 
     print(f"\n{checked} re-spellings checked: {dict(per_family.most_common())}")
     assert checked > 100_000
     assert misses == []
-
-
-def test_simbad_key_speed(simbad_ids: list[tuple[str, str]]) -> None:
-    identifiers = [identifier for _, identifier in simbad_ids]
-    groups = {"all": identifiers}
-    for prefix in ("HD ", "* ", "V* ", "BD", "Gaia DR3", "2MASS", "NAME "):
-        groups[prefix.strip()] = [i for i in identifiers if i.startswith(prefix)]
-    for name, group in groups.items():
-        start = time.perf_counter()
-        for identifier in group:
-            ident_key(identifier)
-        elapsed = time.perf_counter() - start
-        print(
-            f"\nident_key over {len(group):>6} SIMBAD identifiers ({name}): "
-            f"{elapsed / len(group) * 1e6:.2f} µs/call"
-        )
 
 
 def test_stellarium_designations_match_simbad(simbad_ids: list[tuple[str, str]]) -> None:
