@@ -178,7 +178,7 @@ def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> int:
         if not await _has_snapshot(dsn):
             from getstar.ingest.pipeline import run_ingest
 
-            print("no snapshot yet: loading the default snapshot (first start, about a minute)", file=sys.stderr)
+            print("no snapshot yet: loading the default snapshot (first start, a few minutes)", file=sys.stderr)
             version, report = await run_ingest(dsn, settings, "build", [])
             print(f"snapshot {version}: {report}", file=sys.stderr)
         return dsn
