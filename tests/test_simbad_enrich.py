@@ -342,8 +342,15 @@ def test_enrichment_end_to_end(world: World, settings: Settings, proxy: TapProxy
         row = by_main[obj.main_id]
         assert row["p_objtypes"] == "," + ",".join(obj.otypes) + "," and row["fetched_at"] is not None
         assert row["p_sptype"] == obj.sp_type
+    # (but the build's diameter step, which live enrichment does not run yet, fills empty bands with
+    # colour-table estimates, origin computed, that the live star does not have)
+
+    def estimated_by_rebuild(live: dict[str, Any], rebuilt: dict[str, Any], column: str) -> bool:
+        band = column.removesuffix("_o").removesuffix("_c").removesuffix("_e")
+        return live[band] is None and live[band + "_o"] is None and rebuilt[band + "_o"] == COMPUTED
+
     differ = {(s, c) for s, o in expected.enriched.items() for c in PHOTOMETRY
-              if rows[s][c] != by_main[o.main_id][c]}
+              if rows[s][c] != by_main[o.main_id][c] and not estimated_by_rebuild(rows[s], by_main[o.main_id], c)}
     assert not differ, sorted(differ)[:10]
     names_after = fetch(dsn, "SELECT key FROM live.ident WHERE key = ANY($1::text[])",
                         [ident_key(n) for n in new_names])
