@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -189,3 +190,15 @@ def redis_server() -> Iterator[RedisServer]:
     yield server
     server.stop()
     shutil.rmtree(server.dir, ignore_errors=True)
+
+
+def fetch(dsn: str, sql: str, *args: Any, user: str | None = None) -> list[asyncpg.Record]:
+    """One query on a connection of its own (as ``user`` when given), from synchronous test code."""
+    async def go() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(dsn, user=user) if user else await asyncpg.connect(dsn)
+        try:
+            return list(await conn.fetch(sql, *args))
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())

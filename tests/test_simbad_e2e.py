@@ -16,14 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from getstar.config import Settings
 from getstar.ingest.pipeline import run_ingest
 from getstar.properties import ORIGIN_CODE
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, fetch
 from tests.simbad_standin import Replay, StandinServer, recorded, sirius_votable
 
 SIMBAD = ORIGIN_CODE["SIMBAD"]
@@ -50,17 +49,6 @@ def with_fallback(settings: Settings, standin: StandinServer, **changes: Any) ->
 
 def get(server: LiveServer, **params: str) -> httpx.Response:
     return httpx.get(server.url + "/v1/stars", params=params, timeout=30)
-
-
-def fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    async def go() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 # -- the shared real snapshot ------------------------------------------------------------------

@@ -42,7 +42,7 @@ from getstar.simbad.enrich import EnrichOptions, batch_size, enrich
 from getstar.simbad.limits import SIMBAD_LIMITS, limits_from_capabilities, read_limits
 from getstar.simbad.parse import SimbadObject as ParsedObject
 from getstar.simbad.upload import UPLOAD_TABLE, StarIds, enrich_query, upload_rows, upload_votable
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, fetch
 from tests.simbad_bulk import Expected, SimbadObject, Star, make_simbad, subset_files, write_rows
 from tests.tap_proxy import TapProxy
 from tests.tap_server.dachs import missing, running_dachs
@@ -60,18 +60,6 @@ class World:
     objects: list[SimbadObject]
     expected: Expected
     dachs: str  # TAP base URL
-
-
-async def _fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return list(await conn.fetch(sql, *args))
-    finally:
-        await conn.close()
-
-
-def fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    return asyncio.run(_fetch(dsn, sql, *args))
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ from getstar.tap import columns as tapcols
 from getstar.tap.columns import adql_name, ident_columns, star_columns
 from getstar.tap.dachs import libpq_params
 from getstar.tap.rd import resource_descriptor
-from tests.conftest import free_port
+from tests.conftest import fetch, free_port
 
 GAVO_PYTHON = "/usr/bin/python3"
 ASYNC_TIMEOUT = 300  # seconds: not DaCHS's default, so that the cap is seen to come from the setting
@@ -301,17 +301,6 @@ def tap(site: TapSite) -> Any:
     import pyvo
 
     return pyvo.dal.TAPService(site.url)
-
-
-def fetch(dsn: str, sql: str, *args: Any, user: str | None = None) -> list[asyncpg.Record]:
-    async def go() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(dsn, user=user) if user else await asyncpg.connect(dsn)
-        try:
-            return list(await conn.fetch(sql, *args))
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 def plan(site: TapSite, sql: str, user: str = "untrusted") -> str:

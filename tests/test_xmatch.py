@@ -33,25 +33,13 @@ from hypothesis import strategies as st
 
 from getstar.config import Settings
 from getstar.coords import propagate_many
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, fetch
 
 FORMATS = ("json", "csv", "votable", "votable11")
 
 
 # ---------------------------------------------------------------------------------------
 # Test data from the real snapshot
-
-
-async def _fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return list(await conn.fetch(sql, *args))
-    finally:
-        await conn.close()
-
-
-def fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    return asyncio.run(_fetch(dsn, sql, *args))
 
 
 ISOLATED = """
