@@ -1,6 +1,7 @@
 """Photometry of a built snapshot: coverage of V, B, J, H, K, SpType, and the Gaia DR3
 relations against real measurements (SIMBAD's V, J, H, K of the bright stars; the 2MASS
-J, H, Ks of JMDC's file), bias and robust scatter per band next to the published scatter.
+J, H, Ks of JMDC's file), bias and robust scatter per band next to the published scatter, and
+getstar's own Ks fit for the red stars past the published relations (cross-validated).
 
     GETSTAR_BENCH_DSN=postgresql://... .venv/bin/python bench/photometry.py   # an existing snapshot
     .venv/bin/python bench/photometry.py                                      # builds one first (~2 min)
@@ -19,7 +20,7 @@ import asyncpg
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench._cluster import throwaway_cluster  # noqa: E402
 from getstar.ingest.photometry import coverage_table  # noqa: E402
-from getstar.photometry.validate import HEADER, gaia_relation_residuals  # noqa: E402
+from getstar.photometry.validate import HEADER, fit_red_ks, gaia_relation_residuals  # noqa: E402
 
 
 async def report(dsn: str) -> None:
@@ -39,6 +40,11 @@ async def report(dsn: str) -> None:
         print("  " + HEADER)
         for r in await gaia_relation_residuals(conn):
             print("  " + r.row())
+        fit = await fit_red_ks(conn)
+        print(f"\ngetstar's Ks for red stars (BP - RP >= 2.5; getstar_red_ks.tsv): G - Ks = {fit.c0:.4f} + "
+              f"{fit.c1:.4f} (BP - RP), fitted on {fit.n} catalogue Ks; 10-fold cross-validated on the "
+              f"{fit.n_used_range} with BP - RP >= 2.5: bias {fit.cv_bias:+.3f}, robust scatter "
+              f"{fit.cv_scatter:.3f}, rms {fit.cv_rms:.3f} mag")
     finally:
         await conn.close()
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from getstar import __version__
 from getstar.formats import Meta, render
 from getstar.formats.model import Answer
 from getstar.httpcache import canonical_query
+from getstar.offload import off_loop
 from getstar.state import get_state
 
-#: Answers with more stars than this are rendered in a worker thread: a 2,000-star document
-#: takes a few hundred milliseconds, which cached answers must not wait for.
+#: Answers with more stars than this are rendered in the CPU lane (``getstar.offload``): a
+#: 2,000-star document takes a few hundred milliseconds, which cached answers must not wait for.
 RENDER_INLINE_MAX = 20
 
 
@@ -24,7 +24,7 @@ async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[
     """``render``, in a thread when the answer is big (the event loop keeps serving meanwhile)."""
     if len(answers) <= RENDER_INLINE_MAX:
         return render(fmt, answers, meta)
-    return await run_in_threadpool(render, fmt, answers, meta)
+    return await off_loop(render, fmt, answers, meta)
 
 
 async def make_meta(request: Request) -> Meta:

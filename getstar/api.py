@@ -56,7 +56,7 @@ async def stars(request: Request) -> Response:
             headers = {"Cache-Control": f"max-age={partial.retry_after}", "Retry-After": str(partial.retry_after)}
             return Response(partial.body, status_code=partial.status_code, media_type=partial.media_type,
                             headers=headers)
-    return respond(request, answer, state.settings.http_max_age)
+    return await respond(request, answer, state.settings.http_max_age)
 
 
 async def _answer(request: Request, fmt: str, key: str) -> CachedAnswer:

@@ -20,6 +20,7 @@ from getstar.handlers import exception_handlers
 from getstar.health import health, readiness
 from getstar.logs import RequestLogMiddleware
 from getstar.metrics import exposition, track
+from getstar.offload import use_short_switch_interval
 from getstar.simbad.factory import make_fallback
 from getstar.state import State, get_state
 from getstar.xmatch.endpoint import xmatch_endpoint
@@ -67,6 +68,7 @@ def getstar_proxy_app() -> Starlette:
 
 def create_app(settings: Settings | None = None, dsn: str | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    use_short_switch_interval()  # the loop must not wait 5 ms for the big requests' threads
     state = State(settings)
 
     @contextlib.asynccontextmanager

@@ -136,6 +136,10 @@ def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | N
         print(f"snapshot {version}")
         for name, count in report.counts.items():
             print(f"  {name.replace('_', ' '):32s} {count:>10,}")
+        if getattr(report, "seconds", None):
+            print("build steps (seconds)")
+            for label, seconds in report.seconds.items():
+                print(f"  {label:70s} {seconds:7.1f}")
         if report.notes:
             print("identifier conflicts settled (first ones; all in live.ident_conflict):")
             for note in report.notes:

@@ -17,8 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cache import CachedAnswer
+from getstar.offload import off_loop
 
 COMPRESS_MIN_BYTES = 1024
+#: Bodies larger than this are compressed in the CPU lane, not on the event loop (a 2,000-star
+#: answer is megabytes: tens of milliseconds of brotli that cached names must not wait for).
+COMPRESS_OFF_LOOP_BYTES = 64 * 1024
 
 try:  # brotli is optional: gzip always works
     import brotli as _brotli
@@ -121,13 +125,17 @@ def accepted_codings(header: str) -> dict[str, float]:
     return codings
 
 
-def respond(request: Request, answer: CachedAnswer, max_age: int) -> Response:
+async def respond(request: Request, answer: CachedAnswer, max_age: int) -> Response:
     """The cached answer as a response; header lines are encoded once per answer and coding."""
     coding = _accepted_coding(request, len(answer.body))
     if coding:
         body = answer.encoded.get(coding)
         if body is None:  # compressed once, on the first request that accepts the coding
-            body = answer.encoded[coding] = _compress(answer.body, coding)
+            if len(answer.body) > COMPRESS_OFF_LOOP_BYTES:
+                body = await off_loop(_compress, answer.body, coding)
+            else:
+                body = _compress(answer.body, coding)
+            answer.encoded[coding] = body
     else:
         body = answer.body
     response = Response.__new__(Response)

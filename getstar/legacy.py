@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from html import escape
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -36,6 +35,8 @@ from getstar.formats import Answer
 from getstar.formats._common import utc_iso
 from getstar.formats.model import GetStarParams
 from getstar.httpcache import cache_key, etag_for, respond
+from getstar.logs import OUTCOME_KEY
+from getstar.offload import off_loop
 from getstar.properties import BY_NAME
 from getstar.state import get_state
 
@@ -69,6 +70,13 @@ async def error_document(request: Request, exc: GetStarError, headers: dict[str,
     return page
 
 
+def mark_not_found(request: Request) -> None:
+    """GetStar answers "no such star" with an HTTP 500 page (kept for its clients); tell the
+    request log and /metrics that this one is a not-found, not a server error
+    (``getstar.logs``: status label ``500-not-found``)."""
+    request.scope.setdefault("state", {})[OUTCOME_KEY] = "not-found"
+
+
 class NothingFound(Exception):  # noqa: N818 - not an error of ours: GetStar's answer for unknown names
     """No name found; ``retry_after`` when SIMBAD could not be asked about some (never cached then)."""
 
@@ -84,6 +92,7 @@ async def getstar_proxy(request: Request) -> Response:
     star = "|".join(stars)
     names = [name for value in stars for name in split_names(value)]
     if not names or names[0].upper() in ("INTERNAL", "UNKNOWN", "NO_NAME"):
+        mark_not_found(request)
         return error_page(f"The given star parameter is missing or invalid: '{star[:80]}'")
     if len(names) > state.settings.max_names:
         return error_page(f"At most {state.settings.max_names} stars per request, got {len(names)}", 400)
@@ -105,8 +114,9 @@ async def getstar_proxy(request: Request) -> Response:
             headers = {"Cache-Control": f"max-age={partial.retry_after}", "Retry-After": str(partial.retry_after)}
             return Response(partial.body, media_type=partial.media_type, headers=headers)
         except NothingFound as nothing:
+            mark_not_found(request)
             return error_page(nothing.message, retry_after=nothing.retry_after)
-    return respond(request, answer, state.settings.http_max_age)
+    return await respond(request, answer, state.settings.http_max_age)
 
 
 def _flag(request: Request, name: str, default: bool) -> bool:
@@ -169,7 +179,7 @@ async def _answer(request: Request, names: list[str], star: str, fmt: str, key: 
         when = utc_iso(meta.request_time)
         star_row, options.user, changes = usermags.apply(found[0].star or {}, user)
         if changes:  # as GetStar: the diameters follow the user's values
-            star_row = await run_in_threadpool(usermags.recompute_diameters, star_row)
+            star_row = await off_loop(usermags.recompute_diameters, star_row)
             changes.append(usermags.recomputed_line(star_row))
         found = [Answer(found[0].query, "ok", star_row, identifiers=found[0].identifiers,
                         separation_arcsec=found[0].separation_arcsec)]

@@ -29,6 +29,9 @@ from getstar.metrics import observe_request
 
 ACCESS_LOGGER = "getstar.access"
 HEADER = b"x-request-id"
+#: ``scope["state"]`` key where an endpoint says what an odd status stands for (GetStar's
+#: "no such star" 500 page: ``not-found``); logged, and the metrics status label says it.
+OUTCOME_KEY = "getstar_outcome"
 #: On every answer: a browser takes each body for what its Content-Type says, never sniffs.
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 ORIGIN = b"origin"
@@ -136,7 +139,8 @@ class RequestLogMiddleware:
                 await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - start
-            observe_request(scope["path"], status[0], elapsed)
+            outcome = scope["state"].get(OUTCOME_KEY)
+            observe_request(scope["path"], f"{status[0]}-{outcome}" if outcome else status[0], elapsed)
             if _access.isEnabledFor(logging.INFO):
                 client = scope.get("client")
                 _access.info("request", extra={
@@ -145,6 +149,7 @@ class RequestLogMiddleware:
                     "path": _capped(scope.get("path") or "", MAX_PATH_CHARS),
                     "query": _capped(scope.get("query_string", b"").decode("latin-1"), MAX_PATH_CHARS),
                     "status": status[0],
+                    **({"outcome": outcome} if outcome else {}),
                     "duration_ms": round(elapsed * 1000, 3),
                     "bytes": size[0],
                     "client": client[0] if client else None,

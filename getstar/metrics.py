@@ -59,7 +59,7 @@ def exposition() -> bytes:
     return generate_latest(REGISTRY)
 
 
-def observe_request(path: str, status: int, seconds: float) -> None:
+def observe_request(path: str, status: int | str, seconds: float) -> None:
     """Count and time one HTTP request (called by ``getstar.logs.RequestLogMiddleware``)."""
     route = path if path in ROUTES else "other"
     _latency(route).observe(seconds)
@@ -73,5 +73,5 @@ def _latency(route: str) -> Any:
 
 
 @functools.cache
-def _requests(route: str, status: int) -> Any:
+def _requests(route: str, status: int | str) -> Any:
     return REQUESTS.labels(route, str(status))

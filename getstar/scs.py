@@ -252,7 +252,7 @@ async def cone_search(request: Request) -> Response:
     answer = state.cache.get_memory(key)
     if answer is None:
         answer = await state.cache.fill(key, lambda: _answer(request, key))
-    return respond(request, answer, state.settings.http_max_age)
+    return await respond(request, answer, state.settings.http_max_age)
 
 
 async def _answer(request: Request, key: str) -> CachedAnswer:

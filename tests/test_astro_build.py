@@ -34,9 +34,7 @@ async def test_coverage_of_the_default_snapshot(snapshot_conn: asyncpg.Connectio
     assert table["V"][0] >= 99.5
     assert table["LDD"][0] >= 90.0  # issue 14's target
     assert table["LDD"][2] >= 95.0
-    # K: Gaia's 2MASS relations stop at BP - RP = 2.5 and the colour tables need a spectral
-    # type (and stop at M3-M4 giants): the red stars without one have no K (README: Astrophysics)
-    assert table["K"][0] >= 93.5
+    assert table["K"][0] >= 99.0  # issue 14's target
     live = await snapshot_conn.fetchval(f"SELECT count({c('LDD')}) FROM live.star")
     assert live == (await counts(snapshot_conn))["coverage_with_ldd"]
 

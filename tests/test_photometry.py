@@ -20,7 +20,7 @@ from getstar.ingest import hipparcos, kstars, stellarium_stars
 from getstar.ingest.photometry import coverage_table
 from getstar.names import ident_key
 from getstar.photometry import gaia_relations
-from getstar.photometry.validate import gaia_relation_residuals
+from getstar.photometry.validate import fit_red_ks, gaia_relation_residuals
 from getstar.properties import BY_NAME, ORIGIN_CODE
 from tests.conftest import SHARED_DATA
 
@@ -135,7 +135,7 @@ def test_kstars_bad_line_names_file_and_row(tmp_path: Path) -> None:
 
 def test_gaia_relations_validity_ranges_and_errors() -> None:
     rels = gaia_relations.relations()
-    assert set(rels) == {"V", "Rc", "Ic", "J", "H", "Ks"}
+    assert set(rels) == {"V", "Rc", "Ic", "J", "H", "Ks", "Ks_red"}
     g = np.full(5, 9.0)
     x = np.array([-0.6, 0.0, 1.0, 2.6, 5.1])  # BP − RP
     bp, rp = 9.0 + x / 2, 9.0 - x / 2
@@ -145,6 +145,8 @@ def test_gaia_relations_validity_ranges_and_errors() -> None:
     assert e_v[1] == pytest.approx(0.03017)
     k, _ = gaia_relations.estimate("Ks", g, bp, rp)
     assert np.isfinite(k[1:3]).all() and np.isnan(k[3])  # 2MASS: -0.5 < x < 2.5
+    red, e_red = gaia_relations.estimate("Ks_red", g, bp, rp)  # getstar's fit takes over at 2.5
+    assert np.isnan(red[:3]).all() and np.isfinite(red[3:]).all() and e_red[3] == pytest.approx(0.535)
     r, _ = gaia_relations.estimate("Rc", g, bp, rp)
     assert np.isnan(r[1]) and np.isfinite(r[2])  # Rc: 0.0 < x < 4.0 (exclusive)
     # photometric errors add in quadrature, through the slope for BP − RP
@@ -298,11 +300,29 @@ async def test_estimates_are_low_confidence_computed_with_errors(snapshot_conn: 
             f"FROM live.star t WHERE {col}_o = $1 "  # JMDC's file has computed values of its own
             f"AND NOT EXISTS (SELECT 1 FROM live.jmdc_link j WHERE j.star_id = t.star_id)", computed)
         assert row["n"] > 0 and row["not_low"] == 0 and row["e"] == pytest.approx(sigma, abs=1e-4), prop
-    # never outside the relation's range: no K for BP − RP >= 2.5 but from a spectral type
-    # (SearchCal's colour tables, the diameter step: getstar.ingest.diameters)
-    assert await snapshot_conn.fetchval(
-        f"SELECT count(*) FROM live.star WHERE {c('K')}_o = $1 AND {c('Bp')} - {c('Rp')} >= 2.5 "
-        f"AND {c('SpType')} IS NULL", computed) == 0
+    # past the published Ks relation (BP − RP >= 2.5): getstar's red fit, for stars with no
+    # spectral type only, its error the cross-validated 0.535 mag; the others' K comes from
+    # SearchCal's colour tables (the diameter step: getstar.ingest.diameters), never from the fit
+    red = await snapshot_conn.fetchrow(
+        f"SELECT count(*) FILTER (WHERE {c('SpType')} IS NULL) AS untyped, "
+        f"count(*) FILTER (WHERE {c('SpType')} IS NULL AND {c('K')}_o = $1 AND {c('K')}_c = 1 "
+        f"AND {c('K')}_e = 0.535) AS fitted, "
+        f"count(*) FILTER (WHERE {c('SpType')} IS NOT NULL AND {c('K')}_e = 0.535) AS typed_fitted "
+        f"FROM live.star WHERE {c('Bp')} - {c('Rp')} >= 2.5 AND {c('Bp')} - {c('Rp')} < 5.5 "
+        f"AND {c('K')}_o IS DISTINCT FROM $2", computed, ORIGIN_CODE["SIMBAD"])
+    assert red["untyped"] > 20_000 and red["fitted"] == red["untyped"] and red["typed_fitted"] == 0
+
+
+async def test_red_ks_fit_is_the_shipped_one(snapshot_conn: asyncpg.Connection) -> None:
+    """The shipped ``Ks_red`` numbers are what ``fit_red_ks`` finds on the default snapshot's
+    catalogue Ks, and its error is the cross-validated rms (the data file's comment)."""
+    fit = await fit_red_ks(snapshot_conn)
+    shipped = gaia_relations.relations()["Ks_red"]
+    assert fit.n > 400 and fit.n_used_range > 150
+    assert fit.c0 == pytest.approx(shipped.coefficients[0], abs=0.01)
+    assert fit.c1 == pytest.approx(shipped.coefficients[1], abs=0.01)
+    assert fit.cv_rms == pytest.approx(shipped.sigma, abs=0.01)
+    assert abs(fit.cv_bias) < 0.1
 
 
 async def test_coverage_figures_of_the_built_snapshot(snapshot_conn: asyncpg.Connection) -> None:
@@ -312,7 +332,7 @@ async def test_coverage_figures_of_the_built_snapshot(snapshot_conn: asyncpg.Con
     assert table["V"][0] >= 99.5  # measured 99.8 %
     assert table["V"][1] >= 92.0  # catalogue V: 92.9 %
     assert table["B"][0] >= 92.0
-    assert table["K"][0] >= 92.0  # Gaia's 2MASS relations stop at BP − RP = 2.5
+    assert table["K"][0] >= 99.0  # issue 14's target (Gaia's relations, getstar's red fit, colour tables)
     assert table["SpType"][2] >= 98.0  # Hipparcos stars: 98.5 %
     live = await snapshot_conn.fetchval(f"SELECT count(*) FILTER (WHERE {c('K')} IS NOT NULL) FROM live.star")
     assert live == n["coverage_with_k"]

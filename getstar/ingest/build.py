@@ -17,6 +17,7 @@ JMDC, then JSDC.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,6 +72,8 @@ class BuildReport:
     counts: dict[str, int] = field(default_factory=dict)
     #: Lines worth a reader's eye (identifier conflicts settled by the build, first ones).
     notes: list[str] = field(default_factory=list)
+    #: Wall-clock seconds of each build step, in order (printed by ``getstar ingest``).
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.counts.items())
@@ -83,9 +86,16 @@ async def table_exists(conn: asyncpg.Connection, name: str) -> bool:
 async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
     """Build ``staging`` from the raw store. Raises if a required source is missing."""
     report = BuildReport()
+    started = {"": time.monotonic()}  # the running step's label -> when it started
 
     def step(label: str) -> None:
-        if progress is not None:
+        now = time.monotonic()
+        (running, since), = started.items()
+        if running:
+            report.seconds[running] = now - since
+        started.clear()
+        started[label] = now
+        if progress is not None and label:
             progress(label)
 
     if not any([await table_exists(conn, f"raw.{t}") for t in ("hip", "gaia", "synthetic")]):
@@ -256,6 +266,7 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
         await conn.execute(stmt)
     report.counts["stars"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
     report.counts["identifiers"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.ident")
+    step("")  # closes the last step's clock
     return report
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).with_name("gaia_dr3_relations.tsv")
+#: getstar's own fit where the published Ks relation stops (``Ks_red``: red stars; not published).
+RED_DATA = Path(__file__).with_name("getstar_red_ks.tsv")
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,18 @@ class Relation:
 
 @cache
 def relations() -> dict[str, Relation]:
-    """The shipped relations by band (``V``, ``Rc``, ``Ic``, ``J``, ``H``, ``Ks``)."""
+    """The shipped relations by band: the published ``V``, ``Rc``, ``Ic``, ``J``, ``H``, ``Ks``, and
+    getstar's ``Ks_red`` (``getstar_red_ks.tsv``)."""
+    out: dict[str, Relation] = {}
+    for path in (DATA, RED_DATA):
+        out.update(_read(path))
+    return out
+
+
+def _read(path: Path) -> dict[str, Relation]:
     out: dict[str, Relation] = {}
     header: list[str] | None = None
-    for line in DATA.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split("\t")

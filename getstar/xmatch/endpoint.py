@@ -21,7 +21,6 @@ from typing import Any
 
 import anyio
 import asyncpg
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -30,6 +29,7 @@ from getstar import coords
 from getstar.answers import make_meta
 from getstar.errors import ServiceUnavailable
 from getstar.formats import choose_format
+from getstar.offload import off_loop
 from getstar.state import get_state
 from getstar.xmatch.match import CHUNK, ROW, TEXT, Batch, TargetSet, materialize, open_batch, read_materialized
 from getstar.xmatch.output import Layout, Writer, make_writer
@@ -229,7 +229,7 @@ async def start(pool: asyncpg.Pool, reading: Reading, fmt: str, *, statement_tim
 
 async def _read(reading: Reading, lo: int, hi: int, errors: dict[int, str]) -> TargetSet:
     """Rows ``lo`` to ``hi`` as targets, off the event loop when there are many."""
-    part = await run_in_threadpool(reading.targets, lo, hi) if hi - lo > 1000 else reading.targets(lo, hi)
+    part = await off_loop(reading.targets, lo, hi) if hi - lo > 1000 else reading.targets(lo, hi)
     errors.update((lo + k, e) for k, e in part.errors.items())
     return part
 
@@ -254,7 +254,7 @@ async def xmatch_endpoint(request: Request) -> Response:
         raise
     try:
         try:
-            table = await run_in_threadpool(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows,
+            table = await off_loop(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows,
                                             max_cells=settings.xmatch_max_cells)
         finally:
             del body

@@ -45,7 +45,6 @@ system stands for its primary component (``name_system`` gives the system).
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import math
 from collections.abc import AsyncIterator, Sequence
@@ -56,6 +55,7 @@ import asyncpg
 import numpy as np
 
 from getstar.names import query_keys
+from getstar.offload import off_loop
 from getstar.properties import BY_NAME, Property
 from getstar.resolver import MAX_PM_ARCSEC_PER_YEAR
 from getstar.skycells import FAST_PM_MAS_PER_YEAR, cell_sql, fast_sql, probe_cells
@@ -313,7 +313,7 @@ async def lookup_names_and_systems(conn: asyncpg.Connection,
     """Per name: its star ids, and the multiple system it names when it resolves to that
     system's primary component (else None)."""
     # ~3 us per name: a big list is normalised off the event loop
-    idx, keys, ranks = await asyncio.to_thread(_keys, names) if len(names) > 1000 else _keys(names)
+    idx, keys, ranks = await off_loop(_keys, names) if len(names) > 1000 else _keys(names)
     found: list[dict[int, dict[int, str | None]]] = [{} for _ in names]
     if keys:
         for qi, rank, star_id, system in await conn.fetch(NAMES_SQL, idx, keys, ranks):
