@@ -33,6 +33,7 @@ catalogue type.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -130,6 +131,11 @@ async def recompute(conn: asyncpg.Connection, schema: str, where: str, *args: An
     return inp["star_id"], _compute(inp)
 
 
+def _written(res: AstroResult) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    return {name: (c.value, c.confidence, c.error) for name, c in res.columns.items()
+            if name in BY_NAME and (name in DIAMETER_GROUP or name in FILL_ONLY)}
+
+
 async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
     """Estimated magnitudes, diameters, UD, CalFlag for every star (``dist_plx``: ``getstar.derived``); counts."""
     inp = await _read_inputs(conn)
@@ -137,16 +143,47 @@ async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
     if n == 0:
         return {}
     res = _compute(inp)
-    columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {
-        name: (c.value, c.confidence, c.error) for name, c in res.columns.items()
-        if name in BY_NAME and (name in DIAMETER_GROUP or name in FILL_ONLY)}
-    await _write(conn, inp["star_id"], columns)
+    await _write(conn, inp["star_id"], _written(res))
     ldd = res["LDD"]
     has = ldd.confidence > 0
     return {"astro_ldd_computed": int(has.sum()),
             "astro_ldd_from_estimates": int((has & (ldd.confidence == LOW)).sum()),
             **{f"astro_{name.lower()}_estimated": int((res[name].confidence > 0).sum())
                for name in ("V", "K") if name in res}}
+
+
+#: What a star's new inputs make stale: our diameter group and spectral-type products (the
+#: estimated magnitudes stay until a catalogue value replaces them, as in the build).
+REFRESHED = (*DIAMETER_GROUP, *(n for n in FILL_ONLY if n not in INPUT_BANDS.values() and n != "R"))
+
+
+async def refresh_diameters(conn: asyncpg.Connection, schema: str, star_ids: Sequence[int]) -> int:
+    """The diameter step again for stars changed in place (SIMBAD's enrichment and learned stars
+    bring spectral types and J, H, K): our stale values go, then the step's rules apply to these
+    stars as at build (catalogue values and JMDC's group stay).  Inside the caller's
+    transaction; returns how many of them have an LDD of ours now."""
+    ids = sorted(set(star_ids))
+    if not ids:
+        return 0
+    clear = []
+    for name in REFRESHED:
+        c = col(name)
+        ours = f"{c}_o = {COMPUTED}"
+        clear += [f"{c} = CASE WHEN {ours} THEN NULL ELSE {c} END",
+                  f"{c}_c = CASE WHEN {ours} THEN NULL ELSE {c}_c END"]
+        if BY_NAME[name].error is not None:
+            clear.append(f"{c}_e = CASE WHEN {ours} THEN NULL ELSE {c}_e END")
+        clear.append(f"{c}_o = CASE WHEN {ours} THEN NULL ELSE {c}_o END")
+    # JMDC's diameter group (GetStar's 2020 computation) is origin "computed" too: it stays
+    keep = (f"AND NOT EXISTS (SELECT 1 FROM {schema}.jmdc_link j WHERE j.star_id = s.star_id)"
+            if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{schema}.jmdc_link") else "")
+    await conn.execute(f"UPDATE {schema}.star s SET {', '.join(clear)} WHERE s.star_id = ANY($1::bigint[]) {keep}", ids)
+    inp = await _read_inputs(conn, schema, "star_id = ANY($1::bigint[])", ids)
+    if len(inp["star_id"]) == 0:
+        return 0
+    res = _compute(inp)
+    await _write(conn, inp["star_id"], _written(res), update=f"{schema}.star")
+    return int((res["LDD"].confidence > 0).sum())
 
 
 #: Fixed-width binary COPY field types: property datatype -> (SQL type, numpy big-endian type).
@@ -177,9 +214,9 @@ def _binary_copy(fields: list[tuple[str, str, np.ndarray]]) -> bytes:
 
 
 async def _write(conn: asyncpg.Connection, star_id: np.ndarray,
-                 columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> None:
+                 columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]], update: str = "") -> None:
     """Load our columns into a temporary table (binary COPY; text as codes into ``astro_text``),
-    then rewrite the stars."""
+    then rewrite the stars (the build's staging table), or ``update`` those of a table in place."""
     import io
 
     fields: list[tuple[str, str, np.ndarray]] = [("star_id", "long", star_id.astype(np.int64))]
@@ -211,7 +248,11 @@ async def _write(conn: asyncpg.Connection, star_id: np.ndarray,
         await conn.execute("CREATE UNIQUE INDEX ON astro (star_id)")
         text_cols = [BY_NAME[n].column for n in columns if BY_NAME[n].datatype == "char"]
         joins = " ".join(f"LEFT JOIN astro_text x_{c} ON x_{c}.code = a.{c}" for c in text_cols)
-        await rewrite_stars(conn, _expressions(columns), f"LEFT JOIN astro a ON a.star_id = t.star_id {joins}")
+        if update:
+            sets = ", ".join(f"{c} = {expr}" for c, expr in _expressions(columns).items())
+            await conn.execute(f"UPDATE {update} t SET {sets} FROM astro a {joins} WHERE a.star_id = t.star_id")
+        else:
+            await rewrite_stars(conn, _expressions(columns), f"LEFT JOIN astro a ON a.star_id = t.star_id {joins}")
     finally:
         await conn.execute("DROP TABLE IF EXISTS astro")
         await conn.execute("DROP TABLE IF EXISTS astro_text")

@@ -26,6 +26,7 @@ from functools import cache
 import asyncpg
 
 from getstar import derived
+from getstar.ingest.diameters import refresh_diameters
 from getstar.names import ident_key
 from getstar.schema import LIVE, STAGING, announce_learned
 from getstar.simbad.learned import LEARNED, LEARNED_IDENT, append
@@ -177,6 +178,8 @@ async def attach(conn: asyncpg.Connection, pairs: Sequence[tuple[int, int]], fet
     await conn.execute(ident_properties_sql(LIVE, "attach_star_ident"), *(p for _, p, _ in IDENT_PROPERTIES))
     await conn.execute("DROP TABLE attach_ident, attach_star_ident")
     await conn.execute("DELETE FROM attach_pair")
+    # SIMBAD's spectral type and J, H, K change the diameters: the build's diameter step again
+    await refresh_diameters(conn, LIVE, [star for star, _ in pairs])
     return added
 
 
