@@ -93,7 +93,8 @@ def pair(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def _server(pair: Pair, *, read: str, write: str | None, **changes: Any) -> LiveServer:
-    server = LiveServer(read, replace(pair.settings, write_database_url=write, snapshot_poll_seconds=1.0, **changes))
+    changes = {"snapshot_poll_seconds": 1.0, **changes}
+    server = LiveServer(read, replace(pair.settings, write_database_url=write, **changes))
     server.start()
     return server
 
@@ -193,13 +194,14 @@ def _conflicts(pair: Pair) -> dict[str, int]:
 
 
 def test_swaps_and_vacuum_on_the_primary_reach_standby_readers_without_a_failed_request(pair: Pair) -> None:
-    """Two services read the standby: one also listening on the primary (write URL), one with the
-    standby's DSN only (no NOTIFY there: the poll).  Under load, the primary swaps the snapshot
-    twice and rewrites and vacuums rows the load reads; every request succeeds, both switch."""
+    """Two services read the standby: one also listening on the primary (write URL; its poll set
+    to 10 minutes, so only the relayed NOTIFY can switch it within the test), one with the
+    standby's DSN only (no NOTIFY there: its 1 s poll).  Under load, the primary swaps the
+    snapshot twice and rewrites and vacuums rows the load reads; every request succeeds, both switch."""
     names = [r["id"] for r in fetch(pair.replica.dsn, "SELECT id FROM live.ident WHERE id LIKE 'HIP %' LIMIT 100")]
     positions = [(r["ra"], r["dec"]) for r in fetch(pair.replica.dsn, "SELECT ra, dec FROM live.star LIMIT 300")]
     conflicts_before = _conflicts(pair)
-    relayed = _server(pair, read=pair.replica.read_dsn(), write=pair.primary.dsn)
+    relayed = _server(pair, read=pair.replica.read_dsn(), write=pair.primary.dsn, snapshot_poll_seconds=600.0)
     polled = _server(pair, read=pair.replica.dsn, write=None)
     statuses: Counter[int] = Counter()
     failures: list[str] = []
