@@ -108,7 +108,8 @@ async def reload_reaches_standby(env: dict[str, str], primary_dsn: str, standby_
     version = out.decode().split("snapshot ", 1)[1].split()[0]
     conn = await asyncpg.connect(primary_dsn)
     try:
-        wal_mb = await conn.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::text::pg_lsn)", before) / 1e6
+        wal_mb = float(await conn.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::text::pg_lsn)",
+                                           before)) / 1e6
     finally:
         await conn.close()
     reader = await asyncpg.connect(standby_dsn)
@@ -117,7 +118,7 @@ async def reload_reaches_standby(env: dict[str, str], primary_dsn: str, standby_
             await asyncio.sleep(0.01)
     finally:
         await reader.close()
-    return {"reload_s": reloaded - started, "wal_mb": float(wal_mb), "standby_after_s": time.perf_counter() - reloaded}
+    return {"reload_s": reloaded - started, "wal_mb": wal_mb, "standby_after_s": time.perf_counter() - reloaded}
 
 
 def main() -> None:
