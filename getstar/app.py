@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -67,6 +68,8 @@ def getstar_proxy_app() -> Starlette:
 
 
 def create_app(settings: Settings | None = None, dsn: str | None = None) -> Starlette:
+    """``dsn``: where to read (default GETSTAR_DATABASE_URL or the embedded cluster); writes go
+    to ``settings.write_database_url`` when set (a primary behind standbys), else there too."""
     settings = settings or Settings.from_env()
     use_short_switch_interval()  # the loop must not wait 5 ms for the big requests' threads
     state = State(settings)
@@ -74,10 +77,16 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         target = dsn or await db.ensure_database(settings)
+        write_target = settings.write_database_url
         state.pool = await db.create_pool(target, settings, statement_timeout=settings.db_statement_timeout)
+        if write_target and write_target != target:
+            state.write_pool = await db.create_pool(write_target, replace(settings, pool_min=min(1, settings.pool_min)),
+                                                    statement_timeout=settings.db_statement_timeout)
+        else:
+            state.write_pool = state.pool
         if settings.simbad_enabled:
-            state.fallback, state.shared_redis = make_fallback(settings, state.pool)
-        await state.watch_snapshot(target)
+            state.fallback, state.shared_redis = make_fallback(settings, state.write_pool)
+        await state.watch_snapshot(target, write_target)
         try:
             yield {"getstar": state}  # starlette copies it into every request's state
         finally:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 SOURCES = ("build", "rebuild", "hipparcos", "gaia", "stellarium", "stellarium-stars", "kstars", "simbad-dump", "jmdc",
            "jsdc", "synthetic", "simbad-names", "simbad-enrich")
+REPLICA_ACTIONS = ("init", "start", "stop", "status", "drop")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,8 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
 
-    dbp = sub.add_parser("db", help="manage the embedded PostgreSQL cluster")
-    dbp.add_argument("action", choices=("init", "start", "stop", "status"))
+    dbp = sub.add_parser("db", help="manage the embedded PostgreSQL cluster (and its read replica)")
+    dbp.add_argument("action", choices=("init", "start", "stop", "status", "replica"))
+    dbp.add_argument("replica_action", nargs="?", choices=REPLICA_ACTIONS,
+                     help="replica: init (a streaming standby on GETSTAR_REPLICA_PORT: pg_basebackup, a "
+                          "replication slot; restarts the primary once if it ran without WAL streaming), "
+                          "start, stop, status, drop (delete it and its slot)")
 
     ingest = sub.add_parser("ingest", help="load catalogue files into a new snapshot")
     ingest.add_argument("source", choices=SOURCES,
@@ -77,11 +83,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _prepare(settings: Settings) -> str:
-    """Start the database if embedded, apply migrations, return the DSN."""
+    """Start the database if embedded, apply migrations, return the DSN writes go to
+    (GETSTAR_WRITE_DATABASE_URL when reads go to a standby)."""
     from getstar import db
     from getstar.schema import migrate
 
-    dsn = await db.ensure_database(settings)
+    dsn = await db.ensure_write_database(settings)
     conn = await db.connect(dsn)
     try:
         await migrate(conn)
@@ -101,9 +108,14 @@ async def _has_snapshot(dsn: str) -> bool:
         await conn.close()
 
 
-def cmd_db(settings: Settings, action: str) -> int:
+def cmd_db(settings: Settings, action: str, replica_action: str | None = None) -> int:
     from getstar.db import embedded_cluster
 
+    if action == "replica":
+        return cmd_replica(settings, replica_action)
+    if replica_action is not None:
+        print(f"'{replica_action}' is for 'getstar db replica'", file=sys.stderr)
+        return 2
     if settings.database_url:
         print("GETSTAR_DATABASE_URL is set: the embedded cluster is not used", file=sys.stderr)
         return 2
@@ -123,6 +135,39 @@ def cmd_db(settings: Settings, action: str) -> int:
         print(f"{'running' if running else 'stopped'}: {cluster.pgdata} (socket {cluster.socket_dir}, "
               f"port {cluster.port})")
         return 0 if running else 3
+    return 0
+
+
+def cmd_replica(settings: Settings, action: str | None) -> int:
+    """``getstar db replica ACTION``: the embedded cluster's streaming standby."""
+    from getstar.db import embedded_replica
+
+    if action is None:
+        print("getstar db replica: say init, start, stop, status or drop", file=sys.stderr)
+        return 2
+    replica = embedded_replica(settings)
+    if action == "init":
+        asyncio.run(_prepare(replace(settings, database_url=None, write_database_url=None)))
+        created = asyncio.run(replica.init())
+        print(("created" if created else "exists") + f": {replica.cluster.pgdata} (port {replica.port}, "
+              f"slot {replica.slot})")
+        print("serve from it with:\n"
+              f"  GETSTAR_DATABASE_URL='{replica.read_dsn()}'\n"
+              f"  GETSTAR_WRITE_DATABASE_URL='{replica.write_dsn()}'")
+    elif action == "start":
+        replica.start()
+        print(f"running: {replica.dsn}")
+    elif action == "stop":
+        replica.stop()
+        print("stopped")
+    elif action == "drop":
+        asyncio.run(replica.drop())
+        print(f"dropped: {replica.cluster.home} and slot {replica.slot}")
+    else:
+        status = asyncio.run(replica.status())
+        for key, value in status.items():
+            print(f"{key}: {value}")
+        return 0 if status["running"] else 3
     return 0
 
 
@@ -174,20 +219,25 @@ def cmd_xmatch(settings: Settings, path: Path, radius: str | None, epoch: str | 
     return 0
 
 
+async def prepare_serving(settings: Settings) -> str:
+    """Migrate, and load the first snapshot, where writes go; return where the workers read
+    (a standby's DSN is served as it is: nothing is written through it)."""
+    from getstar import db
+
+    dsn = await _prepare(settings)
+    if not await _has_snapshot(dsn):
+        from getstar.ingest.pipeline import run_ingest
+
+        print("no snapshot yet: loading the default snapshot (first start, a few minutes)", file=sys.stderr)
+        version, report = await run_ingest(dsn, settings, "build", [])
+        print(f"snapshot {version}: {report}", file=sys.stderr)
+    return settings.database_url or await db.ensure_database(settings)
+
+
 def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
-    async def prepare() -> str:
-        dsn = await _prepare(settings)
-        if not await _has_snapshot(dsn):
-            from getstar.ingest.pipeline import run_ingest
-
-            print("no snapshot yet: loading the default snapshot (first start, a few minutes)", file=sys.stderr)
-            version, report = await run_ingest(dsn, settings, "build", [])
-            print(f"snapshot {version}: {report}", file=sys.stderr)
-        return dsn
-
-    os.environ["GETSTAR_DATABASE_URL"] = asyncio.run(prepare())
+    os.environ["GETSTAR_DATABASE_URL"] = asyncio.run(prepare_serving(settings))
     import logging.config
 
     from getstar.logs import log_config
@@ -223,7 +273,8 @@ def cmd_tap(settings: Settings, action: str) -> int:
         return 0
     # serving needs no owner's connection: DaCHS logs in with its own roles (a URL's host, port
     # and database are used, not its user); the embedded cluster is started if it is not running
-    dsn = settings.database_url or asyncio.run(db.ensure_database(settings))
+    # (DaCHS writes its own job tables: the primary when reads go to a standby)
+    dsn = settings.write_database_url or settings.database_url or asyncio.run(db.ensure_database(settings))
     service.serve(settings, dsn)  # becomes DaCHS: returns only on error
     return 1
 
@@ -233,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         if args.command == "db":
-            return cmd_db(settings, args.action)
+            return cmd_db(settings, args.action, args.replica_action)
         if args.command == "ingest":
             from getstar.simbad.enrich import EnrichOptions
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_EMBEDDED_PORT = 54329
+#: The embedded cluster's streaming standby (``getstar db replica``) listens here by default.
+DEFAULT_REPLICA_PORT = DEFAULT_EMBEDDED_PORT + 1
 
 
 def _default_home() -> Path:
@@ -140,6 +142,13 @@ class Settings:
     http_max_concurrency: int = 1000
     trusted_proxies: str = ""
     run_as_user: str = "nobody"
+    # read replicas: reads go through database_url (a standby, or several hosts with
+    # target_session_attrs), writes (SIMBAD learning, snapshot reloads, enrichment, batch
+    # matching's temporary tables) through write_database_url; None = one database for both
+    write_database_url: str | None = None
+    replica_port: int = DEFAULT_REPLICA_PORT
+    # how often a worker re-reads the snapshot version (a standby never gets the swap's NOTIFY)
+    snapshot_poll_seconds: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -213,4 +222,7 @@ class Settings:
             http_max_concurrency=_int("GETSTAR_HTTP_MAX_CONCURRENCY", 1000),
             trusted_proxies=os.environ.get("GETSTAR_TRUSTED_PROXIES", "").strip(),
             run_as_user=os.environ.get("GETSTAR_RUN_AS", "nobody").strip(),
+            write_database_url=os.environ.get("GETSTAR_WRITE_DATABASE_URL") or None,
+            replica_port=_int("GETSTAR_REPLICA_PORT", DEFAULT_REPLICA_PORT),
+            snapshot_poll_seconds=_float("GETSTAR_SNAPSHOT_POLL_SECONDS", 30.0),
         )

@@ -8,10 +8,16 @@ import asyncpg
 
 from getstar.config import Settings
 from getstar.embedded import DATABASE, EmbeddedCluster
+from getstar.replica import Replica
 
 
 def embedded_cluster(settings: Settings) -> EmbeddedCluster:
     return EmbeddedCluster(home=settings.home, port=settings.embedded_port)
+
+
+def embedded_replica(settings: Settings) -> Replica:
+    """The embedded cluster's streaming standby (``getstar db replica``)."""
+    return Replica(primary=embedded_cluster(settings), port=settings.replica_port)
 
 
 async def ensure_database(settings: Settings) -> str:
@@ -28,6 +34,14 @@ async def ensure_database(settings: Settings) -> str:
     finally:
         await conn.close()
     return cluster.dsn
+
+
+async def ensure_write_database(settings: Settings) -> str:
+    """The DSN that writes go to (migrations, ingest, reloads, SIMBAD learning, batch matching's
+    temporary tables): GETSTAR_WRITE_DATABASE_URL, else the one database that reads use too."""
+    if settings.write_database_url:
+        return settings.write_database_url
+    return await ensure_database(settings)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -206,6 +206,10 @@ class EmbeddedCluster:
             self._run([str(find_bindir() / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"])
 
     def destroy(self) -> None:
-        """Stop and delete everything (used by the test fixtures)."""
+        """Stop and delete everything (used by the test fixtures), a standby under ``home`` too."""
+        standby = self.home / "replica" / "pgdata"
+        if (standby / "postmaster.pid").exists():
+            self._run([str(find_bindir() / "pg_ctl"), "-D", str(standby), "-m", "immediate", "-w", "stop"],
+                      check=False)
         self.stop()
         shutil.rmtree(self.home, ignore_errors=True)

@@ -95,6 +95,8 @@ async def health(probe: Probe | None, pool: asyncpg.Pool | None, started: dateti
             report["database"] = {
                 "reachable": True,
                 "schema_version": await current_schema_version(conn),
+                # true on a read replica (a standby): this worker reads there, writes elsewhere
+                "in_recovery": await conn.fetchval("SELECT pg_is_in_recovery()"),
                 "pool_size": pool.get_size(),
                 "pool_in_use": pool.get_size() - pool.get_idle_size(),
                 "pool_max": pool.get_max_size(),

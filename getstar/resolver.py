@@ -219,7 +219,8 @@ class Resolver:
         assert self.fallback is not None
         outcomes = await self.fallback.lookup([names[qi] for qi in asked])
         learned = sorted({sid for o in outcomes for sid in o.star_ids})
-        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
+        # read back where the fallback stored (the primary): a standby may not have replayed it yet
+        async with self.fallback.pool.acquire(timeout=self.acquire_timeout) as conn:
             rows = {r["star_id"]: r for r in await conn.fetch(STARS_SQL, learned)} if learned else {}
             for qi, outcome in zip(asked, outcomes, strict=True):
                 found = [rows[sid] for sid in outcome.star_ids if sid in rows]

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
     from getstar.simbad.fallback import SimbadFallback
 
 
-#: Re-read the snapshot version this often even without a NOTIFY (a lost listener, an
-#: external database swapped by other means).
-SNAPSHOT_POLL_SECONDS = 30.0
+#: After a swap's NOTIFY from the primary, a worker reading a standby re-reads the version
+#: this often, for at most ``CATCH_UP_SECONDS``, until the standby has replayed the swap.
+CATCH_UP_INTERVAL = 0.1
+CATCH_UP_SECONDS = 30.0
 
 
 class State:
@@ -34,7 +35,10 @@ class State:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.pool: asyncpg.Pool | None = None
+        self.pool: asyncpg.Pool | None = None  # reads (a standby when GETSTAR_DATABASE_URL names one)
+        #: writes (GETSTAR_WRITE_DATABASE_URL): SIMBAD learning, batch matching's temporary tables;
+        #: the read pool itself when no write URL is set
+        self.write_pool: asyncpg.Pool | None = None
         self.started = datetime.now(UTC)
         self.snapshot = ""  # the live snapshot's version (NOTIFY on swap, polled as a backstop)
         self.cache = LayeredCache(max_entries=settings.cache_max_entries, ttl=settings.cache_ttl,
@@ -45,7 +49,11 @@ class State:
         self._probe: asyncpg.Connection | None = None
         self._probe_lock = asyncio.Lock()
         self._dsn = ""
+        self._listen_dsn = ""
         self._poller: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()  # a NOTIFY from the primary: re-read the version now
+        self._announced = ""  # the version the primary announced, until the reads see it
+        self._relayed = False  # the listener is on the primary, the reads on a standby
         self.fallback: SimbadFallback | None = None  # names the snapshot lacks are asked of SIMBAD
         #: batches (POST /v1/xmatch) this worker runs at once; the others wait their turn
         self.batch_slots = asyncio.Semaphore(max(1, settings.xmatch_concurrency))
@@ -87,24 +95,69 @@ class State:
                         conn.terminate()  # half-way through a query: never reuse it
                     raise
 
-    async def watch_snapshot(self, dsn: str) -> None:
-        """Follow snapshot swaps: LISTEN for the swap's NOTIFY, and poll as a backstop."""
+    async def watch_snapshot(self, dsn: str, write_dsn: str | None = None) -> None:
+        """Follow snapshot swaps: LISTEN for the swap's NOTIFY, and poll as a backstop.
+
+        A standby never gets a NOTIFY (it is not replicated), and refuses LISTEN: with a write
+        DSN, the listener is on the primary, and a NOTIFY makes the worker re-read the version
+        from the standby until the standby has replayed the swap (taking the payload as it is
+        would cache the standby's older answers under the new version).  Without one, the
+        listener is on the read DSN, as before; on a standby it fails and the poll follows."""
         self._dsn = dsn
+        self._listen_dsn = write_dsn or dsn
+        self._relayed = bool(write_dsn and write_dsn != dsn)
         await self.refresh_snapshot()
+        await self._listen()
+        self._poller = asyncio.create_task(self._follow())
+
+    def _notified(self, payload: str) -> None:
+        if self._relayed:
+            self._announced = payload
+            self._wake.set()
+        else:
+            self.set_snapshot(payload)
+
+    async def _listen(self) -> None:
+        """(Re)open the listener; a failure leaves it to the next poll."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = None
+        conn = None
         try:
-            self._listener = await db.connect(dsn)
-            await self._listener.add_listener(
-                SNAPSHOT_CHANNEL, lambda _conn, _pid, _channel, payload: self.set_snapshot(payload))
-        except (OSError, asyncpg.PostgresError):
-            self._listener = None
+            conn = await db.connect(self._listen_dsn, timeout=10)
+            await conn.add_listener(SNAPSHOT_CHANNEL, lambda _conn, _pid, _channel, payload: self._notified(payload))
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            if conn is not None:  # e.g. LISTEN on a standby ("cannot execute LISTEN during recovery")
+                conn.terminate()
+            return
+        self._listener = conn
 
-        async def poll() -> None:
-            while True:
-                await asyncio.sleep(SNAPSHOT_POLL_SECONDS)
-                with contextlib.suppress(OSError, asyncpg.PostgresError):
-                    await self.refresh_snapshot()
+    async def _follow(self) -> None:
+        """The poll: every ``snapshot_poll_seconds``, or at once after a relayed NOTIFY."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(0.05, self.settings.snapshot_poll_seconds))
+            self._wake.clear()
+            with contextlib.suppress(OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self.refresh_snapshot()
+                if self._announced:
+                    await self._catch_up()
+            with contextlib.suppress(Exception):  # a database down now is retried at the next poll
+                await self._listen()
 
-        self._poller = asyncio.create_task(poll())
+    async def _catch_up(self) -> None:
+        """Re-read the version until the reads see the announced one (replication lag), bounded."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CATCH_UP_SECONDS
+        while self._announced and loop.time() < deadline:
+            target = self._announced
+            if self.snapshot == target:
+                if self._announced == target:
+                    self._announced = ""
+                return
+            await asyncio.sleep(CATCH_UP_INTERVAL)
+            await self.refresh_snapshot()
+        self._announced = ""
 
     async def close(self) -> None:
         if self._poller is not None:
@@ -119,6 +172,11 @@ class State:
         if self.shared_redis is not None:
             with contextlib.suppress(Exception):  # closing a dead connection
                 await self.shared_redis.aclose()
+        if self.write_pool is not None and self.write_pool is not self.pool:
+            try:
+                await asyncio.wait_for(self.write_pool.close(), self.settings.drain_timeout)
+            except TimeoutError:
+                self.write_pool.terminate()
         if self.pool is not None:
             try:  # uvicorn gave requests in flight drain_timeout to finish; a stuck one must not block the exit
                 await asyncio.wait_for(self.pool.close(), self.settings.drain_timeout)

@@ -261,7 +261,9 @@ async def xmatch_endpoint(request: Request) -> Response:
             state.upload_budget.give(held)
         reading = Reading(table, radius_deg=radius_deg, max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
         writer = make_writer(fmt, Layout.of(table), await make_meta(request), table.nrows)
-        run, first, errors = await start(state.pool, reading, fmt,
+        # batches match through temporary tables, which a standby cannot create: the write pool
+        # (the primary when GETSTAR_WRITE_DATABASE_URL is set; the one pool otherwise)
+        run, first, errors = await start(state.write_pool or state.pool, reading, fmt,
                                          statement_timeout=settings.xmatch_statement_timeout,
                                          acquire_timeout=settings.db_acquire_timeout)
     except BaseException:
