@@ -17,6 +17,17 @@ from getstar.state import get_state
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
+
+
+def format_param(request: Request) -> str | None:
+    """``format=``; without parsing the query when it cannot hold one (a cached answer's request
+    parses no query at all: starlette's parsing is ~5 % of its time)."""
+    raw: bytes = request.scope["query_string"]
+    if b"format" not in raw and b"%" not in raw:  # no key spells or %-encodes 'format'
+        return None
+    return request.query_params.get("format")
+
+
 def requested_names(request: Request) -> list[str]:
     """``name=`` (repeatable) and ``names=A|B|C``, trimmed, empty ones dropped."""
     names = list(request.query_params.getlist("name"))
@@ -40,7 +51,7 @@ def _limit(text: str | None) -> int:
 async def stars(request: Request) -> Response:
     """Answers are cached whole, keyed by snapshot version, path, query and format."""
     state = get_state(request)
-    fmt = choose_format(request.query_params.get("format"), request.headers.get("accept"), "json")
+    fmt = choose_format(format_param(request), request.headers.get("accept"), "json")
     key = cache_key(state.snapshot, fmt, request)
     etag = not_modified(request, key)
     if etag is not None:

@@ -187,5 +187,8 @@ class State:
 def get_state(request: Request) -> State:
     """The service's state, from the lifespan state starlette copies into every request (mounted
     sub-applications see it too)."""
-    state: State = request.state.getstar
+    try:  # the lifespan state's dict itself: no ``request.state`` wrapper built on the hot path
+        state: State = request.scope["state"]["getstar"]
+    except KeyError:
+        state = request.state.getstar
     return state
