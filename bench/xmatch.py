@@ -15,6 +15,10 @@ stars built with ``getstar ingest synthetic`` in its own database):
   * STILTS ``tmatch2`` (best match per target, 2 arcsec), when ``stilts`` is installed: the
     targets (CSV) and catalogue (FITS) are written first, untimed; JVM start-up included.
 Targets are catalogue stars offset by ~0.5 arcsec (90 %) and random sky positions (10 %).
+Also the CPU seconds each side spends (best of the repeats), a figure the other engineers'
+load on the shared 2-core machine disturbs far less than wall time: getstar's is the
+service's, its PostgreSQL cluster's (every backend, with a throw-away or kept cluster) and
+curl's; astropy's its own process's.
 Also: wall time and peak RSS of ``getstar ingest synthetic --rows N`` (a child process; the
 PostgreSQL server's own memory is not in that figure: its settings bound it).
 
@@ -57,6 +61,16 @@ from getstar.config import Settings  # noqa: E402
 from getstar.embedded import EmbeddedCluster  # noqa: E402
 
 RADIUS_ARCSEC = 2.0
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid: int, children: bool = False) -> float:
+    """CPU seconds of process ``pid`` (user + system), and of its waited-for children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / _TICK
 
 
 def free_port() -> int:
@@ -114,6 +128,23 @@ class Databases:
         finally:
             await conn.close()
         return dsn
+
+    def cpu(self) -> float | None:
+        """CPU seconds of the cluster so far: the postmaster, its live processes and those gone
+        (None for a server given by URL)."""
+        if self.cluster is None:
+            return None
+        postmaster = int((self.cluster.pgdata / "postmaster.pid").read_text().split()[0])
+        total = proc_cpu(postmaster, children=True)
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                    if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                        total += proc_cpu(int(entry.name))
+                except (OSError, ValueError):
+                    continue
+        return total
 
     def close(self) -> None:
         if self.cluster is not None and self.throwaway:
@@ -283,10 +314,25 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
     return min(times)
 
 
+def measure(repeat: int, fn: Callable[[], object], cpu: Callable[[], float | None]) -> tuple[float, float | None]:
+    """The least wall time and the least CPU seconds (``cpu()`` across a call; None when it
+    cannot be counted) of ``repeat`` calls of ``fn``."""
+    times, spent = [], []
+    for _ in range(repeat):
+        before, start = cpu(), time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+        after = cpu()
+        if before is not None and after is not None:
+            spent.append(after - before)
+    return min(times), (min(spent) if spent else None)
+
+
 # ---------------------------------------------------------------------------------------
 
 
-def bench_snapshot(label: str, dsn: str, sizes: list[int], repeat: int, work: Path) -> list[dict[str, object]]:
+def bench_snapshot(label: str, dsn: str, sizes: list[int], repeat: int, work: Path,
+                   db_cpu: Callable[[], float | None]) -> list[dict[str, object]]:
     cat_ra, cat_dec = asyncio.run(catalogue(dsn))
     print(f"\n== {label}: {len(cat_ra):,} stars")
     stilts = shutil.which("stilts")
@@ -306,10 +352,15 @@ def bench_snapshot(label: str, dsn: str, sizes: list[int], repeat: int, work: Pa
             ra, dec = targets(cat_ra, cat_dec, n, seed=n)
             body = csv_body(ra, dec)
             reps = repeat
-            t_getstar = best_of(reps, partial(service.post, body))
+            def getstar_cpu() -> float | None:
+                db = db_cpu()
+                return None if db is None else db + proc_cpu(service.proc.pid) + proc_cpu(os.getpid(), True)
+
+            t_getstar, c_getstar = measure(reps, partial(service.post, body), getstar_cpu)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                t_astropy = best_of(reps, partial(astropy_match, ra, dec, cat_ra, cat_dec))
+                t_astropy, c_astropy = measure(reps, partial(astropy_match, ra, dec, cat_ra, cat_dec),
+                                               time.process_time)
             t_stilts = None
             if stilts:
                 targets_csv = work / f"{label}-{n}.csv"
@@ -322,6 +373,9 @@ def bench_snapshot(label: str, dsn: str, sizes: list[int], repeat: int, work: Pa
             if t_stilts is not None:
                 line += f" | stilts {t_stilts:6.2f} s (getstar {t_stilts / t_getstar:4.1f}x)"
             print(line, flush=True)
+            if c_getstar is not None and c_astropy is not None:
+                print(f"  {n:>7,} positions, CPU seconds: getstar {c_getstar:6.2f} (service, PostgreSQL, curl) | "
+                      f"astropy {c_astropy:6.2f} (getstar {c_astropy / c_getstar:4.1f}x)", flush=True)
         print(f"  service peak RSS: {service.peak_rss_mb():.0f} MB")
     finally:
         service.stop()
@@ -352,7 +406,7 @@ def main() -> int:
                 print("building the real default snapshot (about a minute)", flush=True)
                 settings = replace(Settings.from_env(), database_url=real, redis_url=None)
                 asyncio.run(run_ingest(real, settings, "build", [], progress=lambda _label: None))
-            results += bench_snapshot("real", real, sizes, args.repeat, work)
+            results += bench_snapshot("real", real, sizes, args.repeat, work, dbs.cpu)
 
         synth = asyncio.run(dbs.create("bench_synthetic"))
         if not (args.skip_ingest and asyncio.run(has_snapshot(synth))):
@@ -360,7 +414,7 @@ def main() -> int:
             seconds, rss = ingest_synthetic(synth, args.rows)
             print(f"  ingest: {seconds:.1f} s ({args.rows / seconds:,.0f} stars/s), peak RSS {rss:.0f} MB "
                   f"(target < 180 s, < 2048 MB: {'OK' if seconds < 180 and rss < 2048 else 'MISSED'})")
-        results += bench_snapshot("synthetic", synth, sizes, args.repeat, work)
+        results += bench_snapshot("synthetic", synth, sizes, args.repeat, work, dbs.cpu)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         dbs.close()
