@@ -17,8 +17,8 @@ stars built with ``getstar ingest synthetic`` in its own database):
 Targets are catalogue stars offset by ~0.5 arcsec (90 %) and random sky positions (10 %).
 Also the CPU seconds each side spends (best of the repeats), a figure the other engineers'
 load on the shared 2-core machine disturbs far less than wall time: getstar's is the
-service's, its PostgreSQL cluster's (every backend, with a throw-away or kept cluster) and
-curl's; astropy's its own process's.
+service's, its PostgreSQL backends' (with a throw-away or kept cluster: found by their
+``application_name``) and curl's; astropy's its own process's.
 Also: wall time and peak RSS of ``getstar ingest synthetic --rows N`` (a child process; the
 PostgreSQL server's own memory is not in that figure: its settings bound it).
 
@@ -129,21 +129,26 @@ class Databases:
             await conn.close()
         return dsn
 
-    def cpu(self) -> float | None:
-        """CPU seconds of the cluster so far: the postmaster, its live processes and those gone
-        (None for a server given by URL)."""
+    def cpu(self, application: str) -> float | None:
+        """CPU seconds so far of the cluster's backends whose ``application_name`` is
+        ``application`` (None for a server given by URL, whose processes are not ours to read)."""
         if self.cluster is None:
             return None
-        postmaster = int((self.cluster.pgdata / "postmaster.pid").read_text().split()[0])
-        total = proc_cpu(postmaster, children=True)
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                    if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
-                        total += proc_cpu(int(entry.name))
-                except (OSError, ValueError):
-                    continue
+
+        async def pids() -> list[int]:
+            conn = await asyncpg.connect(self.dsn("postgres"))
+            try:
+                rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE application_name = $1", application)
+            finally:
+                await conn.close()
+            return [r[0] for r in rows]
+
+        total = 0.0
+        for pid in asyncio.run(pids()):
+            try:
+                total += proc_cpu(pid)
+            except OSError:
+                continue
         return total
 
     def close(self) -> None:
@@ -229,6 +234,9 @@ class Service:
 
     def __init__(self, dsn: str) -> None:
         self.port = free_port()
+        #: what its connections call themselves, for counting their backends' CPU
+        self.application = f"getstar-bench-{os.getpid()}-{self.port}"
+        dsn += ("&" if "?" in dsn else "?") + f"application_name={self.application}"
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, GETSTAR_DATABASE_URL=dsn, GETSTAR_SIMBAD_ENABLED="0", GETSTAR_LOG_LEVEL="warning")
         env.pop("GETSTAR_REDIS_URL", None)
@@ -332,7 +340,7 @@ def measure(repeat: int, fn: Callable[[], object], cpu: Callable[[], float | Non
 
 
 def bench_snapshot(label: str, dsn: str, sizes: list[int], repeat: int, work: Path,
-                   db_cpu: Callable[[], float | None]) -> list[dict[str, object]]:
+                   db_cpu: Callable[[str], float | None]) -> list[dict[str, object]]:
     cat_ra, cat_dec = asyncio.run(catalogue(dsn))
     print(f"\n== {label}: {len(cat_ra):,} stars")
     stilts = shutil.which("stilts")
@@ -353,7 +361,7 @@ def bench_snapshot(label: str, dsn: str, sizes: list[int], repeat: int, work: Pa
             body = csv_body(ra, dec)
             reps = repeat
             def getstar_cpu() -> float | None:
-                db = db_cpu()
+                db = db_cpu(service.application)
                 return None if db is None else db + proc_cpu(service.proc.pid) + proc_cpu(os.getpid(), True)
 
             t_getstar, c_getstar = measure(reps, partial(service.post, body), getstar_cpu)
