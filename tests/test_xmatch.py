@@ -799,7 +799,7 @@ def test_clients_leaving_mid_stream_give_their_connection_back(live_server: Live
 
 
 # ---------------------------------------------------------------------------------------
-# The worker's sky index (plain positions matched in numpy, rendered by the database)
+# Against astropy
 
 
 EDGE_STARS = """
@@ -824,31 +824,12 @@ def _sky_targets(stars: list[asyncpg.Record], seed: int) -> list[dict[str, Any]]
     return rows
 
 
-def test_sky_index_separations_are_q3c_bit_for_bit(snapshot_dsn: str) -> None:
-    """numpy's ``q3c_dist`` gives q3c's doubles exactly (the separations written, the order of
-    candidates and the radius test are the SQL's), near the poles and across RA 0 too."""
-    from getstar.xmatch.skyindex import q3c_dist
-
-    stars = fetch(snapshot_dsn, EDGE_STARS)
-    rows = _sky_targets(stars, 5)[: len(stars)]
-    ra1, dec1 = np.array([s["ra"] for s in stars]), np.array([s["dec"] for s in stars])
-    ra2, dec2 = np.array([r["ra"] for r in rows]), np.array([r["dec"] for r in rows])
-    want = fetch(snapshot_dsn, "SELECT q3c_dist(a, b, c, d) FROM unnest($1::float8[], $2::float8[], $3::float8[], "
-                 "$4::float8[]) AS t(a, b, c, d)", ra1, dec1, ra2, dec2)
-    got = q3c_dist(ra1, dec1, ra2, dec2)
-    assert (ra1 > 359.98).any() and (ra1 < 0.02).any() and (np.abs(dec1) > 89).any()
-    assert got.tolist() == [w[0] for w in want]
-
-
 def test_plain_positions_match_as_astropy_search_around_sky(live_server: LiveServer, snapshot_dsn: str) -> None:
     """Real positions (anywhere, across RA 0, near the poles) offset from snapshot stars, and
     random ones: the number of stars within each radius and the nearest are astropy's
     ``search_around_sky`` on the whole snapshot."""
-    from getstar.xmatch import match
-
     stars = fetch(snapshot_dsn, EDGE_STARS)
     rows = _sky_targets(stars, 29)
-    assert len(rows) >= match.SKY_INDEX_MIN  # the batch builds the index if no test did yet
     got = answers(post(live_server, csv_body(rows, ["ra", "dec", "radius"]), radius="20arcsec"), "json")
     catalogue = fetch(snapshot_dsn, "SELECT main_id, ra, dec FROM live.star")
     cat = SkyCoord(np.array([c["ra"] for c in catalogue]) * u.deg, np.array([c["dec"] for c in catalogue]) * u.deg)
@@ -866,35 +847,3 @@ def test_plain_positions_match_as_astropy_search_around_sky(live_server: LiveSer
     assert sum(k > 1 for k in counts) > 20 and counts.count(0) > 100 and counts.count(1) > 500  # all cases are here
     for row, g, w in zip(rows, got, want, strict=True):
         assert (g["n_candidates"] or 0, g["main_id"]) == w, row
-
-
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_sky_index_answers_as_the_sql_probes(live_server: LiveServer, snapshot_dsn: str,
-                                             mixed_rows: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
-                                             fmt: str) -> None:
-    """The same batch answered through the worker's sky index and through the cell probes in
-    the database (the way before it): the same bytes, row for row (names, epochs, wide radii,
-    bad rows and rows without a match included)."""
-    from getstar.xmatch import match
-
-    rows = [*_sky_targets(fetch(snapshot_dsn, EDGE_STARS)[::5], 31), *mixed_rows]
-    rows += [{**r, "epoch": 2016.0} for r in mixed_rows[:30]] + [{**r, "radius": 60.0} for r in mixed_rows[:30]]
-    body = csv_body(rows, ["name", "ra", "dec", "radius", "epoch"])
-    monkeypatch.setattr(match, "SKY_INDEX_MIN", 1)
-    with_index = post(live_server, body, format=fmt, radius="60arcsec")
-
-    async def none(conn: asyncpg.Connection, *, build: bool = True) -> None:
-        return None
-
-    monkeypatch.setattr(match, "live_index", none)
-    without = post(live_server, body, format=fmt, radius="60arcsec")
-    assert with_index.status_code == without.status_code == 200
-
-    def rows_of(resp: httpx.Response) -> Any:
-        if fmt == "json":
-            return orjson.loads(resp.content)["results"]
-        text = resp.text
-        return text[text.index("<TABLEDATA>"):] if fmt.startswith("votable") else text
-
-    assert rows_of(with_index) == rows_of(without)
-    assert sum(r["match"] == "ambiguous" for r in answers(with_index, fmt)) > 5

@@ -5,13 +5,7 @@ their time in round trips; one statement lets PostgreSQL run the index probes ba
 The names are looked up in one ``unnest`` join on ``live.ident.key``; the targets are
 COPYed (binary, built by numpy) into temporary tables that live for the transaction:
 
-* positions without a resolved name nor an epoch (the usual big batch): matched in this
-  worker on its sky index of the snapshot (``skyindex``: the same cells, q3c's separation
-  bit for bit), the database given only each matched target's star, its separation, the
-  number of candidates and the second's separation, to read the star by its key and render
-  it (``_found_sql``);
-* other positions without a resolved name (at an epoch; or all of them while the sky index
-  is not built, for batches under ``SKY_INDEX_MIN``), as the sky cells their circle touches
+* positions without a resolved name, as the sky cells their circle touches
   (``skycells``): one equality probe of the ``star_cell`` index each, sorted by cell so
   that neighbouring probes read neighbouring pages; at an epoch the circle is widened for
   the motion of ordinary stars only, and the fast movers (``skycells.FAST_PM_MAS_PER_YEAR``)
@@ -24,7 +18,7 @@ COPYed (binary, built by numpy) into temporary tables that live for the transact
 
 Each statement gives its rows in input order, with the flag and the row's output cells
 already rendered (``render``: a candidate's cells are rendered where its row is read, once);
-``Batch`` merges the three and makes the rows that matched nothing.
+``Batch`` merges the two and makes the rows that matched nothing.
 
 Epochs: catalogue positions are J2000; a target with an epoch is compared with the
 catalogue moved by proper motion to that epoch.  The probe radius is widened by the
@@ -66,7 +60,6 @@ from getstar.properties import BY_NAME, Property
 from getstar.resolver import MAX_PM_ARCSEC_PER_YEAR
 from getstar.skycells import FAST_PM_MAS_PER_YEAR, cell_sql, fast_sql, probe_cells
 from getstar.xmatch.render import match_text_sql, params, star_text_sql
-from getstar.xmatch.skyindex import live_index
 
 #: Rows fetched and written per chunk: big enough to amortise round trips, small enough to
 #: keep the event loop responsive (~20 ms of formatting).
@@ -82,17 +75,12 @@ KEY_PROPERTIES: tuple[Property, ...] = tuple(BY_NAME[n] for n in (
     "RA", "DEC", "pmRa", "pmDec", "plx", "SpType", "V", "G", "K", "LDD", "UD_H", "UD_K",
 ))
 
-#: Plain positions (no name, no epoch) in a batch from which it builds the worker's sky index
-#: (``skyindex``) when the snapshot's is not built yet; smaller batches use the SQL probes meanwhile.
-SKY_INDEX_MIN = 1000
-
 _MAS_TO_RAD = math.pi / (180.0 * 3_600_000.0)
 _WIDE = "xm_wide"
 _MOVING = "xm_moving"
 _PROBES = "xm_probe"
 _NAMES = "xm_name"
 _OUT = "xm_answer"
-_FOUND = "xm_found"
 #: The columns of a batch's rows (``Batch.fetch``): row number, flag, star id, output cells.
 ROW, FLAG, STAR, TEXT = range(4)
 
@@ -166,16 +154,15 @@ def _distance(s: str, t: str = "t") -> str:
             f"THEN q3c_dist({s}.ra, {s}.dec, {t}.ra, {t}.dec) ELSE {moved} END")
 
 
-def match_sql(fmt: str, props: Sequence[Property] = KEY_PROPERTIES) -> tuple[str, str, str]:
-    """The three statements of a batch, positions (targets without a resolved name), names,
-    and the plain positions already matched in this worker (``skyindex``):
+def match_sql(fmt: str, props: Sequence[Property] = KEY_PROPERTIES) -> tuple[str, str]:
+    """The two statements of a batch, positions (targets without a resolved name) and names:
     each gives, in input order, the targets that matched something (or whose name resolves)
     with their flag, star and output cells rendered in ``fmt`` (``xm_text``, see ``render``);
-    $1 and $2 are ``render.params(fmt)``.  ``Batch`` merges them and fills in the rows
-    that are in none (nothing matched).
+    $1 and $2 are ``render.params(fmt)``.  ``Batch`` merges the two and fills in the rows
+    that are in neither (nothing matched).
 
     Each candidate star's cells are rendered where its row is read, by the probe (``frag``):
-    the row is read once, and no second lookup fetches the chosen star again.  Separate
+    the row is read once, and no second lookup fetches the chosen star again.  Two
     statements rather than a UNION: each comes out of its own work already in order, where
     their union would be sorted again, whole, before its first row.
     """
@@ -185,7 +172,7 @@ SELECT m.xm_i, m.xm_flag, m.xm_star,
        {match_text_sql(fmt, "m")} || coalesce(m.xm_frag, {_literal(unset)}) AS xm_text
 FROM ({part}) m
 ORDER BY m.xm_i
-""" for part in (_positions_sql(star), _names_sql(star), _found_sql(star)))  # type: ignore[return-value]
+""" for part in (_positions_sql(star), _names_sql(star)))  # type: ignore[return-value]
 
 
 def none_sql(fmt: str, props: Sequence[Property] = KEY_PROPERTIES) -> str:
@@ -220,20 +207,6 @@ FROM (SELECT x.*, row_number() OVER w AS rank, count(*) OVER w AS n, lead(x.d) O
       WINDOW w AS (PARTITION BY x.i ORDER BY x.d, x.star_id ROWS BETWEEN UNBOUNDED PRECEDING
                    AND UNBOUNDED FOLLOWING)) x
 WHERE x.rank = 1"""
-
-
-def _found_sql(star: str) -> str:
-    """Targets matched in this worker (``skyindex``): their star's row read by its key and
-    rendered, nothing else (the separations are q3c's, computed alike); in target order
-    (the outer ORDER BY is the subquery's, no sort of the rendered rows)."""
-    return f"""
-SELECT f.i AS xm_i, CASE WHEN f.n > 1 THEN 'ambiguous' ELSE 'position' END AS xm_flag, c.star_id AS xm_star,
-       c.main_id AS xm_main_id, c.frag AS xm_frag, f.d * 3600.0 AS xm_sep, f.n AS xm_n,
-       CASE WHEN f.n > 1 THEN f.sep2 * 3600.0 END AS xm_sep2,
-       NULL::text AS xm_name_main_id, NULL::float8 AS xm_name_sep, NULL::text AS xm_name_system
-FROM (SELECT * FROM {_FOUND} ORDER BY i) f
-CROSS JOIN LATERAL (
-    SELECT s.star_id, s.main_id, {star} AS frag FROM live.star s WHERE s.star_id = f.star_id OFFSET 0) c"""
 
 
 def _pairs_sql(star: str) -> str:
@@ -403,7 +376,7 @@ def _columns(targets: TargetSet, offset: int) -> dict[str, np.ndarray]:
 
 
 class Batch:
-    """The rows of one batch, in input order, chunk by chunk: those of the statements
+    """The rows of one batch, in input order, chunk by chunk: those of the two statements
     (``match_sql``) merged, and between them the rows that matched nothing, made here (the
     database need not carry 'none' rows through its joins)."""
 
@@ -421,10 +394,8 @@ class Batch:
         out: list[Sequence[Any]] = []
         while len(out) < n and self._next < self._end:
             for source in self._sources:
-                if not source.rows and not source.exhausted:  # (a coroutine per row costs more than the row)
-                    await source.refill(n)
-                if source.rows and source.rows[0][ROW] == self._next:
-                    out.append(source.rows.popleft())
+                if await source.head(n) == self._next:
+                    out.append(source.pop())
                     break
             else:
                 positioned = bool(self._positioned[self._next - self._offset])
@@ -446,11 +417,16 @@ class _Source:
         self.rows: collections.deque[asyncpg.Record] = collections.deque()
         self.exhausted = False
 
-    async def refill(self, n: int) -> None:
-        """The next ``n`` rows (fewer: the last ones)."""
-        recs = await self.cursor.fetch(n)
-        self.exhausted = len(recs) < n
-        self.rows.extend(recs)
+    async def head(self, n: int) -> int | None:
+        """The row number of the next row (None when there is none left)."""
+        if not self.rows and not self.exhausted:
+            recs = await self.cursor.fetch(n)
+            self.exhausted = len(recs) < n
+            self.rows.extend(recs)
+        return self.rows[0][ROW] if self.rows else None
+
+    def pop(self) -> asyncpg.Record:
+        return self.rows.popleft()
 
 
 async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int = 0) -> int:
@@ -468,17 +444,6 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
             name_rows.append((offset + k, hit[0], bool(c["pos"][k]), float(c["ra"][k]), float(c["dec"][k]),
                               float(c["r"][k]), float(c["dt"][k]), float(c["margin"][k]), hit[1]))
     positioned = np.flatnonzero(c["pos"] & ~named)
-    # plain positions (no epoch) are matched here, on the worker's sky index; the database
-    # only renders their stars (the few touching too many cells stay with q3c, below)
-    plain = positioned[c["dt"][positioned] == 0]
-    index = await live_index(conn, build=len(plain) >= SKY_INDEX_MIN) if len(plain) else None
-    found = None
-    if index is not None:
-        wide_plain, found = index.match(c["ra"][plain], c["dec"][plain], c["r"][plain])
-        found_rows = plain[found.target]
-        left = c["pos"] & ~named
-        left[plain[~wide_plain]] = False
-        positioned = np.flatnonzero(left)
     # cells hold the stars that are not fast movers: their margin is the fast movers' bound
     slow_margin = FAST_PM_MAS_PER_YEAR / 3_600_000.0 * np.abs(c["dt"][positioned])
     probe_of, cells, wide_of = probe_cells(c["ra"][positioned], c["dec"][positioned],
@@ -487,7 +452,7 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
     moving = positioned[~wide_of & (c["dt"][positioned] != 0)]
     rows = positioned[probe_of]
     await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_WIDE}, pg_temp.{_MOVING}, pg_temp.{_PROBES}, "
-                       f"pg_temp.{_NAMES}, pg_temp.{_FOUND}")
+                       f"pg_temp.{_NAMES}")
     # no indexes and no ANALYZE: each table is read once, whole (writing an index and
     # sampling 100,000 rows would cost more than the query saves)
     await conn.execute(f"""
@@ -498,9 +463,7 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
         CREATE TEMPORARY TABLE {_MOVING} (i integer, ra float8, dec float8, r float8, dt float8, margin float8)
             ON COMMIT DROP;
         CREATE TEMPORARY TABLE {_NAMES} (i integer, stars bigint[], pos boolean, ra float8, dec float8, r float8,
-            dt float8, margin float8, system text) ON COMMIT DROP;
-        CREATE TEMPORARY TABLE {_FOUND} (i integer, star_id bigint, d float8, n bigint, sep2 float8)
-            ON COMMIT DROP""")
+            dt float8, margin float8, system text) ON COMMIT DROP""")
     if len(rows):
         await conn.copy_to_table(_PROBES, source=_chunks(_binary_copy(
             [cells, c["i"][rows], c["ra"][rows], c["dec"][rows], c["r"][rows], c["dt"][rows]])), format="binary")
@@ -508,9 +471,6 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
         if len(which):
             await conn.copy_to_table(table, source=_chunks(_binary_copy(
                 [c[k][which] for k in ("i", "ra", "dec", "r", "dt", "margin")])), format="binary")
-    if found is not None and len(found_rows):
-        await conn.copy_to_table(_FOUND, source=_chunks(_binary_copy(
-            [c["i"][found_rows], found.star_id, found.sep, found.n.astype(np.int64), found.sep2])), format="binary")
     if name_rows:
         await conn.copy_records_to_table(_NAMES, records=name_rows)
     return len(name_rows)
@@ -524,8 +484,8 @@ async def open_batch(conn: asyncpg.Connection, targets: TargetSet, fmt: str, off
     ``xm_flag``, ``xm_star`` and ``xm_text`` (its output cells in ``fmt``).
     """
     named = await load_targets(conn, targets, offset)
-    positions, names, found = match_sql(fmt, props)
-    cursors = [await conn.cursor(found, *params(fmt)), await conn.cursor(positions, *params(fmt))]
+    positions, names = match_sql(fmt, props)
+    cursors = [await conn.cursor(positions, *params(fmt))]
     if named:
         cursors.append(await conn.cursor(names, *params(fmt)))
     return Batch(cursors, offset, targets, await _none_texts(conn, fmt, props))
