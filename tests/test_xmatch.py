@@ -796,3 +796,54 @@ def test_clients_leaving_mid_stream_give_their_connection_back(live_server: Live
             next(resp.iter_bytes())
     got = answers(post(live_server, csv_body(perturbed[:5], ["ra", "dec"])), "json")
     assert [r["main_id"] for r in got] == [p["expect"] for p in perturbed[:5]]
+
+
+# ---------------------------------------------------------------------------------------
+# Against astropy
+
+
+EDGE_STARS = """
+(SELECT star_id, main_id, ra, dec FROM live.star TABLESAMPLE BERNOULLI (1) REPEATABLE (23) LIMIT 1500)
+UNION ALL (SELECT star_id, main_id, ra, dec FROM live.star WHERE ra < 0.02 OR ra > 359.98 LIMIT 150)
+UNION ALL (SELECT star_id, main_id, ra, dec FROM live.star ORDER BY abs(dec) DESC LIMIT 150)
+"""
+
+
+def _sky_targets(stars: list[asyncpg.Record], seed: int) -> list[dict[str, Any]]:
+    """Each star at a random offset within 1.3 radii (radii 1" to 20", cells to q3c), and as
+    many random positions on the sphere."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k, star in enumerate(stars):
+        radius = [1.0, 2.0, 5.0, 20.0][k % 4]
+        ra, dec = offset(star["ra"], star["dec"], float(rng.uniform(0, radius * 1.3)), float(rng.uniform(0, 360)))
+        rows.append({"ra": ra, "dec": dec, "radius": radius})
+    for k in range(len(stars) // 4):
+        rows.append({"ra": float(rng.uniform(0, 360)), "dec": float(np.degrees(np.arcsin(rng.uniform(-1, 1)))),
+                     "radius": [2.0, 20.0][k % 2]})
+    return rows
+
+
+def test_plain_positions_match_as_astropy_search_around_sky(live_server: LiveServer, snapshot_dsn: str) -> None:
+    """Real positions (anywhere, across RA 0, near the poles) offset from snapshot stars, and
+    random ones: the number of stars within each radius and the nearest are astropy's
+    ``search_around_sky`` on the whole snapshot."""
+    stars = fetch(snapshot_dsn, EDGE_STARS)
+    rows = _sky_targets(stars, 29)
+    got = answers(post(live_server, csv_body(rows, ["ra", "dec", "radius"]), radius="20arcsec"), "json")
+    catalogue = fetch(snapshot_dsn, "SELECT main_id, ra, dec FROM live.star")
+    cat = SkyCoord(np.array([c["ra"] for c in catalogue]) * u.deg, np.array([c["dec"] for c in catalogue]) * u.deg)
+    names = [c["main_id"] for c in catalogue]
+    radii = np.array([r["radius"] for r in rows])
+    targets = SkyCoord(np.array([r["ra"] for r in rows]) * u.deg, np.array([r["dec"] for r in rows]) * u.deg)
+    want: list[tuple[int, str | None]] = [(0, None)] * len(rows)
+    for radius in np.unique(radii):
+        which = np.flatnonzero(radii == radius)
+        ti, ci, sep, _ = cat.search_around_sky(targets[which], radius * u.arcsec)  # (around, self)
+        for k in np.unique(ti):
+            mine = ti == k
+            want[which[k]] = (int(mine.sum()), names[ci[mine][np.argmin(sep[mine])]])
+    counts = [w[0] for w in want]
+    assert sum(k > 1 for k in counts) > 10 and counts.count(0) > 100 and counts.count(1) > 500  # all cases are here
+    for row, g, w in zip(rows, got, want, strict=True):
+        assert (g["n_candidates"] or 0, g["main_id"]) == w, row
