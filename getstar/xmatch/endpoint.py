@@ -43,6 +43,8 @@ log = logging.getLogger("getstar.xmatch")
 
 #: Batches this large are matched in parts on several connections.
 PARALLEL_MIN = 20_000
+#: Chunks of more rows than this are formatted in the CPU lane (``getstar.offload``).
+CHUNK_INLINE_MAX = 100
 #: Parts a large batch is split into, each on its own connection (a database core each).
 PARTS = 2
 
@@ -172,7 +174,9 @@ async def _body(run: _Run, first: list[Sequence[Any]], writer: Writer, table: In
         if recs[0][ROW] != done or recs[-1][ROW] != done + n - 1:
             raise RuntimeError(f"xmatch rows out of order: {recs[0][ROW]}..{recs[-1][ROW]} at {done}")
         chunk_errors = [errors.get(k) for k in range(done, done + n)] if errors else None
-        yield writer.chunk(table.row_slice(done, done + n), chunk_errors, [r[TEXT] for r in recs])
+        args = (table.row_slice(done, done + n), chunk_errors, [r[TEXT] for r in recs])
+        # a chunk of thousands of rows is milliseconds of formatting: in the CPU lane, off the loop
+        yield await off_loop(writer.chunk, *args) if n > CHUNK_INLINE_MAX else writer.chunk(*args)
         done += n
     yield writer.tail()
 

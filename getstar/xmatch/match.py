@@ -313,12 +313,24 @@ async def lookup_names_and_systems(conn: asyncpg.Connection,
     """Per name: its star ids, and the multiple system it names when it resolves to that
     system's primary component (else None)."""
     # ~3 us per name: a big list is normalised off the event loop
-    idx, keys, ranks = await off_loop(_keys, names) if len(names) > 1000 else _keys(names)
-    found: list[dict[int, dict[int, str | None]]] = [{} for _ in names]
-    if keys:
-        for qi, rank, star_id, system in await conn.fetch(NAMES_SQL, idx, keys, ranks):
-            stars = found[qi].setdefault(rank, {})
-            stars[star_id] = None if star_id in stars and stars[star_id] is None else system
+    big = len(names) > OFF_LOOP_MIN
+    idx, keys, ranks = await off_loop(_keys, names) if big else _keys(names)
+    rows = await conn.fetch(NAMES_SQL, idx, keys, ranks) if keys else []
+    return await off_loop(_best_hits, len(names), rows) if big else _best_hits(len(names), rows)
+
+
+#: Batches with more targets than this have their Python steps (name keys, hits, COPY data) run
+#: in the CPU lane (``getstar.offload``): thousands of rows are tens of milliseconds the event
+#: loop would otherwise not serve cached names for.
+OFF_LOOP_MIN = 200
+
+
+def _best_hits(n: int, rows: Sequence[Sequence[Any]]) -> list[tuple[list[int], str | None]]:
+    """Per name (``rows``: NAMES_SQL's), the star ids of its best-ranked key that hits, and its system."""
+    found: list[dict[int, dict[int, str | None]]] = [{} for _ in range(n)]
+    for qi, rank, star_id, system in rows:
+        stars = found[qi].setdefault(rank, {})
+        stars[star_id] = None if star_id in stars and stars[star_id] is None else system
     out: list[tuple[list[int], str | None]] = []
     for hits in found:
         if not hits:
@@ -435,22 +447,8 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
     the few such positions too wide for cells, and the targets whose name resolves (their
     number is returned)."""
     stars = await _name_stars(conn, targets)
-    c = _columns(targets, offset)
-    named = np.zeros(len(targets), bool)
-    name_rows = []
-    for k, name in enumerate(targets.names):
-        if name is not None and k not in targets.errors and (hit := stars.get(name)) and hit[0]:
-            named[k] = True
-            name_rows.append((offset + k, hit[0], bool(c["pos"][k]), float(c["ra"][k]), float(c["dec"][k]),
-                              float(c["r"][k]), float(c["dt"][k]), float(c["margin"][k]), hit[1]))
-    positioned = np.flatnonzero(c["pos"] & ~named)
-    # cells hold the stars that are not fast movers: their margin is the fast movers' bound
-    slow_margin = FAST_PM_MAS_PER_YEAR / 3_600_000.0 * np.abs(c["dt"][positioned])
-    probe_of, cells, wide_of = probe_cells(c["ra"][positioned], c["dec"][positioned],
-                                           c["r"][positioned] + slow_margin)
-    wide = positioned[wide_of]
-    moving = positioned[~wide_of & (c["dt"][positioned] != 0)]
-    rows = positioned[probe_of]
+    plan = await off_loop(_plan, targets, stars, offset) if len(targets) > OFF_LOOP_MIN else \
+        _plan(targets, stars, offset)
     await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_WIDE}, pg_temp.{_MOVING}, pg_temp.{_PROBES}, "
                        f"pg_temp.{_NAMES}")
     # no indexes and no ANALYZE: each table is read once, whole (writing an index and
@@ -464,16 +462,58 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
             ON COMMIT DROP;
         CREATE TEMPORARY TABLE {_NAMES} (i integer, stars bigint[], pos boolean, ra float8, dec float8, r float8,
             dt float8, margin float8, system text) ON COMMIT DROP""")
-    if len(rows):
-        await conn.copy_to_table(_PROBES, source=_chunks(_binary_copy(
-            [cells, c["i"][rows], c["ra"][rows], c["dec"][rows], c["r"][rows], c["dt"][rows]])), format="binary")
-    for table, which in ((_WIDE, wide), (_MOVING, moving)):
-        if len(which):
-            await conn.copy_to_table(table, source=_chunks(_binary_copy(
-                [c[k][which] for k in ("i", "ra", "dec", "r", "dt", "margin")])), format="binary")
-    if name_rows:
-        await conn.copy_records_to_table(_NAMES, records=name_rows)
-    return len(name_rows)
+    for table, data in ((_PROBES, plan.probes), (_WIDE, plan.wide), (_MOVING, plan.moving)):
+        if data:
+            await conn.copy_to_table(table, source=_chunks(data), format="binary")
+    if plan.named:
+        await conn.copy_to_table(_NAMES, source=_chunks(plan.names), format="text")
+    return plan.named
+
+
+@dataclass
+class _Plan:
+    """What ``load_targets`` COPYs, ready to send (built in one synchronous step: see OFF_LOOP_MIN)."""
+
+    probes: bytes  # binary COPY, b"" when none
+    wide: bytes
+    moving: bytes
+    names: bytes  # text COPY of the targets whose name resolves
+    named: int
+
+
+def _plan(targets: TargetSet, stars: dict[str, tuple[list[int], str | None]], offset: int) -> _Plan:
+    c = _columns(targets, offset)
+    named = np.zeros(len(targets), bool)
+    lines = []
+    for k, name in enumerate(targets.names):
+        if name is not None and k not in targets.errors and (hit := stars.get(name)) and hit[0]:
+            named[k] = True
+            ids = ",".join(map(str, hit[0]))
+            lines.append(f"{offset + k}\t{{{ids}}}\t{'t' if c['pos'][k] else 'f'}\t{float(c['ra'][k])!r}\t"
+                         f"{float(c['dec'][k])!r}\t{float(c['r'][k])!r}\t{float(c['dt'][k])!r}\t"
+                         f"{float(c['margin'][k])!r}\t{_copy_text(hit[1])}\n")
+    positioned = np.flatnonzero(c["pos"] & ~named)
+    # cells hold the stars that are not fast movers: their margin is the fast movers' bound
+    slow_margin = FAST_PM_MAS_PER_YEAR / 3_600_000.0 * np.abs(c["dt"][positioned])
+    probe_of, cells, wide_of = probe_cells(c["ra"][positioned], c["dec"][positioned],
+                                           c["r"][positioned] + slow_margin)
+    wide = positioned[wide_of]
+    moving = positioned[~wide_of & (c["dt"][positioned] != 0)]
+    rows = positioned[probe_of]
+
+    def copy(which: np.ndarray) -> bytes:
+        return _binary_copy([c[k][which] for k in ("i", "ra", "dec", "r", "dt", "margin")]) if len(which) else b""
+
+    probes = _binary_copy([cells, c["i"][rows], c["ra"][rows], c["dec"][rows], c["r"][rows], c["dt"][rows]]) \
+        if len(rows) else b""
+    return _Plan(probes, copy(wide), copy(moving), "".join(lines).encode(), len(lines))
+
+
+def _copy_text(value: str | None) -> str:
+    """A text cell of COPY's text format (``\\N`` for NULL, backslash escapes)."""
+    if value is None:
+        return "\\N"
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 async def open_batch(conn: asyncpg.Connection, targets: TargetSet, fmt: str, offset: int = 0,
