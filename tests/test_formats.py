@@ -104,6 +104,15 @@ def test_json_not_found_ambiguous_and_several() -> None:
     assert rs[2]["properties"]["TARGET_ID"]["value"] == "odd <name> & co"
 
 
+def test_json_results_spliced_one_by_one_are_the_whole_documents_bytes() -> None:
+    """write_json serialises each result apart (the lock is released between them): the bytes
+    are those of one serialisation of the whole document, stars, misses and NaNs included."""
+    for answers in (several(), several()[1:2], []):
+        body = render("json", answers, META)[0]
+        assert body == orjson.dumps(orjson.loads(body))
+        assert len(orjson.loads(body)["results"]) == len(answers)
+
+
 def _system_and_miss() -> list[Answer]:
     primary = Answer("alf Cen", "ok", sirius_star(), identifiers=["* alf Cen A"], system="* alf Cen",
                      candidates=["* alf Cen A", "* alf Cen B"])
