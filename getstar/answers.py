@@ -12,7 +12,7 @@ from getstar import __version__
 from getstar.formats import Meta, render
 from getstar.formats.model import Answer
 from getstar.httpcache import canonical_query
-from getstar.offload import off_loop
+from getstar.offload import off_loop_or_busy
 from getstar.state import get_state
 
 #: Answers with more stars than this are rendered in the CPU lane (``getstar.offload``): a
@@ -24,7 +24,7 @@ async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[
     """``render``, in a thread when the answer is big (the event loop keeps serving meanwhile)."""
     if len(answers) <= RENDER_INLINE_MAX:
         return render(fmt, answers, meta)
-    return await off_loop(render, fmt, answers, meta)
+    return await off_loop_or_busy(render, fmt, answers, meta)
 
 
 async def make_meta(request: Request) -> Meta:

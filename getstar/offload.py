@@ -22,10 +22,16 @@ from typing import ParamSpec, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-__all__ = ["SWITCH_INTERVAL", "off_loop", "use_short_switch_interval"]
+from getstar.errors import ServiceUnavailable
+
+__all__ = ["LANE_WAIT", "SWITCH_INTERVAL", "off_loop", "off_loop_or_busy", "use_short_switch_interval"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+#: Seconds a request waits for the lane before it is answered 503 (busy, Retry-After): a flood of
+#: big requests queues for the lane, and each waiting one holds its database rows meanwhile.
+LANE_WAIT = 30.0
 
 #: Seconds a thread may hold the interpreter lock while another waits for it (CPython's default
 #: is 0.005).  Shorter costs a little throughput of the threads, which are the big requests.
@@ -50,6 +56,23 @@ def _lane() -> asyncio.Semaphore:
 
 
 async def off_loop(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``func(*args, **kwargs)`` in a worker thread, after the big requests before it."""
+    """``func(*args, **kwargs)`` in a worker thread, after the big requests before it (for a step
+    of an answer already being sent: it waits as long as it takes)."""
     async with _lane():
         return await run_in_threadpool(func, *args, **kwargs)
+
+
+async def off_loop_or_busy(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``off_loop``, before an answer starts: 503 with Retry-After when the lane stays taken
+    ``LANE_WAIT`` seconds."""
+    lane = _lane()
+    try:
+        async with asyncio.timeout(LANE_WAIT):
+            await lane.acquire()
+    except TimeoutError:
+        raise ServiceUnavailable("the service is busy with other large requests: try again shortly",
+                                 retry_after=5) from None
+    try:
+        return await run_in_threadpool(func, *args, **kwargs)
+    finally:
+        lane.release()

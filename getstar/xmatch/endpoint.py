@@ -29,7 +29,7 @@ from getstar import coords
 from getstar.answers import make_meta
 from getstar.errors import ServiceUnavailable
 from getstar.formats import choose_format
-from getstar.offload import off_loop
+from getstar.offload import off_loop, off_loop_or_busy
 from getstar.state import get_state
 from getstar.xmatch.match import CHUNK, ROW, TEXT, Batch, TargetSet, materialize, open_batch, read_materialized
 from getstar.xmatch.output import Layout, Writer, make_writer
@@ -258,7 +258,7 @@ async def xmatch_endpoint(request: Request) -> Response:
         raise
     try:
         try:
-            table = await off_loop(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows,
+            table = await off_loop_or_busy(read_body, body, kind, charset, max_rows=settings.xmatch_max_rows,
                                             max_cells=settings.xmatch_max_cells)
         finally:
             del body

@@ -1,0 +1,71 @@
+"""The CPU lane (getstar.offload): one big step at a time per worker, a bounded wait before an
+answer starts, and the interpreter's switch interval short enough for the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+
+import pytest
+
+from getstar import offload
+from getstar.errors import ServiceUnavailable
+
+
+def test_one_step_at_a_time_and_a_bounded_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(offload, "LANE_WAIT", 0.2)
+    running: list[int] = []
+    most = [0]
+    lock = threading.Lock()
+
+    def step(seconds: float) -> str:
+        with lock:
+            running.append(1)
+            most[0] = max(most[0], len(running))
+        time.sleep(seconds)
+        with lock:
+            running.pop()
+        return "done"
+
+    async def scenario() -> None:
+        long = asyncio.ensure_future(offload.off_loop(step, 3.0))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable) as busy:  # the lane stays taken past LANE_WAIT: 503
+            await offload.off_loop_or_busy(step, 0.0)
+        assert 0.15 < time.monotonic() - started < 2.5  # from the wait's bound, not the step's end
+        assert busy.value.retry_after == 5 and busy.value.status_code == 503
+        # queued steps of answers already being sent wait their turn, one at a time
+        results = await asyncio.gather(long, offload.off_loop(step, 0.05), offload.off_loop(step, 0.05))
+        assert results == ["done"] * 3
+        assert await offload.off_loop_or_busy(step, 0.0) == "done"  # free again: no 503
+
+    asyncio.run(scenario())
+    assert most[0] == 1
+
+
+def test_the_loop_keeps_turning_while_the_lane_computes() -> None:
+    """The lane runs pure Python in a thread; the event loop keeps turning meanwhile, at the
+    short switch interval (what that buys is measured by bench/hostile.py, not here)."""
+    offload.use_short_switch_interval()
+    assert sys.getswitchinterval() <= offload.SWITCH_INTERVAL
+
+    def spin() -> int:
+        total, deadline = 0, time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            total += 1
+        return total
+
+    async def scenario() -> list[float]:
+        task = asyncio.ensure_future(offload.off_loop(spin))
+        lags = []
+        while not task.done():
+            started = time.monotonic()
+            await asyncio.sleep(0)
+            lags.append(time.monotonic() - started)
+        await task
+        return lags
+
+    assert len(asyncio.run(scenario())) > 20
