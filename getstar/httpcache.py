@@ -17,12 +17,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cache import CachedAnswer
-from getstar.offload import off_loop
+from getstar.offload import lane_within, run_in_lane
 
 COMPRESS_MIN_BYTES = 1024
 #: Bodies larger than this are compressed in the CPU lane, not on the event loop (a 2,000-star
-#: answer is megabytes: tens of milliseconds of brotli that cached names must not wait for).
-COMPRESS_OFF_LOOP_BYTES = 64 * 1024
+#: answer is megabytes: tens of milliseconds of brotli that cached names must not wait for; a
+#: one-star VOTable, ~130 kB, is a millisecond or two, inline).
+COMPRESS_OFF_LOOP_BYTES = 256 * 1024
+#: Seconds a big body waits for the lane to be compressed; then it is sent as it is (identity
+#: is always an acceptable coding), rather than queue behind other big requests.
+COMPRESS_WAIT = 1.0
 
 try:  # brotli is optional: gzip always works
     import brotli as _brotli
@@ -84,6 +88,14 @@ def not_modified(request: Request, key: str) -> str | None:
     return etag if etag in tags else None
 
 
+def _compress_once(answer: CachedAnswer, coding: str) -> bytes:
+    """In the lane, one at a time: requests that queued for the same answer find it compressed."""
+    body = answer.encoded.get(coding)
+    if body is None:
+        body = answer.encoded[coding] = _compress(answer.body, coding)
+    return body
+
+
 def _compress(body: bytes, coding: str) -> bytes:
     if coding == "br" and _brotli is not None:
         return bytes(_brotli.compress(body, quality=5))
@@ -131,11 +143,12 @@ async def respond(request: Request, answer: CachedAnswer, max_age: int) -> Respo
     if coding:
         body = answer.encoded.get(coding)
         if body is None:  # compressed once, on the first request that accepts the coding
-            if len(answer.body) > COMPRESS_OFF_LOOP_BYTES:
-                body = await off_loop(_compress, answer.body, coding)
+            if len(answer.body) <= COMPRESS_OFF_LOOP_BYTES:
+                body = answer.encoded[coding] = _compress(answer.body, coding)
+            elif (lane := await lane_within(COMPRESS_WAIT)) is not None:
+                body = await run_in_lane(lane, _compress_once, answer, coding)
             else:
-                body = _compress(answer.body, coding)
-            answer.encoded[coding] = body
+                coding, body = "", answer.body
     else:
         body = answer.body
     response = Response.__new__(Response)

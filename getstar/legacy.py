@@ -70,11 +70,11 @@ async def error_document(request: Request, exc: GetStarError, headers: dict[str,
     return page
 
 
-def mark_not_found(request: Request) -> None:
-    """GetStar answers "no such star" with an HTTP 500 page (kept for its clients); tell the
-    request log and /metrics that this one is a not-found, not a server error
-    (``getstar.logs``: status label ``500-not-found``)."""
-    request.scope.setdefault("state", {})[OUTCOME_KEY] = "not-found"
+def mark_outcome(request: Request, outcome: str) -> None:
+    """GetStar answers "no such star" and a missing ``star`` with an HTTP 500 page (kept for its
+    clients); tell the request log and /metrics what this 500 stands for (``getstar.logs``:
+    status labels ``500-not-found``, ``500-bad-request``, ``500-simbad-unavailable``)."""
+    request.scope.setdefault("state", {})[OUTCOME_KEY] = outcome
 
 
 class NothingFound(Exception):  # noqa: N818 - not an error of ours: GetStar's answer for unknown names
@@ -92,7 +92,7 @@ async def getstar_proxy(request: Request) -> Response:
     star = "|".join(stars)
     names = [name for value in stars for name in split_names(value)]
     if not names or names[0].upper() in ("INTERNAL", "UNKNOWN", "NO_NAME"):
-        mark_not_found(request)
+        mark_outcome(request, "bad-request")
         return error_page(f"The given star parameter is missing or invalid: '{star[:80]}'")
     if len(names) > state.settings.max_names:
         return error_page(f"At most {state.settings.max_names} stars per request, got {len(names)}", 400)
@@ -114,7 +114,8 @@ async def getstar_proxy(request: Request) -> Response:
             headers = {"Cache-Control": f"max-age={partial.retry_after}", "Retry-After": str(partial.retry_after)}
             return Response(partial.body, media_type=partial.media_type, headers=headers)
         except NothingFound as nothing:
-            mark_not_found(request)
+            # SIMBAD could not be asked: a failing dependency, which alerts must still see
+            mark_outcome(request, "simbad-unavailable" if nothing.retry_after else "not-found")
             return error_page(nothing.message, retry_after=nothing.retry_after)
     return await respond(request, answer, state.settings.http_max_age)
 

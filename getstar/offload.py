@@ -58,21 +58,44 @@ def _lane() -> asyncio.Semaphore:
 async def off_loop(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``func(*args, **kwargs)`` in a worker thread, after the big requests before it (for a step
     of an answer already being sent: it waits as long as it takes)."""
-    async with _lane():
-        return await run_in_threadpool(func, *args, **kwargs)
+    lane = _lane()
+    await lane.acquire()
+    return await _run_then_release(lane, func, *args, **kwargs)
 
 
 async def off_loop_or_busy(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``off_loop``, before an answer starts: 503 with Retry-After when the lane stays taken
     ``LANE_WAIT`` seconds."""
+    lane = await lane_within(LANE_WAIT)
+    if lane is None:
+        raise ServiceUnavailable("the service is busy with other large requests: try again shortly",
+                                 retry_after=5)
+    return await _run_then_release(lane, func, *args, **kwargs)
+
+
+async def lane_within(seconds: float) -> asyncio.Semaphore | None:
+    """The lane, taken (give it to ``_run_then_release``), or None when it stays busy ``seconds``."""
     lane = _lane()
     try:
-        async with asyncio.timeout(LANE_WAIT):
+        async with asyncio.timeout(seconds):
             await lane.acquire()
     except TimeoutError:
-        raise ServiceUnavailable("the service is busy with other large requests: try again shortly",
-                                 retry_after=5) from None
+        return None
+    return lane
+
+
+async def run_in_lane(lane: asyncio.Semaphore, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``func`` in the lane taken by ``lane_within``; releases it."""
+    return await _run_then_release(lane, func, *args, **kwargs)
+
+
+async def _run_then_release(lane: asyncio.Semaphore, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    # a request cancelled meanwhile (its client left) does not stop the thread: the lane stays
+    # taken until the thread is done, so it is never two wide
+    work = asyncio.ensure_future(run_in_threadpool(func, *args, **kwargs))
     try:
-        return await run_in_threadpool(func, *args, **kwargs)
+        return await asyncio.shield(work)
     finally:
+        if not work.done():
+            await asyncio.wait([work])
         lane.release()

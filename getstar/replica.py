@@ -32,6 +32,9 @@ SLOT_PREFIX = "getstar_replica_"
 #: What the primary needs to stream WAL (each needs a restart when changed).
 PRIMARY_SETTINGS = {"wal_level": "replica", "max_wal_senders": "10", "max_replication_slots": "10"}
 
+#: WAL the primary keeps for a standby that does not read it (reloaded, no restart).
+MAX_SLOT_WAL_KEEP = "8GB"
+
 #: The standby's own settings (beside the primary's, which pg_basebackup copies).
 STANDBY_SETTINGS = {
     "hot_standby": "on",
@@ -180,6 +183,10 @@ async def prepare_primary(primary: EmbeddedCluster) -> bool:
         stale = [k for k, v in PRIMARY_SETTINGS.items() if not _enough(k, current[k], v)]
         for k in stale:
             await conn.execute(f"ALTER SYSTEM SET {k} = '{PRIMARY_SETTINGS[k]}'")
+        # a standby stopped and forgotten must not make the primary keep WAL until its disk is full
+        # (a swap writes gigabytes): beyond this the slot is invalidated and the standby re-made
+        await conn.execute(f"ALTER SYSTEM SET max_slot_wal_keep_size = '{MAX_SLOT_WAL_KEEP}'")
+        await conn.execute("SELECT pg_reload_conf()")
     finally:
         await conn.close()
     if not stale:

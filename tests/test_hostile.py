@@ -613,7 +613,8 @@ def test_charsets_accepted_are_text_encodings() -> None:
 
 def test_getstars_not_found_page_is_not_counted_as_a_server_error(server: LiveServer) -> None:
     """The legacy path keeps GetStar's HTTP 500 page for unknown names (its clients expect it);
-    /metrics says it is a not-found (status label ``500-not-found``), so 5xx alerts do not fire on typos."""
+    /metrics says it is a not-found (status label ``500-not-found``; ``500-simbad-unavailable`` when
+    SIMBAD could not be asked), so 5xx alerts do not fire on typos."""
     route = "/sclwsGetStarProxy.php"
     before = _requests_total(server, route, "500"), _requests_total(server, route, "500-not-found")
     r = httpx.get(server.url + route, params={"star": "Zork 4242"}, timeout=10)

@@ -69,3 +69,54 @@ def test_the_loop_keeps_turning_while_the_lane_computes() -> None:
         return lags
 
     assert len(asyncio.run(scenario())) > 20
+
+
+def test_a_cancelled_step_keeps_the_lane_until_its_thread_ends() -> None:
+    running: list[int] = []
+    most = [0]
+    lock = threading.Lock()
+
+    def step() -> None:
+        with lock:
+            running.append(1)
+            most[0] = max(most[0], len(running))
+        time.sleep(0.3)
+        with lock:
+            running.pop()
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(offload.off_loop(step))
+        await asyncio.sleep(0.05)
+        first.cancel()  # the client went away: the thread runs on
+        second = asyncio.ensure_future(offload.off_loop(step))
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await second
+
+    asyncio.run(scenario())
+    assert most[0] == 1
+
+
+def test_a_big_answer_is_compressed_once_however_many_ask_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.requests import Request
+
+    from cache import CachedAnswer
+    from getstar import httpcache
+
+    calls: list[str] = []
+    real = httpcache._compress
+
+    def counted(body: bytes, coding: str) -> bytes:
+        calls.append(coding)
+        return real(body, coding)
+
+    monkeypatch.setattr(httpcache, "_compress", counted)
+    answer = CachedAnswer(b"x" * (httpcache.COMPRESS_OFF_LOOP_BYTES + 1), "application/json", 200, '"e"')
+    request = Request({"type": "http", "method": "GET", "path": "/v1/stars", "query_string": b"",
+                       "headers": [(b"accept-encoding", b"gzip")]})
+
+    async def scenario() -> list[bytes]:
+        return [r.body for r in await asyncio.gather(*(httpcache.respond(request, answer, 60) for _ in range(10)))]
+
+    bodies = asyncio.run(scenario())
+    assert calls == ["gzip"] and len(set(bodies)) == 1 and len(bodies[0]) < len(answer.body)

@@ -43,6 +43,8 @@ log = logging.getLogger("getstar.xmatch")
 
 #: Batches this large are matched in parts on several connections.
 PARALLEL_MIN = 20_000
+#: A batch's transaction may stay idle this long (ms): past the HTTP write timeout, the lane's wait.
+IDLE_IN_TRANSACTION_MS = 120_000
 #: Chunks of more rows than this are formatted in the CPU lane (``getstar.offload``).
 CHUNK_INLINE_MAX = 100
 #: Parts a large batch is split into, each on its own connection (a database core each).
@@ -77,6 +79,8 @@ class _Run:
         await tr.start()
         if self.statement_timeout:
             await conn.execute(f"SET LOCAL statement_timeout = {max(1, round(self.statement_timeout * 1000))}")
+        # a batch waiting (for the CPU lane, for a slow reader) holds a transaction: not forever
+        await conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_MS}")
         return conn
 
     async def close(self) -> None:
