@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -202,3 +204,16 @@ def fetch(dsn: str, sql: str, *args: Any, user: str | None = None) -> list[async
             await conn.close()
 
     return asyncio.run(go())
+
+
+async def snapshot_reload(**env: str) -> str:
+    """The real ``getstar snapshot reload``, in its own process, with ``env`` over this one's
+    (SIMBAD off); returns the new snapshot version."""
+    full = {**os.environ, "GETSTAR_SIMBAD_ENABLED": "false", **env}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "getstar.cli", "snapshot", "reload", env=full,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=180)
+    assert proc.returncode == 0, err.decode()
+    m = re.search(r"^snapshot ([0-9A-Za-z_.-]+)", out.decode(), re.M)
+    assert m is not None, out.decode()
+    return m.group(1)

@@ -26,7 +26,7 @@ from getstar.db import connect
 from getstar.ingest import hipparcos
 from getstar.ingest.pipeline import run_ingest
 from getstar.schema import migrate
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, snapshot_reload
 
 CONCURRENCY = 8
 MAX_REQUESTS = 40_000
@@ -61,18 +61,6 @@ async def _targets(dsn: str) -> tuple[list[str], list[tuple[float, float]]]:
     finally:
         await conn.close()
     return names, positions
-
-
-async def _reload(dsn: str) -> str:
-    """The real command, in its own process: rebuild from the raw store and swap."""
-    env = {**os.environ, "GETSTAR_DATABASE_URL": dsn, "GETSTAR_SIMBAD_ENABLED": "false"}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "getstar.cli", "snapshot", "reload", env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=180)
-    assert proc.returncode == 0, err.decode()
-    m = re.search(r"^snapshot ([0-9A-Za-z_.-]+)", out.decode(), re.M)
-    assert m is not None, out.decode()
-    return m.group(1)
 
 
 async def test_snapshot_reload_under_load(small_dsn: str, settings: Settings) -> None:
@@ -134,7 +122,7 @@ async def test_snapshot_reload_under_load(small_dsn: str, settings: Settings) ->
             try:
                 for _ in range(2):
                     before = sum(statuses.values())
-                    version = await _reload(small_dsn)
+                    version = await snapshot_reload(GETSTAR_DATABASE_URL=small_dsn)
                     during.append(sum(statuses.values()) - before)
                     assert version not in versions
                     versions.append(version)

@@ -14,7 +14,6 @@ import asyncio
 import os
 import random
 import re
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -33,7 +32,7 @@ from getstar.embedded import EmbeddedCluster
 from getstar.ingest import hipparcos
 from getstar.ingest.pipeline import run_ingest
 from getstar.replica import Replica
-from tests.conftest import LiveServer, fetch, free_port
+from tests.conftest import LiveServer, fetch, free_port, snapshot_reload
 from tests.simbad_standin import Replay, StandinServer, recorded
 
 CONCURRENCY = 6
@@ -173,20 +172,6 @@ def test_answers_come_from_the_standby_and_learning_goes_to_the_primary(pair: Pa
         standin.stop()
 
 
-async def _reload(pair: Pair) -> str:
-    """The real command, in its own process: reads configured on the standby, so the rebuild
-    and the swap must go through GETSTAR_WRITE_DATABASE_URL."""
-    env = {**os.environ, "GETSTAR_DATABASE_URL": pair.replica.dsn, "GETSTAR_WRITE_DATABASE_URL": pair.primary.dsn,
-           "GETSTAR_SIMBAD_ENABLED": "false"}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "getstar.cli", "snapshot", "reload", env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=180)
-    assert proc.returncode == 0, err.decode()
-    m = re.search(r"^snapshot ([0-9A-Za-z_.-]+)", out.decode(), re.M)
-    assert m is not None, out.decode()
-    return m.group(1)
-
-
 def _conflicts(pair: Pair) -> dict[str, int]:
     (row,) = fetch(pair.replica.dsn, "SELECT confl_tablespace, confl_lock, confl_snapshot, confl_bufferpin, "
                                      "confl_deadlock FROM pg_stat_database_conflicts WHERE datname = 'getstar'")
@@ -261,7 +246,9 @@ def test_swaps_and_vacuum_on_the_primary_reach_standby_readers_without_a_failed_
                 await asyncio.sleep(1.0)
                 await churn()
                 for _ in range(2):
-                    version = await _reload(pair)
+                    # reads configured on the standby: the rebuild and the swap go through the write URL
+                    version = await snapshot_reload(GETSTAR_DATABASE_URL=pair.replica.dsn,
+                                                    GETSTAR_WRITE_DATABASE_URL=pair.primary.dsn)
                     assert version not in versions
                     versions.append(version)
                     await wait_for_version(version)
