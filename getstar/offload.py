@@ -60,7 +60,7 @@ async def off_loop(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T
     of an answer already being sent: it waits as long as it takes)."""
     lane = _lane()
     await lane.acquire()
-    return await _run_then_release(lane, func, *args, **kwargs)
+    return await run_in_lane(lane, func, *args, **kwargs)
 
 
 async def off_loop_or_busy(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -70,11 +70,11 @@ async def off_loop_or_busy(func: Callable[P, T], *args: P.args, **kwargs: P.kwar
     if lane is None:
         raise ServiceUnavailable("the service is busy with other large requests: try again shortly",
                                  retry_after=5)
-    return await _run_then_release(lane, func, *args, **kwargs)
+    return await run_in_lane(lane, func, *args, **kwargs)
 
 
 async def lane_within(seconds: float) -> asyncio.Semaphore | None:
-    """The lane, taken (give it to ``_run_then_release``), or None when it stays busy ``seconds``."""
+    """The lane, taken (give it to ``run_in_lane``), or None when it stays busy ``seconds``."""
     lane = _lane()
     try:
         async with asyncio.timeout(seconds):
@@ -85,13 +85,9 @@ async def lane_within(seconds: float) -> asyncio.Semaphore | None:
 
 
 async def run_in_lane(lane: asyncio.Semaphore, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``func`` in the lane taken by ``lane_within``; releases it."""
-    return await _run_then_release(lane, func, *args, **kwargs)
-
-
-async def _run_then_release(lane: asyncio.Semaphore, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    # a request cancelled meanwhile (its client left) does not stop the thread: the lane stays
-    # taken until the thread is done, so it is never two wide
+    """``func`` in a worker thread, in the lane already taken (``lane``); releases it.  A request
+    cancelled meanwhile (its client left) does not stop the thread: the lane stays taken until
+    the thread is done, so it is never two wide."""
     work = asyncio.ensure_future(run_in_threadpool(func, *args, **kwargs))
     try:
         return await asyncio.shield(work)

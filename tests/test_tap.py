@@ -16,7 +16,6 @@ installs them).
 from __future__ import annotations
 
 import asyncio
-import glob
 import math
 import os
 import re
@@ -47,17 +46,10 @@ from getstar.tap.columns import adql_name, ident_columns, star_columns
 from getstar.tap.dachs import libpq_params
 from getstar.tap.rd import resource_descriptor
 from tests.conftest import fetch, free_port
+from tests.tap_server.dachs import missing as dachs_missing
 
 GAVO_PYTHON = "/usr/bin/python3"
 ASYNC_TIMEOUT = 300  # seconds: not DaCHS's default, so that the cap is seen to come from the setting
-
-
-def _missing() -> str | None:
-    if shutil.which("dachs") is None:
-        return "DaCHS is not installed (Debian package gavodachs2-server; 'bash deploy/dev.sh test' installs it)"
-    if not glob.glob("/usr/share/postgresql/*/extension/pg_sphere.control"):
-        return "pgSphere is not installed (Debian package postgresql-15-pgsphere), DaCHS needs it"
-    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -87,8 +79,8 @@ def test_names_are_plain_adql_identifiers() -> None:
 
 def test_names_avoid_dachs_reserved_words() -> None:
     """DaCHS's own ADQL grammar is the judge (it runs in Debian's Python, beside python3-gavo)."""
-    if _missing() or not Path(GAVO_PYTHON).exists():
-        pytest.skip(_missing() or "no system Python")
+    if dachs_missing() or not Path(GAVO_PYTHON).exists():
+        pytest.skip(dachs_missing() or "no system Python")
     out = subprocess.run([GAVO_PYTHON, "-c", "from gavo.adql import grammar; "
                           "print(' '.join(sorted(grammar.ALL_RESERVED_WORDS)))"],
                          capture_output=True, text=True, timeout=120, check=True).stdout.split()
@@ -258,7 +250,7 @@ def _base_env(home: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TapSite]:
     """The embedded default in a fresh home (own cluster and port), 300 Hipparcos stars, DaCHS on it."""
-    reason = _missing()
+    reason = dachs_missing()
     if reason:
         pytest.skip(reason)
     home = Path(tempfile.mkdtemp(prefix="getstar-tap-", dir="/tmp"))
@@ -282,7 +274,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TapSite]:
 @pytest.fixture(scope="module")
 def real(snapshot_dsn: str) -> Iterator[TapSite]:
     """DaCHS on the session's real default snapshot, through GETSTAR_DATABASE_URL."""
-    reason = _missing()
+    reason = dachs_missing()
     if reason:
         pytest.skip(reason)
     home = Path(tempfile.mkdtemp(prefix="getstar-tap-real-", dir="/tmp"))
