@@ -89,7 +89,8 @@ def not_modified(request: Request, key: str) -> str | None:
 
 
 def _compress_once(answer: CachedAnswer, coding: str) -> bytes:
-    """In the lane, one at a time: requests that queued for the same answer find it compressed."""
+    """The answer's body in ``coding``, compressed on first use and kept (in the lane, one at a
+    time: requests that queued for the same answer find it compressed)."""
     body = answer.encoded.get(coding)
     if body is None:
         body = answer.encoded[coding] = _compress(answer.body, coding)
@@ -144,7 +145,7 @@ async def respond(request: Request, answer: CachedAnswer, max_age: int) -> Respo
         body = answer.encoded.get(coding)
         if body is None:  # compressed once, on the first request that accepts the coding
             if len(answer.body) <= COMPRESS_OFF_LOOP_BYTES:
-                body = answer.encoded[coding] = _compress(answer.body, coding)
+                body = _compress_once(answer, coding)
             elif (lane := await lane_within(COMPRESS_WAIT)) is not None:
                 body = await run_in_lane(lane, _compress_once, answer, coding)
             else:
