@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +34,15 @@ class CachedAnswer:
     etag: str = ""
     #: Compressed bodies by content coding, filled on first use (getstar.httpcache.respond).
     encoded: dict[str, bytes] = field(default_factory=dict)
+    #: 0 for a fact of the snapshot; else the wall-clock time (epoch seconds) until which this answer
+    #: holds: it names stars SIMBAD could not be asked about, to be asked again from then on.
+    retry_at: float = 0.0
+
+    def seconds_left(self, now: float | None = None) -> float:
+        """How long this answer may still be kept (``inf`` for a fact of the snapshot)."""
+        if not self.retry_at:
+            return math.inf
+        return self.retry_at - (time.time() if now is None else now)
 
 
 #: One entry may take at most this share of the process cache's bytes.
@@ -45,21 +56,22 @@ def weight(answer: CachedAnswer) -> int:
 
 
 def _encode(answer: CachedAnswer) -> bytes:
-    head = orjson.dumps([answer.media_type, answer.status, answer.etag])
+    head = orjson.dumps([answer.media_type, answer.status, answer.etag, answer.retry_at])
     return len(head).to_bytes(4, "big") + head + answer.body
 
 
 def _decode(raw: bytes) -> CachedAnswer:
     size = int.from_bytes(raw[:4], "big")
-    media_type, status, etag = orjson.loads(raw[4:4 + size])
-    return CachedAnswer(raw[4 + size:], media_type, status, etag)
+    media_type, status, etag, *rest = orjson.loads(raw[4:4 + size])  # entries of an older service have no retry_at
+    return CachedAnswer(raw[4 + size:], media_type, status, etag, retry_at=rest[0] if rest else 0.0)
 
 
 class LayeredCache:
     """Memory (``get_memory``, no await), then ``fill``: Redis, else compute, with single flight per key.
 
     Answers below 500 are cached (a 404 is as much a fact of the snapshot as a 200);
-    server errors never are.
+    server errors never are.  An answer naming stars SIMBAD could not be asked about is kept
+    only until SIMBAD may be asked again (``CachedAnswer.retry_at``).
     """
 
     def __init__(self, *, max_entries: int = 20_000, ttl: float = 3600, redis_url: str | None = None,
@@ -96,9 +108,10 @@ class LayeredCache:
         if value is None:
             value = await compute()
             if value.status < 500 and len(value.body) <= self.max_item_bytes:
-                await self._redis_set(key, value)
-        if value.status < 500:
-            self.memory.set(key, value)
+                await self._redis_set(key, value, min(self.ttl, value.seconds_left()))
+        left = min(self.ttl, value.seconds_left())
+        if value.status < 500 and left > 0:
+            self.memory.set(key, value, left)
         return value
 
     async def _redis_get(self, key: str) -> CachedAnswer | None:
@@ -116,11 +129,11 @@ class LayeredCache:
         self.stats.hit("redis")
         return _decode(raw)
 
-    async def _redis_set(self, key: str, value: CachedAnswer) -> None:
-        if self.redis is None:
+    async def _redis_set(self, key: str, value: CachedAnswer, ttl: float) -> None:
+        if self.redis is None or ttl < 1:
             return
         try:
-            await asyncio.wait_for(self.redis.set(key, _encode(value), ttl=int(self.ttl)), self.redis_timeout * 4)
+            await asyncio.wait_for(self.redis.set(key, _encode(value), ttl=int(ttl)), self.redis_timeout * 4)
         except Exception as exc:  # noqa: BLE001
             self.stats.error("redis")
             log.warning("redis set failed: %s", exc)

@@ -3,6 +3,7 @@ and the answer served but never cached."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -34,16 +35,9 @@ async def make_meta(request: Request) -> Meta:
                 query=canonical_query(request), request_time=datetime.now(UTC))
 
 
-class UncachedAnswer(Exception):  # noqa: N818 - not an error: an answer that takes another way out
-    """An answer holding a name SIMBAD could not be asked about now: served, cached only until
-    ``retry_after`` (seconds, when SIMBAD may be asked again)."""
-
-    def __init__(self, body: bytes, media_type: str, retry_after: int, status_code: int = 200) -> None:
-        super().__init__("answer with names SIMBAD could not be asked about")
-        self.body = body
-        self.media_type = media_type
-        self.retry_after = retry_after
-        self.status_code = status_code
+def until(wait: int | None) -> float:
+    """``CachedAnswer.retry_at`` for an answer to ask SIMBAD again about in ``wait`` seconds (0: never)."""
+    return 0.0 if wait is None else time.time() + wait
 
 
 def seconds_until_retry(answers: Sequence[Answer]) -> int | None:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import coords
-from getstar.answers import UncachedAnswer, make_meta, render_off_loop, seconds_until_retry
+from getstar.answers import make_meta, render_off_loop, seconds_until_retry, until
 from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
 from getstar.formats import choose_format, render_error
 from getstar.httpcache import cache_key, etag_for, not_modified, respond
@@ -60,31 +60,25 @@ async def stars(request: Request) -> Response:
                                                   "Cache-Control": f"public, max-age={state.settings.http_max_age}"})
     answer = state.cache.get_memory(key)
     if answer is None:
-        try:
-            answer = await state.cache.fill(key, lambda: _answer(request, fmt, key))
-        except UncachedAnswer as partial:
-            # not cached here, and by HTTP caches no longer than until SIMBAD may be asked again
-            headers = {"Cache-Control": f"max-age={partial.retry_after}", "Retry-After": str(partial.retry_after)}
-            return Response(partial.body, status_code=partial.status_code, media_type=partial.media_type,
-                            headers=headers)
+        answer = await state.cache.fill(key, lambda: _answer(request, fmt, key))
     return await respond(request, answer, state.settings.http_max_age)
 
 
 async def _answer(request: Request, fmt: str, key: str) -> CachedAnswer:
     """The answer to cache: the document, or the 4xx error document (a fact of the snapshot too)."""
     try:
-        body, media_type = await _compute(request, fmt)
-        return CachedAnswer(body, media_type, 200, etag_for(key))
+        body, media_type, wait = await _compute(request, fmt)
+        return CachedAnswer(body, media_type, 200, "" if wait else etag_for(key), retry_at=until(wait))
     except GetStarError as exc:
         if exc.status_code >= 500:
             raise
         body, media_type = render_error(fmt, exc, await make_meta(request))
-        if exc.retry_after:  # a not-found only for now (SIMBAD could not be asked): not a fact to cache
-            raise UncachedAnswer(body, media_type, max(1, round(exc.retry_after)), exc.status_code) from None
+        if exc.retry_after:  # a not-found only for now (SIMBAD could not be asked): kept until it may be
+            return CachedAnswer(body, media_type, exc.status_code, retry_at=until(max(1, round(exc.retry_after))))
         return CachedAnswer(body, media_type, exc.status_code, etag_for(key))
 
 
-async def _compute(request: Request, fmt: str) -> tuple[bytes, str]:
+async def _compute(request: Request, fmt: str) -> tuple[bytes, str, int | None]:
     state = get_state(request)
     params = request.query_params
     names = requested_names(request)
@@ -119,7 +113,4 @@ async def _compute(request: Request, fmt: str) -> tuple[bytes, str]:
     else:
         raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
     body, media_type = await render_off_loop(fmt, answers, await make_meta(request))
-    wait = seconds_until_retry(answers)
-    if wait is not None:
-        raise UncachedAnswer(body, media_type, wait)  # SIMBAD could not be asked about a name: ask again later
-    return body, media_type
+    return body, media_type, seconds_until_retry(answers)  # a wait: SIMBAD could not be asked about a name

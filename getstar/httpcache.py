@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import math
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
@@ -156,8 +157,27 @@ async def respond(request: Request, answer: CachedAnswer, max_age: int) -> Respo
     response.status_code = answer.status
     response.background = None
     response.body = body
-    response.raw_headers = _raw_headers(answer.media_type, answer.etag, max_age, coding, len(body))
+    if answer.retry_at:
+        response.raw_headers = _until_retry_headers(answer, coding, len(body))
+    else:
+        response.raw_headers = _raw_headers(answer.media_type, answer.etag, max_age, coding, len(body))
     return response
+
+
+def _until_retry_headers(answer: CachedAnswer, coding: str, length: int) -> list[tuple[bytes, bytes]]:
+    """An answer naming stars SIMBAD could not be asked about: kept by no one longer than until
+    SIMBAD may be asked again, said by ``Retry-After``; no ETag (a 304 must not stand for it later)."""
+    wait = str(max(1, math.ceil(answer.seconds_left()))).encode()
+    headers = [
+        (b"content-type", answer.media_type.encode("latin-1")),
+        (b"content-length", str(length).encode()),
+        (b"cache-control", b"max-age=" + wait),
+        (b"retry-after", wait),
+        (b"vary", b"Accept, Accept-Encoding, Origin"),
+    ]
+    if coding:
+        headers.append((b"content-encoding", coding.encode()))
+    return headers
 
 
 @functools.lru_cache(maxsize=4096)

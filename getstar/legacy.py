@@ -28,7 +28,7 @@ from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import usermags
-from getstar.answers import UncachedAnswer, make_meta, render_off_loop, seconds_until_retry
+from getstar.answers import make_meta, render_off_loop, seconds_until_retry, until
 from getstar.coords import format_dec_dms, format_ra_hms
 from getstar.errors import BadRequest, GetStarError
 from getstar.formats import Answer
@@ -110,9 +110,6 @@ async def getstar_proxy(request: Request) -> Response:
     if answer is None:
         try:
             answer = await state.cache.fill(key, lambda: _answer(request, names, star, fmt, key, options, user))
-        except UncachedAnswer as partial:
-            headers = {"Cache-Control": f"max-age={partial.retry_after}", "Retry-After": str(partial.retry_after)}
-            return Response(partial.body, media_type=partial.media_type, headers=headers)
         except NothingFound as nothing:
             # SIMBAD could not be asked: a failing dependency, which alerts must still see
             mark_outcome(request, "simbad-unavailable" if nothing.retry_after else "not-found")
@@ -187,6 +184,5 @@ async def _answer(request: Request, names: list[str], star: str, fmt: str, key: 
         if options.diagnose:
             options.log = [_log_line(when, line) for line in [_found_line(found[0], meta.snapshot_version), *changes]]
     body, media_type = await render_off_loop(fmt, found, meta)
-    if wait is not None:
-        raise UncachedAnswer(body, media_type, wait)  # SIMBAD could not be asked about a name: ask again later
-    return CachedAnswer(body, media_type, 200, etag_for(key))
+    # with names SIMBAD could not be asked about, kept only until it may be asked again
+    return CachedAnswer(body, media_type, 200, "" if wait else etag_for(key), retry_at=until(wait))

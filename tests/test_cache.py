@@ -83,6 +83,51 @@ async def test_two_caches_share_through_redis(redis_server: RedisServer) -> None
         await b.close()
 
 
+async def test_an_answer_until_retry_is_kept_only_until_then() -> None:
+    """An answer naming stars SIMBAD could not be asked about: kept for the seconds left, then asked again."""
+    cache = LayeredCache(ttl=3600)
+    computed = 0
+
+    def answer(retry_in: float) -> CachedAnswer:
+        return CachedAnswer(b"partial", "application/json", 200, retry_at=time.time() + retry_in)
+
+    async def soon() -> CachedAnswer:
+        nonlocal computed
+        computed += 1
+        return answer(0.3)
+
+    await cache.fill("k", soon)
+    assert cache.get_memory("k") is not None and computed == 1  # kept meanwhile: SIMBAD is not asked again
+    await asyncio.sleep(0.35)
+    assert cache.get_memory("k") is None  # past Retry-After: gone
+    await cache.fill("k", soon)
+    assert computed == 2
+
+    async def passed() -> CachedAnswer:  # its time already over when computed (a slow render): not kept
+        return answer(-1)
+
+    await cache.fill("late", passed)
+    assert cache.get_memory("late") is None
+    assert CachedAnswer(b"x", "text/plain").seconds_left() == float("inf")
+
+
+@needs_redis
+async def test_redis_keeps_an_answer_until_retry_no_longer(redis_server: RedisServer) -> None:
+    a, b = LayeredCache(redis_url=redis_server.url), LayeredCache(redis_url=redis_server.url)
+    retry_at = time.time() + 1.5
+
+    async def compute() -> CachedAnswer:
+        return CachedAnswer(b"partial", "application/json", 200, retry_at=retry_at)
+
+    try:
+        await a.fill("until", compute)
+        assert (await b._redis_get("until")) == CachedAnswer(b"partial", "application/json", 200, retry_at=retry_at)
+        assert 0 < await b.redis.raw("ttl", b.redis.build_key("until")) <= 1  # whole seconds left, never past Retry-After
+    finally:
+        await a.close()
+        await b.close()
+
+
 async def test_redis_down_falls_through_to_compute() -> None:
     cache = LayeredCache(redis_url=f"redis://127.0.0.1:{free_port()}/0")
 
