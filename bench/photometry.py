@@ -14,13 +14,22 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import asyncpg
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench._cluster import throwaway_cluster  # noqa: E402
 from getstar.ingest.photometry import coverage_table  # noqa: E402
-from getstar.photometry.validate import HEADER, fit_red_ks, gaia_relation_residuals  # noqa: E402
+from getstar.photometry.validate import (  # noqa: E402
+    BRIGHT_HEADER,
+    HEADER,
+    fit_bright_2mass,
+    fit_red_ks,
+    gaia_relation_residuals,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 async def report(dsn: str) -> None:
@@ -45,6 +54,10 @@ async def report(dsn: str) -> None:
               f"{fit.c1:.4f} (BP - RP), fitted on {fit.n} catalogue Ks; 10-fold cross-validated on the "
               f"{fit.n_used_range} with BP - RP >= 2.5: bias {fit.cv_bias:+.3f}, robust scatter "
               f"{fit.cv_scatter:.3f}, rms {fit.cv_rms:.3f} mag")
+        print("\ngetstar's 2MASS relations for Gaia's bright stars (getstar_bright_2mass.tsv), 2MASS - estimate:")
+        print("  " + BRIGHT_HEADER)
+        for bright in await fit_bright_2mass(conn, SHARED):
+            print("  " + bright.row())
     finally:
         await conn.close()
 

@@ -122,7 +122,7 @@ async def test_redis_keeps_an_answer_until_retry_no_longer(redis_server: RedisSe
     try:
         await a.fill("until", compute)
         assert (await b._redis_get("until")) == CachedAnswer(b"partial", "application/json", 200, retry_at=retry_at)
-        assert 0 < await b.redis.raw("ttl", b.redis.build_key("until")) <= 1  # whole seconds left, never past Retry-After
+        assert 0 < await b.redis.raw("ttl", b.redis.build_key("until")) <= 1  # whole seconds, never past Retry-After
     finally:
         await a.close()
         await b.close()

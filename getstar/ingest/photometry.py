@@ -50,7 +50,10 @@ MIXED = ORIGIN_CODE["MIXED CATALOG"]
 HIGH, MEDIUM, LOW = 3, 2, 1
 
 #: Gaia relation band -> getstar property.
-GAIA_BANDS = {"V": "V", "Rc": "Rcous", "Ic": "Icous", "J": "J", "H": "H", "Ks": "K", "Ks_red": "K"}
+GAIA_BANDS = {"V": "V", "Rc": "Rcous", "Ic": "Icous", "J": "J", "H": "H", "Ks": "K", "Ks_red": "K",
+              "J_bright": "J", "H_bright": "H", "Ks_bright": "K"}
+#: getstar's bright-star 2MASS relation of a band, preferred inside its range to the published one.
+BRIGHT_FIRST = {"J": "J_bright", "H": "H_bright", "Ks": "Ks_bright"}
 
 
 def col(name: str) -> str:
@@ -313,14 +316,14 @@ async def fill_photometry(conn: asyncpg.Connection) -> dict[str, int]:
              **_layered("SpType", [("b.sptype", HIP_MAIN, "b.sp_c", None)]),
              **_layered("V_GAIA", [gaia("V")])}
     for band, prop in GAIA_BANDS.items():
-        if prop not in ("V", "K"):
-            exprs.update(_layered(prop, [gaia(band)]))
+        if prop not in ("V", "K") and band not in BRIGHT_FIRST.values():
+            exprs.update(_layered(prop, [gaia(b) for b in (BRIGHT_FIRST.get(band), band) if b]))
     # red stars (past the published Ks relation) with no spectral type: getstar's own fit, whose
     # error is about half a magnitude (those with a type get SearchCal's colour tables later)
     sp = col("SpType")
     red_k = gaia("Ks_red")
     red_k = (f"(CASE WHEN t.{sp} IS NULL AND b.sptype IS NULL THEN {red_k[0]} END)", *red_k[1:])
-    exprs.update(_layered("K", [gaia("Ks"), red_k]))
+    exprs.update(_layered("K", [gaia("Ks_bright"), gaia("Ks"), red_k]))
     await rewrite_stars(conn, exprs, f"LEFT JOIN {s}.cat_best b ON b.star_id = t.star_id "
                                      f"CROSS JOIN LATERAL (SELECT {estimates}) e")
     await conn.execute(f"DROP TABLE {s}.cat_best")
