@@ -376,7 +376,13 @@ def test_c15_unknown_name_while_simbad_cannot_be_asked(simbad_down: LiveServer, 
 def test_c15_known_names_still_answer_while_simbad_cannot_be_asked(simbad_down: LiveServer) -> None:
     r = get(simbad_down, BETA + jmal_query(["Sirius", "Zork the unknown"]))
     assert r.status_code == 200 and r.text.count("<TR") == 1
-    assert r.headers["cache-control"] == f"max-age={r.headers['retry-after']}"
+    assert r.headers["cache-control"] == f"max-age={r.headers['retry-after']}" and "etag" not in r.headers
+    # kept until SIMBAD may be asked again (not recomputed) and compressed like any answer
+    again = httpx.get(simbad_down.url + BETA + jmal_query(["Sirius", "Zork the unknown"]),
+                      headers={"Accept-Encoding": "gzip"}, timeout=120)
+    assert again.headers["content-encoding"] == "gzip" and again.text == r.text
+    assert 1 <= int(again.headers["retry-after"]) <= int(r.headers["retry-after"])
+    assert again.headers["cache-control"] == f"max-age={again.headers['retry-after']}" and "etag" not in again.headers
 
 
 def test_c16_tsv_is_getstars_layout(live_server: LiveServer) -> None:
