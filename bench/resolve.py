@@ -1,6 +1,7 @@
 """Requests/s and latency of `GET /v1/stars` vs a bare starlette+orjson endpoint (SPEC §5).
 
-Both run under uvicorn[standard] (uvloop, httptools), one worker, on loopback; wrk drives
+Both run under uvicorn[standard] (uvloop, httptools; getstar with its own protocol, as
+``getstar serve`` runs it: ``GETSTAR_HTTP``), one worker, on loopback; wrk drives
 each with 32 connections over the same mix of 1,000 real names and positions taken from
 the snapshot.  Prints requests/s, p50, p99 and the ratio to the baseline measured in the
 same run.  Set GETSTAR_BENCH_DSN to reuse a loaded snapshot; otherwise a throw-away cluster
@@ -48,9 +49,15 @@ async def sample_paths(dsn: str, n: int, seed: int = 7) -> list[str]:
     return paths
 
 
-def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+#: getstar is measured as ``getstar serve`` runs it: with its own HTTP protocol (uvicorn's httptools
+#: with the request bounds and timeouts, and the head of an answer written with its body); the
+#: baseline with uvicorn's plain httptools.
+GETSTAR_HTTP = "getstar.server:GuardedHttpTools"
+
+
+def start_server(args: list[str], env: dict[str, str], port: int, http: str = "httptools") -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", *args, "--port", str(port), "--log-level", "warning",
-                             "--no-access-log", "--loop", "uvloop", "--http", "httptools"],
+                             "--no-access-log", "--loop", "uvloop", "--http", http],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -126,7 +133,7 @@ def main() -> None:
                                        ("getstar, cache cold (database)", factory,
                                         {"GETSTAR_CACHE_MAX_ENTRIES": "0"})):
             port = free_port()
-            proc = start_server(app_args, {**env, **extra}, port)
+            proc = start_server(app_args, {**env, **extra}, port, GETSTAR_HTTP if app_args is factory else "httptools")
             try:
                 wrk(port, paths_file.name, 2, opts.connections)  # warm-up: pool, prepared statements
                 results[label] = wrk(port, paths_file.name, opts.seconds, opts.connections)
