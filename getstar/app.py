@@ -21,7 +21,7 @@ from getstar.handlers import exception_handlers
 from getstar.health import health, readiness
 from getstar.logs import RequestLogMiddleware
 from getstar.metrics import exposition, track
-from getstar.offload import use_short_switch_interval
+from getstar.offload import use_lane_share, use_short_switch_interval
 from getstar.simbad.factory import make_fallback
 from getstar.state import State, get_state
 from getstar.xmatch.endpoint import xmatch_endpoint
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
     to ``settings.write_database_url`` when set (a primary behind standbys), else there too."""
     settings = settings or Settings.from_env()
     use_short_switch_interval()  # the loop must not wait 5 ms for the big requests' threads
+    use_lane_share(settings.lane_per_client)
     state = State(settings)
 
     @contextlib.asynccontextmanager

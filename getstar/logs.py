@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from getstar import cors
+from getstar import cors, offload
 from getstar.metrics import observe_request
 
 ACCESS_LOGGER = "getstar.access"
@@ -132,17 +132,19 @@ class RequestLogMiddleware:
             await send(message)
 
         start = time.perf_counter()
+        client = scope.get("client")
+        lane_token = offload.serving(client[0] if client else None)  # the CPU lane's fair share
         try:
             if cross_origin:
                 await cors.cross_origin(self.app, scope, receive, send_wrapper)
             else:
                 await self.app(scope, receive, send_wrapper)
         finally:
+            offload.served(lane_token)
             elapsed = time.perf_counter() - start
             outcome = scope["state"].get(OUTCOME_KEY)
             observe_request(scope["path"], f"{status[0]}-{outcome}" if outcome else status[0], elapsed)
             if _access.isEnabledFor(logging.INFO):
-                client = scope.get("client")
                 _access.info("request", extra={
                     "request_id": rid_text,
                     "method": scope.get("method"),

@@ -10,11 +10,18 @@ usual figure (``bench/hostile.py``).  With at most one such thread per worker an
 interval, a loop wait costs at most about a millisecond; the big requests queue for the lane
 (asynchronously: queuing costs the loop nothing).  zlib and brotli release the lock while
 they compress, so compression in the lane costs the loop nearly nothing.
+
+A fair share: one client may have at most ``LANE_PER_CLIENT`` big requests waiting for or in
+the lane; past that, its next one is answered 503 (Retry-After) at once instead of queuing, so
+a client sending big requests in a loop cannot fill the queue ahead of everyone else's (the
+client is the connection's peer, or the address a trusted proxy gives, named per request by
+``getstar.logs.RequestLogMiddleware`` through ``serving``; ``GETSTAR_LANE_PER_CLIENT``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
 import weakref
 from collections.abc import Callable
@@ -24,7 +31,8 @@ from starlette.concurrency import run_in_threadpool
 
 from getstar.errors import ServiceUnavailable
 
-__all__ = ["LANE_WAIT", "SWITCH_INTERVAL", "off_loop", "off_loop_or_busy", "use_short_switch_interval"]
+__all__ = ["LANE_PER_CLIENT", "LANE_WAIT", "SWITCH_INTERVAL", "Lane", "off_loop", "off_loop_or_busy", "served",
+           "serving", "use_lane_share", "use_short_switch_interval"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -37,8 +45,64 @@ LANE_WAIT = 30.0
 #: is 0.005).  Shorter costs a little throughput of the threads, which are the big requests.
 SWITCH_INTERVAL = 0.001
 
+#: Big requests one client may have waiting for or in the lane at once (more: 503 at once; 0: no
+#: limit).  ``GETSTAR_LANE_PER_CLIENT``, set for the process by ``use_settings``.
+LANE_PER_CLIENT = 4
+
+#: The client of the request being served (``serving``); None outside a request.
+_client: contextvars.ContextVar[str | None] = contextvars.ContextVar("getstar_lane_client", default=None)
+
+
+def serving(client: str | None) -> contextvars.Token[str | None]:
+    """Name the client of the request about to be served (``RequestLogMiddleware``, once per
+    request); give the token back to ``served``."""
+    return _client.set(client)
+
+
+def served(token: contextvars.Token[str | None]) -> None:
+    _client.reset(token)
+
+
+class _LaneState:
+    """One worker's lane: the semaphore, and each client's big requests waiting or running."""
+
+    def __init__(self) -> None:
+        self.semaphore = asyncio.Semaphore(1)
+        self.clients: dict[str, int] = {}
+
+    def enter(self, client: str | None) -> None:
+        if client is not None:
+            self.clients[client] = self.clients.get(client, 0) + 1
+
+    def leave(self, client: str | None) -> None:
+        if client is not None:
+            left = self.clients.pop(client) - 1
+            if left:
+                self.clients[client] = left
+
+
+class Lane:
+    """The lane, taken by one request (give it to ``run_in_lane``, which releases it)."""
+
+    __slots__ = ("_state", "_client")
+
+    def __init__(self, state: _LaneState, client: str | None) -> None:
+        self._state = state
+        self._client = client
+
+    def release(self) -> None:
+        self._state.semaphore.release()
+        self._state.leave(self._client)
+
+
 # One lane per event loop (tests run several service instances, each on its own loop).
-_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LaneState] = weakref.WeakKeyDictionary()
+
+
+def use_lane_share(per_client: int) -> None:
+    """Called when a worker's application is created: the settings' fair share of the lane."""
+    global LANE_PER_CLIENT
+    LANE_PER_CLIENT = per_client
 
 
 def use_short_switch_interval() -> None:
@@ -47,20 +111,26 @@ def use_short_switch_interval() -> None:
         sys.setswitchinterval(SWITCH_INTERVAL)
 
 
-def _lane() -> asyncio.Semaphore:
+def _lane() -> _LaneState:
     loop = asyncio.get_running_loop()
     lane = _lanes.get(loop)
     if lane is None:
-        lane = _lanes[loop] = asyncio.Semaphore(1)
+        lane = _lanes[loop] = _LaneState()
     return lane
 
 
 async def off_loop(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``func(*args, **kwargs)`` in a worker thread, after the big requests before it (for a step
-    of an answer already being sent: it waits as long as it takes)."""
-    lane = _lane()
-    await lane.acquire()
-    return await run_in_lane(lane, func, *args, **kwargs)
+    of an answer already being sent: it waits as long as it takes, counted in its client's share
+    but never refused)."""
+    state, client = _lane(), _client.get()
+    state.enter(client)
+    try:
+        await state.semaphore.acquire()
+    except BaseException:
+        state.leave(client)
+        raise
+    return await run_in_lane(Lane(state, client), func, *args, **kwargs)
 
 
 async def off_loop_or_busy(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -68,23 +138,31 @@ async def off_loop_or_busy(func: Callable[P, T], *args: P.args, **kwargs: P.kwar
     ``LANE_WAIT`` seconds."""
     lane = await lane_within(LANE_WAIT)
     if lane is None:
-        raise ServiceUnavailable("the service is busy with other large requests: try again shortly",
+        raise ServiceUnavailable("the service is busy with large requests (yours or others'): try again shortly",
                                  retry_after=5)
     return await run_in_lane(lane, func, *args, **kwargs)
 
 
-async def lane_within(seconds: float) -> asyncio.Semaphore | None:
-    """The lane, taken (give it to ``run_in_lane``), or None when it stays busy ``seconds``."""
-    lane = _lane()
+async def lane_within(seconds: float) -> Lane | None:
+    """The lane, taken (give it to ``run_in_lane``), or None when it stays busy ``seconds`` or
+    the request's client already has its share waiting or running."""
+    state, client = _lane(), _client.get()
+    if client is not None and 0 < LANE_PER_CLIENT <= state.clients.get(client, 0):
+        return None
+    state.enter(client)
     try:
         async with asyncio.timeout(seconds):
-            await lane.acquire()
+            await state.semaphore.acquire()
     except TimeoutError:
+        state.leave(client)
         return None
-    return lane
+    except BaseException:  # the request cancelled (its client left)
+        state.leave(client)
+        raise
+    return Lane(state, client)
 
 
-async def run_in_lane(lane: asyncio.Semaphore, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+async def run_in_lane(lane: Lane, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``func`` in a worker thread, in the lane already taken (``lane``); releases it.  A request
     cancelled meanwhile (its client left) does not stop the thread: the lane stays taken until
     the thread is done, so it is never two wide."""

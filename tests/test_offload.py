@@ -120,3 +120,44 @@ def test_a_big_answer_is_compressed_once_however_many_ask_at_once(monkeypatch: p
 
     bodies = asyncio.run(scenario())
     assert calls == ["gzip"] and len(set(bodies)) == 1 and len(bodies[0]) < len(answer.body)
+
+
+def test_one_client_cannot_fill_the_lane_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client with LANE_PER_CLIENT big requests waiting or running gets 503 at once for the
+    next; another client still queues (and is served in turn); the count goes back down."""
+    monkeypatch.setattr(offload, "LANE_WAIT", 5.0)
+    monkeypatch.setattr(offload, "LANE_PER_CLIENT", 2)
+    gate = threading.Event()
+
+    def held() -> str:
+        gate.wait(5)
+        return "held"
+
+    def quick() -> str:
+        return "quick"
+
+    async def as_client(client: str, func: object) -> str:
+        token = offload.serving(client)
+        try:
+            return await offload.off_loop_or_busy(func)  # type: ignore[arg-type]
+        finally:
+            offload.served(token)
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(as_client("10.0.0.1", held))
+        second = asyncio.ensure_future(as_client("10.0.0.1", quick))  # waits behind the first
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable) as busy:  # a third from the same client: at once
+            await as_client("10.0.0.1", quick)
+        assert time.monotonic() - started < 0.5 and busy.value.retry_after == 5
+        other = asyncio.ensure_future(as_client("10.0.0.2", quick))  # another client queues
+        await asyncio.sleep(0.05)
+        assert not other.done()
+        gate.set()
+        assert await asyncio.gather(first, second, other) == ["held", "quick", "quick"]
+        assert await as_client("10.0.0.1", quick) == "quick"  # its share is free again
+        assert offload._lane().clients == {}
+        assert await offload.lane_within(0.1) is not None  # outside a request: no client, no share
+
+    asyncio.run(scenario())
