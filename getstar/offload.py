@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import sys
 import weakref
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
@@ -166,10 +167,19 @@ async def run_in_lane(lane: Lane, func: Callable[P, T], *args: P.args, **kwargs:
     """``func`` in a worker thread, in the lane already taken (``lane``); releases it.  A request
     cancelled meanwhile (its client left) does not stop the thread: the lane stays taken until
     the thread is done, so it is never two wide."""
-    work = asyncio.ensure_future(run_in_threadpool(func, *args, **kwargs))
     try:
-        return await asyncio.shield(work)
-    finally:
-        if not work.done():
-            await asyncio.wait([work])
+        work = asyncio.ensure_future(run_in_threadpool(func, *args, **kwargs))
+    except BaseException:
         lane.release()
+        raise
+    # released when the thread ends, by the loop itself: not in a ``finally`` that awaits the
+    # thread, which a second cancellation (anyio's cancel scopes cancel again at every turn of
+    # the loop: a streamed answer whose client left) would cut short, leaking the lane for good
+    work.add_done_callback(functools.partial(_release_when_done, lane))
+    return await asyncio.shield(work)
+
+
+def _release_when_done(lane: Lane, work: asyncio.Future[Any]) -> None:
+    lane.release()
+    if not work.cancelled():
+        work.exception()  # retrieved: a caller cancelled meanwhile does not log it as never retrieved

@@ -161,3 +161,33 @@ def test_one_client_cannot_fill_the_lane_queue(monkeypatch: pytest.MonkeyPatch) 
         assert await offload.lane_within(0.1) is not None  # outside a request: no client, no share
 
     asyncio.run(scenario())
+
+
+def test_a_step_cancelled_by_a_cancel_scope_gives_the_lane_back() -> None:
+    """A streamed answer's client leaving cancels its step through anyio's cancel scope
+    (starlette's StreamingResponse), which cancels again at every turn of the loop: the lane
+    and the client's share must come back when the thread ends all the same."""
+    import anyio
+
+    def step() -> None:
+        time.sleep(0.3)
+
+    async def streamed() -> None:
+        token = offload.serving("10.0.0.9")
+        try:
+            await offload.off_loop(step)
+        finally:
+            offload.served(token)
+
+    async def scenario() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(streamed)
+            await asyncio.sleep(0.05)
+            group.cancel_scope.cancel()  # the client left mid-answer
+        await asyncio.sleep(0.5)  # the thread is done
+        assert offload._lane().clients == {}
+        lane = await offload.lane_within(0.5)
+        assert lane is not None  # the lane is free again
+        lane.release()
+
+    asyncio.run(scenario())
