@@ -244,7 +244,9 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._write_timer = None
         if not self.transport.is_closing():
             log.info("closing a connection: the client stopped reading the answer")
-            self.transport.close()
+            # abort, not close: close waits for the write buffer to drain, which a client that
+            # stopped reading never lets happen (the connection and its buffer would stay)
+            self.transport.abort()
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

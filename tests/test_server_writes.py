@@ -127,3 +127,34 @@ def test_expect_100_continue_and_a_streamed_answer(server: LiveServer) -> None:
         while chunk := s.recv(1 << 16):
             got += chunk
     assert got.startswith(b"HTTP/1.1 200") and b"alf CMa" in got
+
+
+def test_a_client_that_stops_reading_is_cut_off(snapshot_dsn: str, settings: Settings) -> None:
+    """Past the write timeout the connection is aborted: closing it would wait for a write
+    buffer the client never drains (the connection, its buffer and a worker's fd kept for good;
+    the client could even read the whole answer later)."""
+    import time
+    from dataclasses import replace
+
+    live = LiveServer(snapshot_dsn, replace(settings, http_write_timeout=1.0))
+    live.start()
+    try:
+        names = "|".join(f"HD%20{i}" for i in range(1, 2001))  # megabytes: more than the socket buffers hold
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", live.port))
+        s.sendall(f"GET /v1/stars?names={names} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(4)  # the answer is written, the client reads nothing: the write timeout passes
+        s.settimeout(5)
+        got = b""
+        try:
+            while chunk := s.recv(1 << 16):
+                got += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+        s.close()
+        head, _, body = got.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        assert 0 < len(body) < length  # cut off, not delivered whole once the client came back
+    finally:
+        live.stop()
