@@ -18,7 +18,14 @@ class SingleFlight(Generic[T]):
         future = self._inflight.get(key)
         if future is not None:
             self.shared += 1
-            return await asyncio.shield(future)
+            try:
+                return await asyncio.shield(future)
+            except Exception as exc:
+                if not getattr(exc, "caller_only", False):
+                    raise
+            # the computing caller was refused for itself (``caller_only``: its own share of a
+            # resource used up), not for the answer: this caller asks on its own behalf
+            return await self.run(key, compute)
         future = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:

@@ -32,8 +32,8 @@ from starlette.concurrency import run_in_threadpool
 
 from getstar.errors import ServiceUnavailable
 
-__all__ = ["LANE_PER_CLIENT", "LANE_WAIT", "SWITCH_INTERVAL", "Lane", "off_loop", "off_loop_or_busy", "served",
-           "serving", "use_lane_share", "use_short_switch_interval"]
+__all__ = ["LANE_PER_CLIENT", "LANE_WAIT", "SWITCH_INTERVAL", "Lane", "LaneShareExceeded", "off_loop",
+           "off_loop_or_busy", "served", "serving", "use_lane_share", "use_short_switch_interval"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -136,19 +136,32 @@ async def off_loop(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T
 
 async def off_loop_or_busy(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``off_loop``, before an answer starts: 503 with Retry-After when the lane stays taken
-    ``LANE_WAIT`` seconds."""
+    ``LANE_WAIT`` seconds, or at once (``LaneShareExceeded``) when the client has its share."""
+    if _over_share(_lane(), _client.get()):
+        raise LaneShareExceeded("you already have as many large requests as one client may have running: "
+                                "try again shortly", retry_after=5)
     lane = await lane_within(LANE_WAIT)
     if lane is None:
-        raise ServiceUnavailable("the service is busy with large requests (yours or others'): try again shortly",
-                                 retry_after=5)
+        raise ServiceUnavailable("the service is busy with other large requests: try again shortly", retry_after=5)
     return await run_in_lane(lane, func, *args, **kwargs)
+
+
+class LaneShareExceeded(ServiceUnavailable):
+    """503 for this request's client only (it has its share of the lane): a request computing an
+    answer others wait for (``cache.SingleFlight``) must not hand them this refusal."""
+
+    caller_only = True
+
+
+def _over_share(state: _LaneState, client: str | None) -> bool:
+    return client is not None and 0 < LANE_PER_CLIENT <= state.clients.get(client, 0)
 
 
 async def lane_within(seconds: float) -> Lane | None:
     """The lane, taken (give it to ``run_in_lane``), or None when it stays busy ``seconds`` or
     the request's client already has its share waiting or running."""
     state, client = _lane(), _client.get()
-    if client is not None and 0 < LANE_PER_CLIENT <= state.clients.get(client, 0):
+    if _over_share(state, client):
         return None
     state.enter(client)
     try:

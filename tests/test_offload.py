@@ -191,3 +191,40 @@ def test_a_step_cancelled_by_a_cancel_scope_gives_the_lane_back() -> None:
         lane.release()
 
     asyncio.run(scenario())
+
+
+def test_a_client_over_its_share_does_not_refuse_others_waiting_for_the_same_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Client A has its share of the lane; it asks first for an answer client B asks for too
+    (one computation, cache.SingleFlight): A's 503 is A's alone, B gets the answer."""
+    from cache import CachedAnswer, LayeredCache
+
+    monkeypatch.setattr(offload, "LANE_PER_CLIENT", 1)
+    gate = threading.Event()
+    cache = LayeredCache()
+
+    async def as_client(client: str, coro_fn: object) -> object:
+        token = offload.serving(client)
+        try:
+            return await coro_fn()  # type: ignore[operator]
+        finally:
+            offload.served(token)
+
+    async def compute() -> CachedAnswer:
+        await asyncio.sleep(0.1)  # the database part of the answer: B joins meanwhile
+        body = await offload.off_loop_or_busy(lambda: b"rendered")
+        return CachedAnswer(body, "text/plain")
+
+    async def scenario() -> None:
+        held = asyncio.ensure_future(as_client("10.0.0.1", lambda: offload.off_loop(gate.wait, 5)))
+        await asyncio.sleep(0.05)  # A's share: one big request in the lane
+        a = asyncio.ensure_future(as_client("10.0.0.1", lambda: cache.fill("k", compute)))
+        await asyncio.sleep(0.02)
+        b = asyncio.ensure_future(as_client("10.0.0.2", lambda: cache.fill("k", compute)))
+        with pytest.raises(ServiceUnavailable):
+            await a
+        gate.set()
+        assert (await b).body == b"rendered"  # type: ignore[attr-defined]
+        await held
+
+    asyncio.run(scenario())
