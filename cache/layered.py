@@ -56,7 +56,10 @@ def weight(answer: CachedAnswer) -> int:
 
 
 def _encode(answer: CachedAnswer) -> bytes:
-    head = orjson.dumps([answer.media_type, answer.status, answer.etag, answer.retry_at])
+    # a fact of the snapshot keeps the head an older service reads (blue and green share Redis);
+    # only an answer until retry carries the fourth field
+    fields = [answer.media_type, answer.status, answer.etag]
+    head = orjson.dumps([*fields, answer.retry_at] if answer.retry_at else fields)
     return len(head).to_bytes(4, "big") + head + answer.body
 
 
@@ -126,8 +129,14 @@ class LayeredCache:
         if raw is None:
             self.stats.miss("redis")
             return None
+        try:
+            value = _decode(raw)
+        except Exception as exc:  # noqa: BLE001 - an entry this service cannot read (another version's): a miss
+            self.stats.error("redis")
+            log.warning("redis entry unreadable: %s", exc)
+            return None
         self.stats.hit("redis")
-        return _decode(raw)
+        return value
 
     async def _redis_set(self, key: str, value: CachedAnswer, ttl: float) -> None:
         if self.redis is None or ttl < 1:

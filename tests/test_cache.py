@@ -277,3 +277,26 @@ def test_snapshot_swap_leaves_no_stale_answer(make_database, settings) -> None: 
     finally:
         for s in servers:
             s.stop()
+
+
+def test_redis_entries_stay_readable_across_versions() -> None:
+    """Blue and green share Redis: a fact of the snapshot is written as an older service reads it
+    (three head fields), and an entry this service cannot read is a miss, not a 500."""
+    import orjson
+
+    from cache.layered import _decode, _encode
+
+    full = CachedAnswer(b"body", "application/json", 200, '"e"')
+    raw = _encode(full)
+    size = int.from_bytes(raw[:4], "big")
+    assert len(orjson.loads(raw[4:4 + size])) == 3 and _decode(raw) == full
+    partial = CachedAnswer(b"body", "application/json", 200, retry_at=123.5)
+    assert _decode(_encode(partial)) == partial
+
+    class Raw:
+        async def get(self, key: str) -> bytes:
+            return b"\x00\x00\x00\x02{}garbage"
+
+    cache = LayeredCache()
+    cache.redis = Raw()
+    assert asyncio.run(cache._redis_get("k")) is None
