@@ -135,7 +135,7 @@ def test_kstars_bad_line_names_file_and_row(tmp_path: Path) -> None:
 
 def test_gaia_relations_validity_ranges_and_errors() -> None:
     rels = gaia_relations.relations()
-    assert set(rels) == {"V", "Rc", "Ic", "J", "H", "Ks", "Ks_red", "J_bright", "H_bright", "Ks_bright"}
+    assert set(rels) == {"V", "Rc", "Ic", "J", "H", "Ks", "Ks_red", "H_bright", "Ks_bright"}
     g = np.full(5, 9.0)
     x = np.array([-0.6, 0.0, 1.0, 2.6, 5.1])  # BP − RP
     bp, rp = 9.0 + x / 2, 9.0 - x / 2
@@ -296,8 +296,8 @@ async def test_tycho_values_carry_their_origin_and_error(snapshot_conn: asyncpg.
 
 async def test_estimates_are_low_confidence_computed_with_errors(snapshot_conn: asyncpg.Connection) -> None:
     computed = ORIGIN_CODE["computed"]
-    # the smallest error: the relation's scatter (J, H, K: getstar's bright-star relations where they apply)
-    for prop, sigma in (("V", 0.03017), ("J", 0.030), ("H", 0.042), ("K", 0.041)):
+    # the smallest error: the relation's scatter (H and K: getstar's bright-star relations where they apply)
+    for prop, sigma in (("V", 0.03017), ("J", 0.04762), ("H", 0.07805), ("K", 0.041)):
         col = c(prop)
         row = await snapshot_conn.fetchrow(
             f"SELECT count(*) AS n, count(*) FILTER (WHERE {col}_c <> 1) AS not_low, min({col}_e) AS e "
@@ -333,17 +333,20 @@ async def test_red_ks_fit_is_the_shipped_one(snapshot_conn: asyncpg.Connection) 
                     reason="needs the SearchCal answers of ../shared")
 async def test_bright_2mass_fit_is_the_shipped_one_and_beats_the_published(snapshot_conn: asyncpg.Connection) -> None:
     """The shipped ``*_bright`` relations are what ``fit_bright_2mass`` finds on SearchCal's 2011 answers,
-    each better than the published relation on the fitted stars (cross-validated), and no worse on
-    the 2017 answer held out (Ks and H clearly better there)."""
+    for the bands where it beats the published relation on the fitted stars (cross-validated) and on
+    the 2017 answer held out (H and Ks; J is no better there), with the worse field's scatter as error."""
     fits = {f.band: f for f in await fit_bright_2mass(snapshot_conn, SHARED_DATA.parent)}
     assert set(fits) == {"J_bright", "H_bright", "Ks_bright"}
-    for band, fit in fits.items():
-        shipped = gaia_relations.relations()[band]
-        assert fit.n > 200 and fit.better, band
-        assert fit.coefficients == pytest.approx(shipped.coefficients[:4], abs=1e-4), band
-        assert (fit.x_min, fit.x_max) == pytest.approx((shipped.x_min, shipped.x_max), abs=1e-3), band
-        assert fit.cv[1] == pytest.approx(shipped.sigma, abs=1e-3), band
-        assert abs(fit.cv[0]) < 0.02 and fit.check[1] <= fit.check_published[1] + 0.005, band
+    shipped = gaia_relations.relations()
+    assert {band for band, fit in fits.items() if fit.better} == {"H_bright", "Ks_bright"} == \
+        {band for band in shipped if band.endswith("_bright")}
+    for band in ("H_bright", "Ks_bright"):
+        fit, rel = fits[band], shipped[band]
+        assert fit.n > 200, band
+        assert fit.coefficients == pytest.approx(rel.coefficients[:4], abs=1e-4), band
+        assert (fit.x_min, fit.x_max) == pytest.approx((rel.x_min, rel.x_max), abs=1e-3), band
+        assert fit.sigma == pytest.approx(rel.sigma, abs=1e-3), band
+        assert abs(fit.cv[0]) < 0.02, band
     assert fits["Ks_bright"].check[1] < 0.7 * fits["Ks_bright"].check_published[1]  # 0.041 against 0.072
     assert fits["H_bright"].check[1] < 0.7 * fits["H_bright"].check_published[1]  # 0.085 against 0.131
 

@@ -51,9 +51,9 @@ HIGH, MEDIUM, LOW = 3, 2, 1
 
 #: Gaia relation band -> getstar property.
 GAIA_BANDS = {"V": "V", "Rc": "Rcous", "Ic": "Icous", "J": "J", "H": "H", "Ks": "K", "Ks_red": "K",
-              "J_bright": "J", "H_bright": "H", "Ks_bright": "K"}
+              "H_bright": "H", "Ks_bright": "K"}
 #: getstar's bright-star 2MASS relation of a band, preferred inside its range to the published one.
-BRIGHT_FIRST = {"J": "J_bright", "H": "H_bright", "Ks": "Ks_bright"}
+BRIGHT_FIRST = {"H": "H_bright", "Ks": "Ks_bright"}
 
 
 def col(name: str) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 DATA = Path(__file__).with_name("gaia_dr3_relations.tsv")
 #: getstar's own fit where the published Ks relation stops (``Ks_red``: red stars; not published).
 RED_DATA = Path(__file__).with_name("getstar_red_ks.tsv")
-#: getstar's own 2MASS J, H, Ks for Gaia's bright stars (``J_bright``, ``H_bright``, ``Ks_bright``;
+#: getstar's own 2MASS H, Ks for Gaia's bright stars (``H_bright``, ``Ks_bright``;
 #: not published, preferred to the published ones inside their range: see the file).
 BRIGHT_DATA = Path(__file__).with_name("getstar_bright_2mass.tsv")
 
@@ -50,7 +50,7 @@ class Relation:
 @cache
 def relations() -> dict[str, Relation]:
     """The shipped relations by band: the published ``V``, ``Rc``, ``Ic``, ``J``, ``H``, ``Ks``, and
-    getstar's ``Ks_red`` (``getstar_red_ks.tsv``) and ``J_bright``, ``H_bright``, ``Ks_bright``
+    getstar's ``Ks_red`` (``getstar_red_ks.tsv``) and ``H_bright``, ``Ks_bright``
     (``getstar_bright_2mass.tsv``)."""
     out: dict[str, Relation] = {}
     for path in (DATA, RED_DATA, BRIGHT_DATA):
