@@ -100,6 +100,56 @@ def property_from_ident_sql(schema: str, name: str, expr: str) -> str:
         WHERE t.star_id = v.star_id AND t.{c} IS NULL"""
 
 
+def like_prefix(pattern: str) -> str:
+    """A LIKE pattern every match of the anchored regex ``pattern`` satisfies: its literal start
+    ('^HD (\\d+)$' -> 'HD %'), a cheap filter before the regex ('%' when it has none)."""
+    literal: list[str] = []
+    if pattern.startswith("^"):
+        for ch in pattern[1:]:
+            if ch in "?*{":  # the character before may be absent or repeated
+                literal = literal[:-1]
+                break
+            if ch in "\\.^$|+()[]":
+                break
+            literal.append(ch)
+    escaped = "".join("\\" + ch if ch in "%_\\" else ch for ch in literal)
+    return escaped.replace("'", "''") + "%"
+
+
+def ident_property_values_sql(schema: str) -> str:
+    """Per star of ``schema``, the value and origin of each of ``IDENT_PROPERTIES`` its identifiers
+    give (columns ``v1, o1, ..., vn, on``; $1..$n: the properties' regexes, in order), chosen as
+    ``property_from_ident_sql`` chooses: SIMBAD's identifiers first, then the lowest value."""
+    parts, picks = [], []
+    for n, (name, pattern, expr) in enumerate(IDENT_PROPERTIES, 1):
+        parts.append(f"""SELECT {n} AS n, star_id, value::text AS value, origin
+            FROM (SELECT DISTINCT ON (star_id) star_id, {expr} AS value,
+                         CASE WHEN source = 3 THEN {_SIMBAD} ELSE {_STELLARIUM} END AS origin
+                  FROM (SELECT star_id, source, regexp_match(id, ${n}) AS m FROM {schema}.ident
+                        WHERE id LIKE '{like_prefix(pattern)}' AND id ~ ${n}) q
+                  ORDER BY star_id, source DESC, value) v{n}""")
+        sqltype = BY_NAME[name].sql_type
+        picks += [f"(max(value) FILTER (WHERE n = {n}))::{sqltype} AS v{n}",
+                  f"max(origin) FILTER (WHERE n = {n}) AS o{n}"]
+    return f"SELECT star_id, {', '.join(picks)} FROM ({' UNION ALL '.join(parts)}) u GROUP BY star_id"
+
+
+def fill_ident_properties_sql(schema: str, values: str) -> str:
+    """Fill every empty identifier property of ``schema.star`` from ``values`` (a table made by
+    ``ident_property_values_sql``) in one UPDATE: each star row is written once, not once per
+    property as ``property_from_ident_sql`` does (same values, origins, confidence)."""
+    sets, fills = [], []
+    for n, (name, _pattern, _expr) in enumerate(IDENT_PROPERTIES, 1):
+        c = col(name)
+        fill = f"(t.{c} IS NULL AND v.v{n} IS NOT NULL)"
+        sets += [f"{c} = CASE WHEN {fill} THEN v.v{n} ELSE t.{c} END",
+                 f"{c}_o = CASE WHEN {fill} THEN v.o{n} ELSE t.{c}_o END",
+                 f"{c}_c = CASE WHEN {fill} THEN {HIGH} ELSE t.{c}_c END"]
+        fills.append(fill)
+    return (f"UPDATE {schema}.star t SET {', '.join(sets)} FROM {values} v "
+            f"WHERE t.star_id = v.star_id AND ({' OR '.join(fills)})")
+
+
 def ident_properties_sql(schema: str, idents: str) -> str:
     """All of ``IDENT_PROPERTIES`` in one UPDATE of ``schema.star`` for the stars in ``idents``
     (a table of star_id, id, source); $1..$n: the properties' regexes, in order.

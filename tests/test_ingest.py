@@ -172,3 +172,22 @@ async def test_readers_see_old_or_new_snapshot_never_neither(scratch_dsn: str) -
     assert len(seen) > 20
     assert set(seen) <= {10, 20, 21, 22, 23, 24}
     assert 24 in seen
+
+
+@pytest.mark.parametrize("number", [0, 1, 7, 32349, 118322, 2**31 + 5, 5853498713190525696, 9223372036854775807])
+def test_numbered_main_ids_get_the_keys_the_build_writes(number: int) -> None:
+    """The build keys its own main ids 'Gaia DR3 n' and 'HIP n' in SQL, as ident_key would."""
+    from getstar.names import ident_key
+
+    assert ident_key(f"Gaia DR3 {number}") == f"GAIA DR3 {number}"
+    assert ident_key(f"HIP {number}") == f"HIP {number}"
+
+
+def test_like_prefix_of_identifier_patterns() -> None:
+    from getstar.star_sql import IDENT_PROPERTIES, like_prefix
+
+    assert [like_prefix(p) for _, p, _ in IDENT_PROPERTIES] == [
+        "HD %", "HR %", "SAO %", "TYC %", "TYC %", "TYC %", "2MASS J%", "WDS J%", "Gaia DR3 %"]
+    assert like_prefix("^ab?c") == "a%"
+    assert like_prefix("no anchor") == "%"
+    assert like_prefix("^a_b%") == "a\\_b\\%%"

@@ -330,11 +330,19 @@ _OUTCOME_TEXT = {
 async def conflict_notes(conn: asyncpg.Connection, schema: str, limit: int = 25) -> list[str]:
     """The first conflicts of the build, one line each, for the ingest report (all of them are
     in ``<schema>.ident_conflict``; ``unconfirmed`` names are only counted)."""
+    # the first conflicts, then the main ids of the stars they name (looked up once: the
+    # build's star table has no index on star_id yet, a lookup per conflict scanned it each time)
     rows = await conn.fetch(f"""
-        SELECT c.id, c.outcome, s.main_id AS star,
-               (SELECT string_agg(k.main_id, ', ' ORDER BY k.main_id) FROM {schema}.star k
+        WITH c AS MATERIALIZED (
+            SELECT c.id, c.outcome, c.key, s.main_id AS star, c.kept_on
+            FROM {schema}.ident_conflict c JOIN {schema}.star s USING (star_id)
+            WHERE c.outcome <> 'unconfirmed'
+            ORDER BY c.outcome, c.key, s.main_id LIMIT $1),
+        k AS MATERIALIZED (
+            SELECT k.star_id, k.main_id FROM {schema}.star k
+            WHERE k.star_id IN (SELECT unnest(kept_on) FROM c))
+        SELECT c.id, c.outcome, c.star,
+               (SELECT string_agg(k.main_id, ', ' ORDER BY k.main_id) FROM k
                 WHERE k.star_id = any(c.kept_on)) AS kept
-        FROM {schema}.ident_conflict c JOIN {schema}.star s USING (star_id)
-        WHERE c.outcome <> 'unconfirmed'
-        ORDER BY c.outcome, c.key, s.main_id LIMIT $1""", limit)
+        FROM c ORDER BY c.outcome, c.key, c.star""", limit)
     return [f"{r['id']}: " + _OUTCOME_TEXT[r["outcome"]].format(star=r["star"], kept=r["kept"] or "-") for r in rows]
