@@ -516,9 +516,13 @@ async def _attach_values(conn: asyncpg.Connection, source: str, link: str, link_
             sets += set_property(prop.name, Src(f"r.{prop.column}", f"r.{prop.column}_o", f"r.{prop.column}_c", err),
                                  overwrite=False)
     if sets:
+        # one row per star: of several linked to one star, the last by link key (an UPDATE ... FROM
+        # with several rows for a star takes the first its join gives: this one, with the plan the
+        # build had; another plan took another for 7 stars, e.g. JMDC's HD 165341 over HD 165341B)
         await conn.execute(f"""
             UPDATE {STAGING}.star t SET {', '.join(sets)}
-            FROM {link} l JOIN raw.{source} r ON r.{link_key} = l.{link_key}
+            FROM (SELECT DISTINCT ON (star_id) * FROM {link} ORDER BY star_id, {link_key} DESC) l
+            JOIN raw.{source} r ON r.{link_key} = l.{link_key}
             WHERE l.star_id = t.star_id""")
 
 
