@@ -150,51 +150,63 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
         "V-Icous": Src("h.v_i", HIP2),
     }
     step("creating stars")
-    if have_gaia:
-        hip_join = (f"LEFT JOIN {STAGING}.xm_hip_gaia x ON x.source_id = g.source_id "
-                    "LEFT JOIN raw.hip h ON h.hip = x.hip") if have_hip else \
-            "LEFT JOIN (SELECT NULL::bigint hip, NULL::float8 sep, NULL::int n, NULL::float8 sep2) x ON false " \
-            "LEFT JOIN (SELECT NULL::bigint hip, NULL::float8 plx, NULL::float8 e_plx, NULL::float8 hp, " \
-            "NULL::float8 e_hp, NULL::float8 b_v, NULL::float8 e_b_v, NULL::float8 v_i, NULL::float8 pmra, " \
-            "NULL::float8 pmdec, NULL::float8 e_pmra, NULL::float8 e_pmdec) h ON false"
-        await conn.execute(insert_stars(
-            f"FROM raw.gaia g {hip_join} WHERE g.source_id > 0",
-            "'Gaia DR3 ' || g.source_id",
-            {
-                "GAIA": Src("g.source_id", GAIA),
-                # epoch 2016.0 until a proper motion moves it to J2000 (MEDIUM until then)
-                "RAJ2000": Src("g.ra", GAIA, MEDIUM),
-                "DEJ2000": Src("g.dec", GAIA, MEDIUM),
-                "pmRa": Src("h.pmra", HIP2, HIGH, "h.e_pmra"),
-                "pmDec": Src("h.pmdec", HIP2, HIGH, "h.e_pmdec"),
-                "Bp": Src("g.bp", GAIA),
-                "Rp": Src("g.rp", GAIA),
-                "G": Src("g.g", GAIA),
-                "XM_GAIA_sep": Src("x.sep", COMPUTED),
-                "XM_GAIA_n_mates": Src("x.n", COMPUTED),
-                "XM_GAIA_sep_2nd": Src("x.sep2", COMPUTED),
-                **hip_values,
-            },
-        ))
-    if have_hip:
-        standin = ("LEFT JOIN raw.gaia s ON s.source_id = -h.hip" if have_gaia
-                   else "LEFT JOIN (SELECT NULL::bigint source_id, NULL::float8 g) s ON false")
-        await conn.execute(insert_stars(
-            f"FROM raw.hip h {standin} WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {STAGING}.xm_hip_gaia x WHERE x.hip = h.hip)",
-            "'HIP ' || h.hip",
-            {
-                "RAJ2000": Src("h.ra2000", HIP2, HIGH, "h.e_ra"),
-                "DEJ2000": Src("h.dec2000", HIP2, HIGH, "h.e_dec"),
-                "pmRa": Src("h.pmra", HIP2, HIGH, "h.e_pmra"),
-                "pmDec": Src("h.pmdec", HIP2, HIGH, "h.e_pmdec"),
-                # G of the package's Hipparcos stand-ins for the brightest stars: an estimate
-                "G": Src("s.g", COMPUTED, LOW),
-                # no Gaia source within the radius at epoch 2016 (0 mates), recorded as SearchCal does
-                "XM_GAIA_n_mates": Src("0", COMPUTED),
-                **hip_values,
-            },
-        ))
+    # Gaia positions with a Hipparcos proper motion are moved to J2000 before the stars are
+    # written (one write instead of an UPDATE of ~110,000 wide rows; _propagate_gaia_positions
+    # below finds what is left); one transaction, the table emptied in it: with wal_level =
+    # minimal (no standby) the new rows are synced at commit rather than also written to the WAL
+    premoved = await _gaia_positions_at_2000(conn) if have_gaia and have_hip else 0
+    async with conn.transaction():
+        await conn.execute(f"TRUNCATE {STAGING}.star")
+        if have_gaia:
+            hip_join = ("LEFT JOIN xm_at_2000 x ON x.source_id = g.source_id "
+                        "LEFT JOIN raw.hip h ON h.hip = x.hip") if have_hip else \
+                "LEFT JOIN (SELECT NULL::bigint hip, NULL::float8 sep, NULL::int n, NULL::float8 sep2, " \
+                "NULL::float8 ra2000, NULL::float8 dec2000) x ON false " \
+                "LEFT JOIN (SELECT NULL::bigint hip, NULL::float8 plx, NULL::float8 e_plx, NULL::float8 hp, " \
+                "NULL::float8 e_hp, NULL::float8 b_v, NULL::float8 e_b_v, NULL::float8 v_i, NULL::float8 pmra, " \
+                "NULL::float8 pmdec, NULL::float8 e_pmra, NULL::float8 e_pmdec) h ON false"
+            await conn.execute(insert_stars(
+                f"FROM raw.gaia g {hip_join} WHERE g.source_id > 0",
+                "'Gaia DR3 ' || g.source_id",
+                {
+                    "GAIA": Src("g.source_id", GAIA),
+                    # at epoch 2016.0 (MEDIUM), unless its Hipparcos proper motion moved it to J2000
+                    "RAJ2000": Src("coalesce(x.ra2000, g.ra)", GAIA,
+                                   f"CASE WHEN x.ra2000 IS NULL THEN {MEDIUM} ELSE {HIGH} END"),
+                    "DEJ2000": Src("coalesce(x.dec2000, g.dec)", GAIA,
+                                   f"CASE WHEN x.dec2000 IS NULL THEN {MEDIUM} ELSE {HIGH} END"),
+                    "pmRa": Src("h.pmra", HIP2, HIGH, "h.e_pmra"),
+                    "pmDec": Src("h.pmdec", HIP2, HIGH, "h.e_pmdec"),
+                    "Bp": Src("g.bp", GAIA),
+                    "Rp": Src("g.rp", GAIA),
+                    "G": Src("g.g", GAIA),
+                    "XM_GAIA_sep": Src("x.sep", COMPUTED),
+                    "XM_GAIA_n_mates": Src("x.n", COMPUTED),
+                    "XM_GAIA_sep_2nd": Src("x.sep2", COMPUTED),
+                    **hip_values,
+                },
+            ))
+        if have_hip:
+            standin = ("LEFT JOIN raw.gaia s ON s.source_id = -h.hip" if have_gaia
+                       else "LEFT JOIN (SELECT NULL::bigint source_id, NULL::float8 g) s ON false")
+            await conn.execute(insert_stars(
+                f"FROM raw.hip h {standin} WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {STAGING}.xm_hip_gaia x WHERE x.hip = h.hip)",
+                "'HIP ' || h.hip",
+                {
+                    "RAJ2000": Src("h.ra2000", HIP2, HIGH, "h.e_ra"),
+                    "DEJ2000": Src("h.dec2000", HIP2, HIGH, "h.e_dec"),
+                    "pmRa": Src("h.pmra", HIP2, HIGH, "h.e_pmra"),
+                    "pmDec": Src("h.pmdec", HIP2, HIGH, "h.e_pmdec"),
+                    # G of the package's Hipparcos stand-ins for the brightest stars: an estimate
+                    "G": Src("s.g", COMPUTED, LOW),
+                    # no Gaia source within the radius at epoch 2016 (0 mates), recorded as SearchCal does
+                    "XM_GAIA_n_mates": Src("0", COMPUTED),
+                    **hip_values,
+                },
+            ))
+    if have_gaia and have_hip:
+        await conn.execute("DROP TABLE xm_at_2000")
     if have_hip:
         report.counts["hip_without_gaia"] = await conn.fetchval(
             f"SELECT count(*) FROM {STAGING}.star WHERE {col('XM_GAIA_n_mates')} = 0")
@@ -212,10 +224,12 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
     await conn.execute(f"CREATE INDEX star_q3c ON {STAGING}.star (q3c_ang2ipix(ra, dec))")
     await conn.execute(f"CREATE INDEX ON {STAGING}.star ({col('HIP')})")
     await conn.execute(f"CREATE INDEX ON {STAGING}.star ({col('GAIA')})")
+    # the steps until the table's rewrite update stars by id (gone with the rewrite)
+    await conn.execute(f"CREATE INDEX ON {STAGING}.star (star_id)")
     await conn.execute(f"ANALYZE {STAGING}.star")
 
     step("moving Gaia positions to J2000")
-    report.counts["gaia_positions_propagated"] = await _propagate_gaia_positions(conn)
+    report.counts["gaia_positions_propagated"] = premoved + await _propagate_gaia_positions(conn)
     simbad_idents = "raw.simbad_ident"
     if await table_exists(conn, "raw.simbad") or await table_exists(conn, "raw.simbad_learned"):
         step("merging SIMBAD")
@@ -281,6 +295,35 @@ async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
     from getstar.ingest import diameters
 
     return await diameters.compute_diameters(conn)
+
+
+async def _gaia_positions_at_2000(conn: asyncpg.Connection) -> int:
+    """``xm_at_2000`` (temporary): ``xm_hip_gaia`` with the J2000 position (``ra2000``,
+    ``dec2000``) of each Gaia source whose Hipparcos star gives a proper motion, moved as
+    ``_propagate_gaia_positions`` moves a star's (the same numpy computation); their number."""
+    import numpy as np
+
+    from getstar.coords import propagate_many
+
+    rows = await conn.fetch(f"""
+        SELECT x.source_id, g.ra, g.dec, h.pmra, h.pmdec FROM {STAGING}.xm_hip_gaia x
+        JOIN raw.gaia g ON g.source_id = x.source_id JOIN raw.hip h ON h.hip = x.hip
+        WHERE g.source_id > 0 AND g.ra IS NOT NULL AND g.dec IS NOT NULL
+          AND h.pmra IS NOT NULL AND h.pmdec IS NOT NULL""")
+    await conn.execute("CREATE TEMP TABLE moved (source_id bigint, ra float8, dec float8)")
+    if rows:
+        arr = np.array([tuple(r)[1:] for r in rows], dtype=np.float64)
+        ra, dec = propagate_many(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], 2016.0, 2000.0)
+        await conn.copy_records_to_table(
+            "moved", records=zip((r["source_id"] for r in rows), ra.tolist(), dec.tolist(), strict=True))
+    await conn.execute(f"""
+        CREATE TEMP TABLE xm_at_2000 AS SELECT x.*, m.ra AS ra2000, m.dec AS dec2000
+        FROM {STAGING}.xm_hip_gaia x LEFT JOIN moved m ON m.source_id = x.source_id""")
+    await conn.execute("DROP TABLE moved")
+    # statistics, so the stars are inserted in the order of raw.gaia (their ids follow it), as
+    # with xm_hip_gaia: unknown, its size led the planner to hash raw.gaia instead
+    await conn.execute("ANALYZE xm_at_2000")
+    return len(rows)
 
 
 async def _propagate_gaia_positions(conn: asyncpg.Connection) -> int:
@@ -467,7 +510,8 @@ async def _build_idents(conn: asyncpg.Connection, simbad_idents: str = "raw.simb
     if await table_exists(conn, f"{s}.simbad_link"):
         parts.append(f"SELECT l.star_id, r.id, r.key, 3, {identity.SIMBAD_AUTHORITY}::smallint "
                      f"FROM {simbad_idents} r JOIN {s}.simbad_link l USING (oid) WHERE l.star_id IS NOT NULL")
-    await conn.execute(f"CREATE TABLE {s}.ident_all AS {' UNION ALL '.join(parts)}")
+    # UNLOGGED: dropped below, it needs no WAL (nor, with wal_level = minimal, a sync at commit)
+    await conn.execute(f"CREATE UNLOGGED TABLE {s}.ident_all AS {' UNION ALL '.join(parts)}")
     # main ids made here ('Gaia DR3 n', 'HIP n') get their key like the rest
     rows = await conn.fetch(f"SELECT DISTINCT id FROM {s}.ident_all WHERE key IS NULL")
     if rows:
@@ -484,7 +528,7 @@ async def _build_idents(conn: asyncpg.Connection, simbad_idents: str = "raw.simb
         FROM {s}.ident_all WHERE key IS NOT NULL AND key <> ''
         ORDER BY star_id, key, source DESC, authority DESC NULLS LAST""")
     await conn.execute(f"""
-        CREATE TABLE {s}.ident_rank AS SELECT star_id, key, max(authority) AS authority
+        CREATE UNLOGGED TABLE {s}.ident_rank AS SELECT star_id, key, max(authority) AS authority
         FROM {s}.ident_all WHERE authority IS NOT NULL AND key LIKE 'NAME %' GROUP BY star_id, key""")
     await conn.execute(f"CREATE INDEX ON {s}.ident_rank (star_id, key)")
     await conn.execute(f"DROP TABLE {s}.ident_all")
