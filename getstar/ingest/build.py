@@ -16,6 +16,8 @@ JMDC, then JSDC.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from getstar.schema import (
     SNAPSHOT_CHANNEL,
     STAGING,
     current_snapshot_key,
-    data_indexes_ddl,
+    data_index_groups,
     data_tables_ddl,
     grant_readers,
 )
@@ -85,8 +87,12 @@ async def table_exists(conn: asyncpg.Connection, name: str) -> bool:
     return bool(await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name))
 
 
-async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
-    """Build ``staging`` from the raw store. Raises if a required source is missing."""
+async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None = None) -> BuildReport:
+    """Build ``staging`` from the raw store. Raises if a required source is missing.
+
+    ``dsn``: the database's, for a second connection that builds the identifiers' indexes
+    while the diameter step runs (without it, they are built after the stars' ones).
+    """
     report = BuildReport()
     started = {"": time.monotonic()}  # the running step's label -> when it started
 
@@ -264,37 +270,68 @@ async def build(conn: asyncpg.Connection, progress: Any = None) -> BuildReport:
     step("matching Stellarium and KStars stars")
     report.counts.update(await photometry.attach_catalogue_photometry(conn))
     step("filling catalogue photometry, B from V and B-V, and the Gaia estimates")
-    report.counts.update(await photometry.fill_photometry(conn))
+    # staged (photometry.stage_photometry), not written into the stars yet: the diameter step
+    # writes them with its own values, in one rewrite of the table
+    report.counts.update(await photometry.stage_photometry(conn))
 
     # DIAMETER STEP: every catalogue magnitude is attached and the Gaia estimates are
     # filled above; the SearchCal computations (getstar/astro/: spectral-type decoding,
     # colour tables for the magnitudes still missing, diameters, LD -> UD) run here, on
-    # staging.star, before the coverage figures and the indexes.
+    # staging.star with the filled photometry, before the coverage figures and the indexes.
+    # The stars are written once, with both, in the order of their q3c index (what CLUSTER
+    # did after: three rewrites of the table made one).
     step("computing angular diameters")
-    report.counts.update(await compute_diameters(conn))
+    # the identifiers are final: their indexes are built alongside, on a second connection
+    # (the diameter step keeps one core busy, its Python and PostgreSQL taking turns)
+    star_indexes, ident_indexes = data_index_groups(STAGING, in_q3c_order=True)  # written in q3c order below
+    background = asyncio.create_task(_execute_all(dsn, ident_indexes)) if dsn else None
+    try:
+        report.counts.update(await compute_diameters(conn, await photometry.filled_stars_sql(conn),
+                                                     order_by="q3c_ang2ipix(t.ra, t.dec), t.star_id"))
+        await conn.execute(f"DROP TABLE {photometry.FILLED}")
 
-    step("measuring coverage")
-    report.counts.update(await photometry.coverage(conn))
+        step("measuring coverage")
+        report.counts.update(await photometry.coverage(conn))
 
-    await conn.execute(f"DROP INDEX IF EXISTS {STAGING}.star_q3c")
-    step("indexing")
-    for stmt in data_indexes_ddl(STAGING):
-        await conn.execute(stmt)
+        await conn.execute(f"DROP INDEX IF EXISTS {STAGING}.star_q3c")
+        step("indexing")
+        for stmt in star_indexes if background else star_indexes + ident_indexes:
+            await conn.execute(stmt)
+        if background:
+            report.seconds["indexing identifiers (alongside the two steps before)"] = await background
+    finally:
+        if background and not background.done():
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await background
     report.counts["stars"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
     report.counts["identifiers"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.ident")
     step("")  # closes the last step's clock
     return report
 
 
-async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
+async def _execute_all(dsn: str | None, statements: list[str]) -> float:
+    """Run ``statements`` on a connection of their own; the seconds they took."""
+    started = time.monotonic()
+    other = await asyncpg.connect(dsn)
+    try:
+        for stmt in statements:
+            await other.execute(stmt)
+    finally:
+        await other.close()
+    return time.monotonic() - started
+
+
+async def compute_diameters(conn: asyncpg.Connection, source: str | None = None,
+                            order_by: str | None = None) -> dict[str, int]:
     """The diameter step (SearchCal's method, ``getstar.astro``; see ``getstar.ingest.diameters``).
 
-    Called once all catalogue photometry is attached and the Gaia estimates are filled;
-    returns its counts for the build report.
+    Called once all catalogue photometry is attached and the Gaia estimates are filled (or
+    with ``source``, the SELECT that fills them); returns its counts for the build report.
     """
     from getstar.ingest import diameters
 
-    return await diameters.compute_diameters(conn)
+    return await diameters.compute_diameters(conn, source, order_by)
 
 
 async def _gaia_positions_at_2000(conn: asyncpg.Connection) -> int:

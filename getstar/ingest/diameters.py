@@ -33,7 +33,8 @@ catalogue type.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -65,9 +66,10 @@ def col(name: str) -> str:
 
 
 async def _read_inputs(conn: asyncpg.Connection, schema: str = STAGING, where: str = "true",
-                       *args: Any) -> dict[str, np.ndarray]:
-    """The inputs of the stars ``where`` selects (SQL over ``schema.star``, parameters ``args``), as
-    numpy arrays in one order (one row of arrays: asyncpg decodes them in C)."""
+                       *args: Any, source: str | None = None) -> dict[str, np.ndarray]:
+    """The inputs of the stars ``where`` selects (SQL over ``schema.star``, or over the SELECT
+    ``source``; parameters ``args``), as numpy arrays in one order (one row of arrays: asyncpg
+    decodes them in C)."""
     # no ORDER BY: the aggregates of one scan see the rows in the same order (one sort each costs ~1 s)
     exprs = ["array_agg(star_id) AS star_id"]
 
@@ -86,7 +88,8 @@ async def _read_inputs(conn: asyncpg.Connection, schema: str = STAGING, where: s
     agg(f"{col('WDS')} IS NOT NULL", "wds")
     agg(col("ObjTypes"), "objtypes")
     agg(f"coalesce({col('XMATCH_MAIN_FLAG')}, 0)", "xmatch_flag")
-    row = await conn.fetchrow(f"SELECT {', '.join(exprs)} FROM {schema}.star WHERE {where}", *args)
+    relation = f"({source}) t" if source else f"{schema}.star"
+    row = await conn.fetchrow(f"SELECT {', '.join(exprs)} FROM {relation} WHERE {where}", *args)
     out: dict[str, np.ndarray] = {}
     for key, cell in row.items():
         values = cell or []
@@ -136,14 +139,19 @@ def _written(res: AstroResult) -> dict[str, tuple[np.ndarray, np.ndarray, np.nda
             if name in BY_NAME and (name in DIAMETER_GROUP or name in FILL_ONLY)}
 
 
-async def compute_diameters(conn: asyncpg.Connection) -> dict[str, int]:
-    """Estimated magnitudes, diameters, UD, CalFlag for every star (``dist_plx``: ``getstar.derived``); counts."""
-    inp = await _read_inputs(conn)
+async def compute_diameters(conn: asyncpg.Connection, source: str | None = None,
+                            order_by: str | None = None) -> dict[str, int]:
+    """Estimated magnitudes, diameters, UD, CalFlag for every star (``dist_plx``: ``getstar.derived``); counts.
+
+    ``source``: a SELECT giving the stars as they are to be (``photometry.filled_stars_sql``),
+    read and written instead of ``staging.star``; ``order_by``: the order the stars are written in.
+    """
+    inp = await _read_inputs(conn, source=source)
     n = len(inp["star_id"])
     if n == 0:
         return {}
     res = _compute(inp)
-    await _write(conn, inp["star_id"], _written(res))
+    await _write(conn, inp["star_id"], _written(res), source=source, order_by=order_by)
     ldd = res["LDD"]
     has = ldd.confidence > 0
     return {"astro_ldd_computed": int(has.sum()),
@@ -186,97 +194,134 @@ async def refresh_diameters(conn: asyncpg.Connection, schema: str, star_ids: Seq
     return int((res["LDD"].confidence > 0).sum())
 
 
-#: Fixed-width binary COPY field types: property datatype -> (SQL type, numpy big-endian type).
-_BINARY = {"double": ("float8", ">f8"), "int": ("int8", ">i8"), "long": ("int8", ">i8"), "boolean": ("bool", "?"),
-           "char": ("int4", ">i4"), "conf": ("int2", ">i2")}
+#: Fixed-width binary COPY field types: kind -> (SQL type, numpy big-endian type).
+_BINARY = {"double": ("float8", ">f8"), "int": ("int8", ">i8"), "long": ("int8", ">i8"), "conf": ("int2", ">i2")}
+#: An integer of ours that is not there (no int8 value of ours is this one).
+_NO_INT = np.iinfo(np.int64).min
+#: Our boolean values, as int2: none, false, true.
+_NO_BOOL, _FALSE, _TRUE = 0, 1, 2
 
 
-def _binary_copy(fields: list[tuple[str, str, np.ndarray]]) -> bytes:
-    """PostgreSQL's binary COPY of N rows of fixed-width fields (name, kind, values), built by numpy.
+def _binary_copy(fields: list[tuple[str, str, np.ndarray]],
+                 texts: Sequence[tuple[str, list[str | None]]] = (), rows_per_chunk: int = 4096) -> Iterator[bytes]:
+    """PostgreSQL's binary COPY of N rows, in chunks: fixed-width fields (name, kind, values),
+    built by numpy, then text fields (name, values; None is NULL), appended per row from their
+    distinct values.
 
-    No NULLs: NaN stands for a missing double (``nullif`` in SQL), a confidence of 0 for the rest.
-    Measured on the default snapshot: ~0.3 s for 490,000 rows of 60 fields, where asyncpg's
+    No NULLs in the fixed-width fields: NaN, 0 or ``_NO_INT`` stand for a missing value (``nullif``
+    in SQL).  Measured on the default snapshot: ~0.3 s for 490,000 rows of 60 fields, where asyncpg's
     ``copy_records_to_table`` over Python tuples took ~20 s and an INSERT of ``unnest``ed
     array parameters ~60 s (the machine shared).
     """
     n = len(fields[0][2])
     dtype: list[tuple[str, Any]] = [("count", ">i2")]
     for k, (_, kind, _) in enumerate(fields):
-        np_type = np.dtype(_BINARY[kind][1])
-        dtype += [(f"l{k}", ">i4"), (f"v{k}", np_type.newbyteorder(">") if np_type.kind != "b" else np_type)]
-    rows = np.zeros(n, dtype=dtype)
-    rows["count"] = len(fields)
+        dtype += [(f"l{k}", ">i4"), (f"v{k}", np.dtype(_BINARY[kind][1]))]
+    # the field count and lengths repeated from one row, the values copied as big-endian arrays
+    # (numpy casting into an unaligned structured field, or broadcasting a scalar there, is slower)
+    template = np.zeros(1, dtype=dtype)
+    template["count"] = len(fields) + len(texts)
+    for k, (_, kind, _) in enumerate(fields):
+        template[f"l{k}"] = np.dtype(_BINARY[kind][1]).itemsize
+    rows = np.repeat(template, n)
     for k, (_, kind, values) in enumerate(fields):
-        rows[f"l{k}"] = np.dtype(_BINARY[kind][1]).itemsize
-        rows[f"v{k}"] = values
-    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-    return header + rows.tobytes() + (-1).to_bytes(2, "big", signed=True)
+        rows[f"v{k}"] = np.asarray(values).astype(_BINARY[kind][1])
+    width = rows.dtype.itemsize
+    fixed = rows.view(np.uint8).data
+    yield b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+    if texts:
+        fields_of: dict[str | None, bytes] = {None: (-1).to_bytes(4, "big", signed=True)}
+        for _, strings in texts:
+            for text in set(strings) - fields_of.keys():
+                data = str(text).encode()
+                fields_of[text] = len(data).to_bytes(4, "big") + data
+        tails = list(map(b"".join, zip(*[[fields_of[text] for text in strings] for _, strings in texts],
+                                       strict=True)))
+    for start in range(0, n, rows_per_chunk):
+        end = min(n, start + rows_per_chunk)
+        if texts:
+            yield b"".join(itertools.chain.from_iterable(
+                (fixed[i * width:(i + 1) * width], tails[i]) for i in range(start, end)))
+        else:
+            yield bytes(fixed[start * width:end * width])
+    yield (-1).to_bytes(2, "big", signed=True)
+
+
+async def _chunks(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
 
 
 async def _write(conn: asyncpg.Connection, star_id: np.ndarray,
-                 columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]], update: str = "") -> None:
-    """Load our columns into a temporary table (binary COPY; text as codes into ``astro_text``),
-    then rewrite the stars (the build's staging table), or ``update`` those of a table in place."""
-    import io
+                 columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]], update: str = "",
+                 source: str | None = None, order_by: str | None = None) -> None:
+    """Load our columns into a temporary table (binary COPY), then rewrite the stars (the
+    build's staging table, read from ``source`` if given, written in ``order_by``), or
+    ``update`` those of a table in place.
 
+    Each value is loaded as it is to be written where the star takes ours (``_expressions``):
+    none (NULL, or its stand-in) where we have no value; its confidence likewise (0 for none),
+    its origin is ``computed`` where the confidence is not 0.
+    """
     fields: list[tuple[str, str, np.ndarray]] = [("star_id", "long", star_id.astype(np.int64))]
-    texts: dict[str, int] = {"": 0}
+    texts: list[tuple[str, list[str | None]]] = []
     for name, (value, conf, error) in columns.items():
         prop = BY_NAME[name]
         c = prop.column
         has = conf > 0
         if prop.datatype == "char":
-            strings = [v if h and isinstance(v, str) else "" for v, h in zip(value.tolist(), has.tolist(), strict=True)]
-            codes = np.array([texts.setdefault(x, len(texts)) for x in strings], dtype=np.int32)
-            fields.append((c, "char", codes))
+            strings = [v if h and isinstance(v, str) and v else None for v, h in zip(value.tolist(), has.tolist(),
+                                                                                      strict=True)]
+            has = np.array([x is not None for x in strings], dtype=bool)
+            texts.append((c, strings))
         elif prop.datatype == "double":
-            fields.append((c, "double", np.where(has, np.asarray(value, dtype=np.float64), np.nan)))
+            doubles = np.where(has, np.asarray(value, dtype=np.float64), np.nan)
+            has = ~np.isnan(doubles)
+            fields.append((c, "double", doubles))
         elif prop.datatype == "boolean":
-            fields.append((c, "boolean", np.where(has, np.asarray(value, dtype=bool), False)))
+            fields.append((c, "conf", np.where(has, np.where(np.asarray(value, dtype=bool), _TRUE, _FALSE), _NO_BOOL)))
         else:
-            fields.append((c, "int", np.where(has, np.asarray(value), 0).astype(np.int64)))
-        fields.append((f"{c}_c", "conf", conf.astype(np.int16)))
+            ints = np.where(has, np.asarray(value), 0).astype(np.int64)
+            if (has & (ints == _NO_INT)).any():
+                raise ValueError(f"{name}: an integer of ours is the stand-in for none")
+            fields.append((c, "int", np.where(has, ints, _NO_INT)))
+        fields.append((f"{c}_c", "conf", np.where(has, conf, 0).astype(np.int16)))
         if prop.error is not None:
             err = np.full(len(value), np.nan) if error is None else np.asarray(error, dtype=np.float64)
             fields.append((f"{c}_e", "double", np.where(has, err, np.nan)))
-    ddl = ", ".join(f"{name} {_BINARY[kind][0]}" for name, kind, _ in fields)
+    ddl = ", ".join([f"{name} {_BINARY[kind][0]}" for name, kind, _ in fields] + [f"{name} text" for name, _ in texts])
     await conn.execute(f"CREATE TEMP TABLE astro ({ddl})")
-    await conn.execute("CREATE TEMP TABLE astro_text (code int4 PRIMARY KEY, txt text)")
     try:
-        await conn.copy_to_table("astro", source=io.BytesIO(_binary_copy(fields)), format="binary")
-        await conn.copy_records_to_table("astro_text", records=[(code, txt) for txt, code in texts.items()])
+        await conn.copy_to_table("astro", source=_chunks(_binary_copy(fields, texts)), format="binary")
         await conn.execute("CREATE UNIQUE INDEX ON astro (star_id)")
-        text_cols = [BY_NAME[n].column for n in columns if BY_NAME[n].datatype == "char"]
-        joins = " ".join(f"LEFT JOIN astro_text x_{c} ON x_{c}.code = a.{c}" for c in text_cols)
         if update:
             sets = ", ".join(f"{c} = {expr}" for c, expr in _expressions(columns).items())
-            await conn.execute(f"UPDATE {update} t SET {sets} FROM astro a {joins} WHERE a.star_id = t.star_id")
+            await conn.execute(f"UPDATE {update} t SET {sets} FROM astro a WHERE a.star_id = t.star_id")
         else:
-            await rewrite_stars(conn, _expressions(columns), f"LEFT JOIN astro a ON a.star_id = t.star_id {joins}")
+            await rewrite_stars(conn, _expressions(columns), "LEFT JOIN astro a ON a.star_id = t.star_id",
+                                source=source, order_by=order_by)
     finally:
         await conn.execute("DROP TABLE IF EXISTS astro")
-        await conn.execute("DROP TABLE IF EXISTS astro_text")
 
 
 def _expressions(columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> dict[str, str]:
-    """Column expressions of the rewrite (alias ``t`` the star, ``a`` ours; see the module docstring)."""
+    """Column expressions of the rewrite (alias ``t`` the star, ``a`` ours as ``_write`` loads
+    them; see the module docstring): ours where the star takes ours, else the star's own."""
     ldd = col("LDD")
-    ours_group = f"(t.{ldd} IS NULL AND a.{ldd} IS NOT NULL)"
     exprs: dict[str, str] = {}
     for name in columns:
         prop = BY_NAME[name]
         c = prop.column
-        # a value of ours: numeric NaN is no value, text is a code into astro_text ("" = none)
-        mine = {"double": f"nullif(a.{c}, 'NaN')", "char": f"nullif(x_{c}.txt, '')"}.get(prop.datatype, f"a.{c}")
-        has = f"(a.{c}_c > 0 AND {mine} IS NOT NULL)"
         if name in DIAMETER_GROUP:  # the whole group where we give the LDD, else only empty cells
-            take_any = f"({ours_group} OR (t.{ldd} IS NULL AND t.{c} IS NULL))"
+            # (a.LDD is NaN, never NULL, where we have none: the group is ours wherever t.LDD is NULL)
+            take = f"(t.{ldd} IS NULL AND (a.{ldd} IS NOT NULL OR t.{c} IS NULL))"
         else:
-            take_any = f"t.{c} IS NULL"
-        exprs[c] = f"CASE WHEN {take_any} THEN (CASE WHEN {has} THEN {mine} END) ELSE t.{c} END"
-        exprs[f"{c}_o"] = f"CASE WHEN {take_any} THEN (CASE WHEN {has} THEN {COMPUTED} END) ELSE t.{c}_o END"
-        exprs[f"{c}_c"] = f"CASE WHEN {take_any} THEN (CASE WHEN {has} THEN a.{c}_c END) ELSE t.{c}_c END"
+            take = f"t.{c} IS NULL"
+        mine = {"double": f"nullif(a.{c}, 'NaN')", "char": f"a.{c}", "boolean": f"(nullif(a.{c}, {_NO_BOOL}) = {_TRUE})"
+                }.get(prop.datatype, f"nullif(a.{c}, {_NO_INT})")
+        exprs[c] = f"CASE WHEN {take} THEN {mine} ELSE t.{c} END"
+        exprs[f"{c}_o"] = f"CASE WHEN {take} THEN (CASE WHEN a.{c}_c > 0 THEN {COMPUTED} END) ELSE t.{c}_o END"
+        exprs[f"{c}_c"] = f"CASE WHEN {take} THEN nullif(a.{c}_c, 0) ELSE t.{c}_c END"
         if prop.error is not None:
-            exprs[f"{c}_e"] = (f"CASE WHEN {take_any} THEN (CASE WHEN {has} THEN nullif(a.{c}_e, 'NaN') END) "
-                               f"ELSE t.{c}_e END")
+            exprs[f"{c}_e"] = f"CASE WHEN {take} THEN nullif(a.{c}_e, 'NaN') ELSE t.{c}_e END"
     return exprs

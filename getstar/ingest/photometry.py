@@ -232,8 +232,9 @@ async def attach_catalogue_photometry(conn: asyncpg.Connection) -> dict[str, int
             "SELECT NULL::bigint AS star_id, NULL::smallint AS src, NULL::smallint AS kind, NULL::float8 AS v, "
             "NULL::float8 AS e_v, NULL::float8 AS b_v, NULL::float8 AS e_b_v, NULL::text AS sptype, "
             "NULL::boolean AS hip_star, NULL::int AS v_rank WHERE false")
+    # UNLOGGED: dropped once the photometry is filled, it needs no WAL
     await conn.execute(f"""
-        CREATE TABLE {s}.cat_best AS
+        CREATE UNLOGGED TABLE {s}.cat_best AS
         WITH vals AS ({vals}),
         v AS (SELECT DISTINCT ON (star_id) star_id, v, e_v,
                      CASE WHEN kind = 4 OR kind = 1 THEN {HIP_MAIN} ELSE {TYC2} END AS o,
@@ -279,7 +280,45 @@ def _layered(name: str, layers: list[tuple[str, int | str, int | str, str | None
 
 async def fill_photometry(conn: asyncpg.Connection) -> dict[str, int]:
     """Write every star once (each expression sees the row as it was): the catalogue values
-    of ``cat_best``, B = V + (B−V), then the Gaia DR3 estimates, each only where empty.
+    of ``cat_best``, B = V + (B−V), then the Gaia DR3 estimates, each only where empty
+    (``fill_expressions``).  The build stages them instead (``stage_photometry``)."""
+    exprs, join = fill_expressions()
+    await rewrite_stars(conn, exprs, join)
+    await conn.execute(f"DROP TABLE {STAGING}.cat_best")
+    return {"gaia_v_estimated": await conn.fetchval(f"SELECT count({col('V_GAIA')}) FROM {STAGING}.star")}
+
+
+#: The build's filled photometry (``stage_photometry``): a temporary table, star_id and the
+#: columns ``fill_photometry`` writes.
+FILLED = "star_filled"
+
+
+async def stage_photometry(conn: asyncpg.Connection) -> dict[str, int]:
+    """``fill_photometry``'s values, computed once into the temporary table ``FILLED`` instead
+    of written into the stars: the diameter step reads the stars with them
+    (``filled_stars_sql``) and writes both at once (one rewrite of the wide table, not two)."""
+    exprs, join = fill_expressions()
+    types = dict(await star_columns(conn))
+    select = ", ".join(f"CAST({expr} AS {types[c]}) AS {c}" for c, expr in exprs.items())
+    await conn.execute(f"CREATE TEMP TABLE {FILLED} AS SELECT t.star_id, {select} FROM {STAGING}.star t {join}")
+    await conn.execute(f"CREATE UNIQUE INDEX ON {FILLED} (star_id)")
+    await conn.execute(f"ANALYZE {FILLED}")
+    await conn.execute(f"DROP TABLE {STAGING}.cat_best")
+    return {"gaia_v_estimated": await conn.fetchval(f"SELECT count({col('V_GAIA')}) FROM {FILLED}")}
+
+
+async def filled_stars_sql(conn: asyncpg.Connection) -> str:
+    """A SELECT of ``staging.star`` as ``fill_photometry`` would have written it, from the
+    values ``stage_photometry`` left in ``FILLED``."""
+    filled = {r["attname"] for r in await conn.fetch(
+        "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0", FILLED)}
+    select = ", ".join(f"f.{c}" if c in filled else f"t.{c}" for c, _ in await star_columns(conn))
+    return f"SELECT {select} FROM {STAGING}.star t JOIN {FILLED} f ON f.star_id = t.star_id"
+
+
+def fill_expressions() -> tuple[dict[str, str], str]:
+    """What ``fill_photometry`` writes: column expressions over a star row ``t`` and the joins
+    they need (``staging.cat_best`` as ``b``, the Gaia estimates as ``e``).
 
     B is made only where the star has no B and both its V and B−V are catalogue values:
     origin the catalogue when both share one, else ``MIXED CATALOG``; confidence the lower of
@@ -325,34 +364,58 @@ async def fill_photometry(conn: asyncpg.Connection) -> dict[str, int]:
     red_k = gaia("Ks_red")
     red_k = (f"(CASE WHEN t.{sp} IS NULL AND b.sptype IS NULL THEN {red_k[0]} END)", *red_k[1:])
     exprs.update(_layered("K", [gaia("Ks"), red_k]))
-    await rewrite_stars(conn, exprs, f"LEFT JOIN {s}.cat_best b ON b.star_id = t.star_id "
-                                     f"CROSS JOIN LATERAL (SELECT {estimates}) e")
-    await conn.execute(f"DROP TABLE {s}.cat_best")
-    return {"gaia_v_estimated": await conn.fetchval(f"SELECT count({col('V_GAIA')}) FROM {s}.star")}
+    return exprs, (f"LEFT JOIN {s}.cat_best b ON b.star_id = t.star_id "
+                   f"CROSS JOIN LATERAL (SELECT {estimates}) e")
 
 
-async def rewrite_stars(conn: asyncpg.Connection, exprs: dict[str, str], join: str) -> None:
+async def star_columns(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    """(name, SQL type) of every column of ``staging.star``, in order."""
+    return [(r["attname"], r["type"]) for r in await conn.fetch(
+        "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
+        "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", f"{STAGING}.star")]
+
+
+async def rewrite_stars(conn: asyncpg.Connection, exprs: dict[str, str], join: str, *,
+                        source: str | None = None, order_by: str | None = None) -> None:
     """Replace ``staging.star`` by a copy whose columns ``exprs`` are recomputed (alias ``t``).
 
     Writing a new table costs an INSERT per star; an UPDATE of every (wide) row costs
     ~15 times more here (new row versions plus entries in every index: measured on the
     default snapshot, 110,000 updated rows took longer than 490,000 inserted ones).
+    ``source``: a SELECT read instead of ``staging.star`` (``filled_stars_sql``);
+    ``order_by``: the order the rows are written in (expressions over ``t``).
+
+    One transaction, the copy made by CREATE TABLE AS (columns cast to their types, then the
+    table's NOT NULL and defaults): rows go to the pages in the order they come (an INSERT
+    would fill earlier pages' gaps), and with ``wal_level = minimal`` (the embedded cluster
+    without a standby) the new table is synced at commit instead of written to the WAL too.
     """
     s = STAGING
-    cols = [r["column_name"] for r in await conn.fetch(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'star' "
-        "ORDER BY ordinal_position", s)]
-    unknown = set(exprs) - set(cols)
+    cols = await star_columns(conn)
+    unknown = set(exprs) - {c for c, _ in cols}
     if unknown:
         raise ValueError(f"no such star columns: {sorted(unknown)}")
-    select = ", ".join(exprs.get(c, f"t.{c}") for c in cols)
-    await conn.execute(f"CREATE TABLE {s}.star_next (LIKE {s}.star INCLUDING DEFAULTS)")
-    await conn.execute(f"INSERT INTO {s}.star_next ({', '.join(cols)}) SELECT {select} FROM {s}.star t {join}")
-    await conn.execute(f"DROP TABLE {s}.star")
-    await conn.execute(f"ALTER TABLE {s}.star_next RENAME TO star")
-    # the build's lookup indexes (its q3c index is rebuilt with the final ones, after ANALYZE)
-    await conn.execute(f"CREATE INDEX ON {s}.star ({col('HIP')})")
-    await conn.execute(f"CREATE INDEX ON {s}.star ({col('GAIA')})")
+    select = ", ".join(f"CAST({exprs[c]} AS {sqltype}) AS {c}" if c in exprs else f"t.{c}" for c, sqltype in cols)
+    relation = f"({source})" if source else f"{s}.star"
+    order = f" ORDER BY {order_by}" if order_by else ""
+    alters = []
+    for r in await conn.fetch(
+            "SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) AS dflt FROM pg_attribute a "
+            "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum", f"{s}.star"):
+        if r["dflt"] is not None:
+            alters.append(f"ALTER COLUMN {r['attname']} SET DEFAULT {r['dflt']}")
+        if r["attnotnull"]:
+            alters.append(f"ALTER COLUMN {r['attname']} SET NOT NULL")
+    async with conn.transaction():
+        await conn.execute(f"CREATE TABLE {s}.star_next AS SELECT {select} FROM {relation} t {join}{order}")
+        if alters:
+            await conn.execute(f"ALTER TABLE {s}.star_next {', '.join(alters)}")
+        await conn.execute(f"DROP TABLE {s}.star")
+        await conn.execute(f"ALTER TABLE {s}.star_next RENAME TO star")
+        # the build's lookup indexes (its q3c index is rebuilt with the final ones, after ANALYZE)
+        await conn.execute(f"CREATE INDEX ON {s}.star ({col('HIP')})")
+        await conn.execute(f"CREATE INDEX ON {s}.star ({col('GAIA')})")
 
 
 #: Coverage figures of the build report: property -> key prefix.

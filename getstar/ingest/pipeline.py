@@ -103,9 +103,11 @@ async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
 
 
 async def build_and_swap(conn: asyncpg.Connection, progress: Progress,
-                         lock_timeout: float = build.SWAP_LOCK_TIMEOUT) -> tuple[str, build.BuildReport]:
+                         lock_timeout: float = build.SWAP_LOCK_TIMEOUT,
+                         dsn: str | None = None) -> tuple[str, build.BuildReport]:
+    """Build, validate, swap; ``dsn`` (the database's) lets the build use a second connection."""
     started = datetime.now(UTC)
-    report = await build.build(conn, progress)
+    report = await build.build(conn, progress, dsn)
     progress("validating")
     report.counts.update(await build.validate(conn))
     sources = await raw.loaded_sources(conn)
@@ -139,6 +141,6 @@ async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path
                 await ingest_source(conn, settings, name, src_paths, progress)
         elif source != "rebuild":
             await ingest_source(conn, settings, source, paths, progress, rows=rows)
-        return await build_and_swap(conn, progress, settings.swap_lock_timeout)
+        return await build_and_swap(conn, progress, settings.swap_lock_timeout, dsn)
     finally:
         await conn.close()
