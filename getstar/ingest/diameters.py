@@ -68,41 +68,50 @@ def col(name: str) -> str:
 async def _read_inputs(conn: asyncpg.Connection, schema: str = STAGING, where: str = "true",
                        *args: Any, source: str | None = None) -> dict[str, np.ndarray]:
     """The inputs of the stars ``where`` selects (SQL over ``schema.star``, or over the SELECT
-    ``source``; parameters ``args``), as numpy arrays in one order (one row of arrays: asyncpg
-    decodes them in C)."""
-    # no ORDER BY: the aggregates of one scan see the rows in the same order (one sort each costs ~1 s)
-    exprs = ["array_agg(star_id) AS star_id"]
+    ``source``; parameters ``args``), as numpy arrays in one order.
 
-    def agg(expr: str, alias: str) -> None:
-        exprs.append(f"array_agg({expr}) AS {alias}")
-
-    agg(col("SpType"), "sptype")
+    The numbers come as a binary COPY parsed by numpy (NULL sent as NaN, or -1 for origins and
+    confidences); the two text columns as arrays (asyncpg decodes them in C), with the star ids
+    to put them in the same order.  One row of arrays for everything took ~3x longer.
+    """
+    numbers: list[tuple[str, str, str]] = [("star_id", "star_id::int8", ">i8")]  # (key, SQL, numpy type)
     for prop in INPUT_BANDS.values():
         c = col(prop)
-        for suffix in ("", "_e", "_o", "_c"):
-            agg(c + suffix, c + suffix)
-    for name in ("plx", "sep1", "sep2"):
-        agg(col(name), col(name))
-    agg(f"{col('plx')}_e", f"{col('plx')}_e")
-    agg(f"{col('SBC9')} IS NOT NULL", "sbc9")
-    agg(f"{col('WDS')} IS NOT NULL", "wds")
-    agg(col("ObjTypes"), "objtypes")
-    agg(f"coalesce({col('XMATCH_MAIN_FLAG')}, 0)", "xmatch_flag")
+        numbers += [(c, f"coalesce({c}, 'NaN')::float8", ">f8"), (c + "_e", f"coalesce({c}_e, 'NaN')::float8", ">f8"),
+                    (c + "_o", f"coalesce({c}_o, -1)::int2", ">i2"), (c + "_c", f"coalesce({c}_c, -1)::int2", ">i2")]
+    for c in (col("plx"), col("sep1"), col("sep2"), f"{col('plx')}_e"):
+        numbers.append((c, f"coalesce({c}, 'NaN')::float8", ">f8"))
+    numbers += [("sbc9", f"{col('SBC9')} IS NOT NULL", "?"), ("wds", f"{col('WDS')} IS NOT NULL", "?"),
+                ("xmatch_flag", f"coalesce({col('XMATCH_MAIN_FLAG')}, 0)::int8", ">i8")]
     relation = f"({source}) t" if source else f"{schema}.star"
-    row = await conn.fetchrow(f"SELECT {', '.join(exprs)} FROM {relation} WHERE {where}", *args)
+    chunks: list[bytes] = []
+
+    async def receive(chunk: bytes) -> None:
+        chunks.append(bytes(chunk))
+
+    await conn.copy_from_query(f"SELECT {', '.join(sql for _, sql, _ in numbers)} FROM {relation} WHERE {where}",
+                               *args, output=receive, format="binary")
+    data = b"".join(chunks)
+    header = 11 + 4  # signature, flags; then the header extension's length and the extension
+    start = header + 4 + int.from_bytes(data[header:header + 4], "big")
+    dtype: list[tuple[str, Any]] = [("count", ">i2")]
+    for key, _, np_type in numbers:
+        dtype += [(f"l_{key}", ">i4"), (key, np_type)]
+    rows = np.frombuffer(data, dtype=dtype, offset=start, count=(len(data) - start - 2) // np.dtype(dtype).itemsize)
+    if (rows["count"] != len(numbers)).any() or any((rows[f"l_{key}"] < 0).any() for key, _, _ in numbers):
+        raise ValueError("diameter inputs: unexpected binary COPY layout")
     out: dict[str, np.ndarray] = {}
-    for key, cell in row.items():
-        values = cell or []
-        if key in ("sptype", "objtypes"):
-            out[key] = np.array(values, dtype=object)
-        elif key in ("sbc9", "wds"):
-            out[key] = np.array(values, dtype=bool)
-        elif key in ("star_id", "xmatch_flag"):
-            out[key] = np.array(values, dtype=np.int64)
-        elif key.endswith("_o") or key.endswith("_c"):
-            out[key] = np.array([-1 if x is None else x for x in values], dtype=np.int16)
-        else:
-            out[key] = np.array(values, dtype=np.float64)  # None -> nan
+    for key, _, np_type in numbers:
+        kind = {">f8": np.float64, ">i2": np.int16, "?": bool}.get(np_type, np.int64)
+        out[key] = rows[key].astype(kind)
+    texts = await conn.fetchrow(
+        f"SELECT array_agg(star_id) AS star_id, array_agg({col('SpType')}) AS sptype, "
+        f"array_agg({col('ObjTypes')}) AS objtypes FROM {relation} WHERE {where}", *args)
+    ids = np.array(texts["star_id"] or [], dtype=np.int64)
+    order = np.argsort(ids)
+    at = order[np.searchsorted(ids[order], out["star_id"])] if len(ids) else np.zeros(0, dtype=np.int64)
+    for key in ("sptype", "objtypes"):
+        out[key] = np.array(texts[key] or [], dtype=object)[at]
     return out
 
 

@@ -8,7 +8,9 @@ bright-star dump and JMDC (shared/data, when present).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -48,7 +50,7 @@ def console_progress(enabled: bool | None = None) -> Progress:
 async def ingest_source(conn: asyncpg.Connection, settings: Settings, source: str, paths: list[Path],
                         progress: Progress, *, rows: int | None = None) -> Any:
     """Load one source into the raw store (atomically, per source); ``rows``: synthetic only."""
-    progress(f"loading {source} from {', '.join(map(str, paths)) or 'default location'}")
+    progress(_loading_label(source, paths))
     if source == "hipparcos":
         return await raw.load_hipparcos(conn, paths[0] if paths else hipparcos.default_path())
     if source == "gaia":
@@ -102,6 +104,48 @@ async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
     return plan
 
 
+async def load_default_sources(dsn: str, conn: asyncpg.Connection, settings: Settings, progress: Progress,
+                               workers: int | None = None) -> None:
+    """Every default source into the raw store, ``workers`` (default: one per core) at once, each
+    in a process and on a connection of its own: reading and parsing the files is Python work
+    that one process would do one file after the other.  Each source is still replaced
+    atomically; a bad file fails the ingest (its IngestError comes back from the worker)."""
+    await raw.ensure_raw_schema(conn)  # created once, not raced by the loads
+    plan = await default_sources(settings)
+    workers = min(len(plan), workers or os.cpu_count() or 1)
+    if workers < 2:
+        for name, paths in plan:
+            await ingest_source(conn, settings, name, paths, progress)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    loop = asyncio.get_running_loop()
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        loads = []
+        for name, paths in plan:
+            progress(_loading_label(name, paths))
+            loads.append(loop.run_in_executor(pool, _load_in_process, dsn, settings, name, paths))
+        await asyncio.gather(*loads)
+
+
+def _loading_label(source: str, paths: list[Path]) -> str:
+    return f"loading {source} from {', '.join(map(str, paths)) or 'default location'}"
+
+
+def _load_in_process(dsn: str, settings: Settings, source: str, paths: list[Path]) -> None:
+    """``ingest_source`` in a worker process of ``load_default_sources``."""
+
+    async def load() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await ingest_source(conn, settings, source, paths, lambda _label: None)
+        finally:
+            await conn.close()
+
+    asyncio.run(load())
+
+
 async def build_and_swap(conn: asyncpg.Connection, progress: Progress,
                          lock_timeout: float = build.SWAP_LOCK_TIMEOUT,
                          dsn: str | None = None) -> tuple[str, build.BuildReport]:
@@ -137,8 +181,7 @@ async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path
 
             return await ingest_enrich(conn, settings, enrich or EnrichOptions(), progress)
         if source in ("build", "default"):
-            for name, src_paths in await default_sources(settings):
-                await ingest_source(conn, settings, name, src_paths, progress)
+            await load_default_sources(dsn, conn, settings, progress)
         elif source != "rebuild":
             await ingest_source(conn, settings, source, paths, progress, rows=rows)
         return await build_and_swap(conn, progress, settings.swap_lock_timeout, dsn)
