@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -87,11 +88,14 @@ async def table_exists(conn: asyncpg.Connection, name: str) -> bool:
     return bool(await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name))
 
 
-async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None = None) -> BuildReport:
+async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None = None,
+                sources_loaded: Awaitable[Any] | None = None) -> BuildReport:
     """Build ``staging`` from the raw store. Raises if a required source is missing.
 
     ``dsn``: the database's, for a second connection that builds the identifiers' indexes
     while the diameter step runs (without it, they are built after the stars' ones).
+    ``sources_loaded``: the loading of the sources other than Hipparcos and Gaia, awaited
+    before the first step that reads them (the SIMBAD merge; ``pipeline.loading_default_sources``).
     """
     report = BuildReport()
     started = {"": time.monotonic()}  # the running step's label -> when it started
@@ -236,6 +240,9 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
 
     step("moving Gaia positions to J2000")
     report.counts["gaia_positions_propagated"] = premoved + await _propagate_gaia_positions(conn)
+    if sources_loaded is not None:
+        step("loading the other sources (alongside the steps above)")
+        await sources_loaded
     simbad_idents = "raw.simbad_ident"
     if await table_exists(conn, "raw.simbad") or await table_exists(conn, "raw.simbad_learned"):
         step("merging SIMBAD")
@@ -253,39 +260,39 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
 
     report.notes = await conflict_notes(conn, STAGING)
 
-    if await table_exists(conn, "raw.jmdc"):
-        step("attaching JMDC")
-        report.counts.update(await _attach_by_keys(conn, "jmdc", "simbad"))
-    if await table_exists(conn, "raw.jsdc"):
-        step("attaching JSDC")
-        report.counts.update(await _attach_jsdc(conn))
-
-    step("deriving properties")  # where later steps (SIMBAD, JMDC) changed a parallax
-    report.counts["dist_plx_updated"] = int((await conn.execute(derived.update_sql(STAGING))).split()[-1])
-    report.counts["dist_plx"] = await conn.fetchval(
-        f"SELECT count(*) FROM {STAGING}.star WHERE {col('dist_plx')} IS NOT NULL")
-
-    from getstar.ingest import photometry
-
-    step("matching Stellarium and KStars stars")
-    report.counts.update(await photometry.attach_catalogue_photometry(conn))
-    step("filling catalogue photometry, B from V and B-V, and the Gaia estimates")
-    # staged (photometry.stage_photometry), not written into the stars yet: the diameter step
-    # writes them with its own values, in one rewrite of the table
-    report.counts.update(await photometry.stage_photometry(conn))
-
-    # DIAMETER STEP: every catalogue magnitude is attached and the Gaia estimates are
-    # filled above; the SearchCal computations (getstar/astro/: spectral-type decoding,
-    # colour tables for the magnitudes still missing, diameters, LD -> UD) run here, on
-    # staging.star with the filled photometry, before the coverage figures and the indexes.
-    # The stars are written once, with both, in the order of their q3c index (what CLUSTER
-    # did after: three rewrites of the table made one).
-    step("computing angular diameters")
-    # the identifiers are final: their indexes are built alongside, on a second connection
-    # (the diameter step keeps one core busy, its Python and PostgreSQL taking turns)
-    star_indexes, ident_indexes = data_index_groups(STAGING, in_q3c_order=True)  # written in q3c order below
+    # the identifiers are final (later steps only read them): their indexes are built alongside,
+    # on a second connection, while the steps below keep about one core busy
+    star_indexes, ident_indexes = data_index_groups(STAGING, in_q3c_order=True)  # stars written in q3c order
     background = asyncio.create_task(_execute_all(dsn, ident_indexes)) if dsn else None
     try:
+        if await table_exists(conn, "raw.jmdc"):
+            step("attaching JMDC")
+            report.counts.update(await _attach_by_keys(conn, "jmdc", "simbad"))
+        if await table_exists(conn, "raw.jsdc"):
+            step("attaching JSDC")
+            report.counts.update(await _attach_jsdc(conn))
+
+        step("deriving properties")  # where later steps (SIMBAD, JMDC) changed a parallax
+        report.counts["dist_plx_updated"] = int((await conn.execute(derived.update_sql(STAGING))).split()[-1])
+        report.counts["dist_plx"] = await conn.fetchval(
+            f"SELECT count(*) FROM {STAGING}.star WHERE {col('dist_plx')} IS NOT NULL")
+
+        from getstar.ingest import photometry
+
+        step("matching Stellarium and KStars stars")
+        report.counts.update(await photometry.attach_catalogue_photometry(conn))
+        step("filling catalogue photometry, B from V and B-V, and the Gaia estimates")
+        # staged (photometry.stage_photometry), not written into the stars yet: the diameter step
+        # writes them with its own values, in one rewrite of the table
+        report.counts.update(await photometry.stage_photometry(conn))
+
+        # DIAMETER STEP: every catalogue magnitude is attached and the Gaia estimates are
+        # filled above; the SearchCal computations (getstar/astro/: spectral-type decoding,
+        # colour tables for the magnitudes still missing, diameters, LD -> UD) run here, on
+        # staging.star with the filled photometry, before the coverage figures and the indexes.
+        # The stars are written once, with both, in the order of their q3c index (what CLUSTER
+        # did after: three rewrites of the table made one).
+        step("computing angular diameters")
         report.counts.update(await compute_diameters(conn, await photometry.filled_stars_sql(conn),
                                                      order_by="q3c_ang2ipix(t.ra, t.dec), t.star_id"))
         await conn.execute(f"DROP TABLE {photometry.FILLED}")
@@ -298,7 +305,7 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
         for stmt in star_indexes if background else star_indexes + ident_indexes:
             await conn.execute(stmt)
         if background:
-            report.seconds["indexing identifiers (alongside the two steps before)"] = await background
+            report.seconds["indexing identifiers (alongside the steps since identifiers)"] = await background
     finally:
         if background and not background.done():
             background.cancel()
