@@ -20,10 +20,10 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -70,6 +70,8 @@ HIP2 = ORIGIN_CODE["I/311/hip2"]
 SIMBAD = ORIGIN_CODE["SIMBAD"]
 STELLARIUM = ORIGIN_CODE["Stellarium"]
 COMPUTED = ORIGIN_CODE["computed"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -254,8 +256,17 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
     report.counts["gaia_positions_at_2016"] = await conn.fetchval(
         f"SELECT count(*) FROM {STAGING}.star WHERE ra_o = {GAIA} AND ra_c = {MEDIUM}")
 
+    from getstar.ingest import photometry
+
+    # the catalogue records' nearest stars (positions are final now) found on a second
+    # connection while the identifiers are collected (~8 s of one core otherwise idle)
+    candidates = asyncio.create_task(_on_connection(dsn, photometry.prepare_position_matching)) if dsn else None
     step("collecting identifiers")
-    report.counts.update(await _build_idents(conn, simbad_idents))
+    try:
+        report.counts.update(await _build_idents(conn, simbad_idents))
+    except BaseException:
+        await _cancelled(candidates)
+        raise
     from getstar.ingest.identity import conflict_notes
 
     report.notes = await conflict_notes(conn, STAGING)
@@ -277,10 +288,9 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
         report.counts["dist_plx"] = await conn.fetchval(
             f"SELECT count(*) FROM {STAGING}.star WHERE {col('dist_plx')} IS NOT NULL")
 
-        from getstar.ingest import photometry
-
         step("matching Stellarium and KStars stars")
-        report.counts.update(await photometry.attach_catalogue_photometry(conn))
+        report.counts.update(await photometry.attach_catalogue_photometry(conn, candidates))
+        candidates = None
         step("filling catalogue photometry, B from V and B-V, and the Gaia estimates")
         # staged (photometry.stage_photometry), not written into the stars yet: the diameter step
         # writes them with its own values, in one rewrite of the table
@@ -307,14 +317,39 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
         if background:
             report.seconds["indexing identifiers (alongside the steps since identifiers)"] = await background
     finally:
-        if background and not background.done():
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await background
+        await _cancelled(background)
+        await _cancelled(candidates)
     report.counts["stars"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.star")
     report.counts["identifiers"] = await conn.fetchval(f"SELECT count(*) FROM {STAGING}.ident")
     step("")  # closes the last step's clock
     return report
+
+
+async def _cancelled(task: asyncio.Task[Any] | None) -> None:
+    """``task`` ended: cancelled if still running (the build failed), its outcome dropped."""
+    if task is not None and not task.done():
+        task.cancel()
+    if task is not None:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+async def _on_connection(dsn: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """``work`` on a connection of its own."""
+    other = await asyncpg.connect(dsn)
+    try:
+        return await work(other)
+    finally:
+        await other.close()
+
+
+async def _fetchval_apart(dsn: str, sql: str) -> Any:
+    """``sql``'s one value, on a connection of its own."""
+    other = await asyncpg.connect(dsn)
+    try:
+        return await other.fetchval(sql)
+    finally:
+        await other.close()
 
 
 async def _execute_all(dsn: str | None, statements: list[str]) -> float:
@@ -653,19 +688,27 @@ async def _attach_jsdc(conn: asyncpg.Connection) -> dict[str, int]:
     }
 
 
-async def validate(conn: asyncpg.Connection) -> dict[str, int]:
-    """Checks a snapshot must pass before it is swapped in; raises ValueError otherwise."""
+async def validate(conn: asyncpg.Connection, dsn: str | None = None) -> dict[str, int]:
+    """Checks a snapshot must pass before it is swapped in; raises ValueError otherwise.
+
+    ``dsn``: the database's, to run the identifiers' duplicate check on a second connection
+    while the others run (~2 s of the default build's 3.5).
+    """
     s = STAGING
-    checks = {
-        "stars": await conn.fetchval(f"SELECT count(*) FROM {s}.star"),
-        "identifiers": await conn.fetchval(f"SELECT count(*) FROM {s}.ident"),
-        "null_positions": await conn.fetchval(f"SELECT count(*) FROM {s}.star WHERE ra IS NULL OR dec IS NULL"),
-        "duplicate_identifiers": await conn.fetchval(
-            f"SELECT count(*) FROM (SELECT 1 FROM {s}.ident GROUP BY star_id, key HAVING count(*) > 1) d"),
-        "orphan_identifiers": await conn.fetchval(
-            f"SELECT count(*) FROM {s}.ident i "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {s}.star t WHERE t.star_id = i.star_id)"),
-    }
+    duplicates_sql = f"SELECT count(*) FROM (SELECT 1 FROM {s}.ident GROUP BY star_id, key HAVING count(*) > 1) d"
+    duplicates = asyncio.create_task(_fetchval_apart(dsn, duplicates_sql)) if dsn else None
+    try:
+        checks = {
+            "stars": await conn.fetchval(f"SELECT count(*) FROM {s}.star"),
+            "identifiers": await conn.fetchval(f"SELECT count(*) FROM {s}.ident"),
+            "null_positions": await conn.fetchval(f"SELECT count(*) FROM {s}.star WHERE ra IS NULL OR dec IS NULL"),
+            "orphan_identifiers": await conn.fetchval(
+                f"SELECT count(*) FROM {s}.ident i "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {s}.star t WHERE t.star_id = i.star_id)"),
+        }
+        checks["duplicate_identifiers"] = await duplicates if duplicates else await conn.fetchval(duplicates_sql)
+    finally:
+        await _cancelled(duplicates)
     problems = []
     if checks["stars"] == 0:
         problems.append("no stars")

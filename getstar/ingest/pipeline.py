@@ -184,7 +184,7 @@ async def build_and_swap(conn: asyncpg.Connection, progress: Progress,
     started = datetime.now(UTC)
     report = await build.build(conn, progress, dsn, sources_loaded)
     progress("validating")
-    report.counts.update(await build.validate(conn))
+    report.counts.update(await build.validate(conn, dsn))
     sources = await raw.loaded_sources(conn)
     progress("swapping the new snapshot in")
     version = await build.swap(conn, sources, report.counts, started, lock_timeout)
