@@ -9,9 +9,9 @@ sorted), with what legitimately differs from one build to the next normalised:
 - ``snapshot_info``: its version and load times are dropped, ``sources`` loses ``loaded_at``.
 
 Also listed: each table's persistence (an UNLOGGED table must never go live: the standby
-needs its WAL) and the index definitions.
+needs its WAL), its column definitions and the index definitions.
 
-    python bench/snapshot_fingerprint.py [DSN] > before.txt   # then diff two outputs
+    python bench/snapshot_fingerprint.py [--schema live] [DSN] > before.txt   # then diff two outputs
 """
 
 from __future__ import annotations
@@ -58,6 +58,13 @@ async def fingerprint(dsn: str) -> list[str]:
                 f"SELECT count(*) AS n, md5(string_agg(h, '' ORDER BY h)) AS digest "
                 f"FROM (SELECT md5(ROW({', '.join(exprs)})::text) AS h FROM {SCHEMA}.{table} t) r")
             lines.append(f"{table:20s} {persistence} {len(exprs):4d} cols {row['n']:10d} rows {row['digest']}")
+            columns = await conn.fetchval(
+                "SELECT md5(string_agg(concat_ws(':', a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                "pg_get_expr(d.adbin, d.adrelid), c.collname), ',' ORDER BY a.attnum)) "
+                "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+                "LEFT JOIN pg_collation c ON c.oid = a.attcollation "
+                "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped", f"{SCHEMA}.{table}")
+            lines.append(f"{table:20s} columns (names, types, not null, defaults, collations) {columns}")
         for index in await conn.fetch("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexdef",
                                       SCHEMA):
             lines.append(index[0])
@@ -67,7 +74,11 @@ async def fingerprint(dsn: str) -> list[str]:
 
 
 def main() -> int:
-    dsn = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("GETSTAR_DATABASE_URL", "")
+    global SCHEMA
+    args = sys.argv[1:]
+    if args[:1] == ["--schema"]:
+        SCHEMA, args = args[1], args[2:]
+    dsn = args[0] if args else os.environ.get("GETSTAR_DATABASE_URL", "")
     if not dsn:
         print("give the DSN (or GETSTAR_DATABASE_URL)", file=sys.stderr)
         return 2

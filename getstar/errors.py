@@ -92,6 +92,10 @@ class IngestError(GetStarError):
         self.row = row
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[IngestError], tuple[str, int | None, str]]:
+        # pickled as made (a load runs in a worker process: its error comes back this way)
+        return (IngestError, (self.path, self.row, self.reason))
+
 
 class EmbeddedDatabaseError(GetStarError):
     """The embedded PostgreSQL cluster cannot be created or started."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from getstar.properties import STORED, Property
+from getstar.properties import BY_NAME, STORED, Property
 from getstar.skycells import CELL_SQL, FAST_SQL
 
 #: Bumped whenever the DDL below changes; readable by /health.
@@ -91,26 +91,51 @@ def data_tables_ddl(schema: str) -> list[str]:
     ]
 
 
-def data_indexes_ddl(schema: str) -> list[str]:
-    """Indexes of one snapshot; the star table is clustered on its q3c index.
+def data_index_groups(schema: str, in_q3c_order: bool = False) -> tuple[list[str], list[str]]:
+    """Indexes of one snapshot, in two groups that may be built at once on two connections:
+    the star table's, then the identifiers' and system names'.  The star table is clustered on
+    its q3c index.
 
     ``star_cell`` and ``star_fast_q3c`` serve the batch cross-identification's probes
-    (``skycells``).
+    (``skycells``).  ``in_q3c_order``: the stars were written in the order of the q3c index
+    (the build does): the table is only marked as clustered on it, not rewritten.
     """
     return [
         f"ALTER TABLE {schema}.star ADD PRIMARY KEY (star_id)",
         f"CREATE INDEX star_q3c ON {schema}.star (q3c_ang2ipix(ra, dec))",
-        f"CLUSTER {schema}.star USING star_q3c",
+        f"ALTER TABLE {schema}.star CLUSTER ON star_q3c" if in_q3c_order else f"CLUSTER {schema}.star USING star_q3c",
         f"CREATE INDEX star_cell ON {schema}.star ({CELL_SQL})",
         f"CREATE INDEX star_fast_q3c ON {schema}.star (q3c_ang2ipix(ra, dec)) WHERE {FAST_SQL}",
+        unanalysed_columns_ddl(schema),
+        f"ANALYZE {schema}.star",
+    ], [
         f"CREATE INDEX ident_key ON {schema}.ident (key)",
         f"CREATE INDEX ident_star ON {schema}.ident (star_id)",
         f"CREATE INDEX ident_trgm ON {schema}.ident USING gin (key gin_trgm_ops)",
         f"CREATE INDEX system_name_key ON {schema}.system_name (key)",
-        f"ANALYZE {schema}.star",
         f"ANALYZE {schema}.ident",
         f"ANALYZE {schema}.system_name",
     ]
+
+
+#: The star columns queries select stars by (ids, positions, the fast stars' proper motion,
+#: the catalogue numbers the build and SIMBAD's learning join on): the only ones with statistics.
+ANALYSED_STAR_COLUMNS = ("star_id", "main_id", "ra", "dec",
+                         *(BY_NAME[name].column for name in ("pmRa", "pmDec", "HIP", "GAIA", "HD")))
+
+
+def unanalysed_columns_ddl(schema: str) -> str:
+    """No statistics for the ~460 other columns of the star table: nothing selects by them, and
+    ANALYZE spent 8.7 s of the default build on them (0.5 s without); the setting stays with the
+    table, so autovacuum skips them too."""
+    unanalysed = [name for name, _ in star_columns() if name not in ANALYSED_STAR_COLUMNS]
+    return f"ALTER TABLE {schema}.star " + ", ".join(f"ALTER COLUMN {name} SET STATISTICS 0" for name in unanalysed)
+
+
+def data_indexes_ddl(schema: str, in_q3c_order: bool = False) -> list[str]:
+    """``data_index_groups``, one after the other."""
+    stars, idents = data_index_groups(schema, in_q3c_order)
+    return stars + idents
 
 
 META_DDL = [

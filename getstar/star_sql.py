@@ -118,15 +118,21 @@ def like_prefix(pattern: str) -> str:
 
 def ident_property_values_sql(schema: str) -> str:
     """Per star of ``schema``, the value and origin of each of ``IDENT_PROPERTIES`` its identifiers
-    give (columns ``v1, o1, ..., vn, on``; $1..$n: the properties' regexes, in order), chosen as
-    ``property_from_ident_sql`` chooses: SIMBAD's identifiers first, then the lowest value."""
+    give where the star has none (columns ``v1, o1, ..., vn, on``; $1..$n: the properties'
+    regexes, in order), chosen as ``property_from_ident_sql`` chooses: SIMBAD's identifiers
+    first, then the lowest value."""
     parts, picks = [], []
     for n, (name, pattern, expr) in enumerate(IDENT_PROPERTIES, 1):
+        # only the identifiers of stars without the property (most have their Gaia number), each
+        # matched once (OFFSET 0: the regex is not also run as a filter)
         parts.append(f"""SELECT {n} AS n, star_id, value::text AS value, origin
             FROM (SELECT DISTINCT ON (star_id) star_id, {expr} AS value,
                          CASE WHEN source = 3 THEN {_SIMBAD} ELSE {_STELLARIUM} END AS origin
-                  FROM (SELECT star_id, source, regexp_match(id, ${n}) AS m FROM {schema}.ident
-                        WHERE id LIKE '{like_prefix(pattern)}' AND id ~ ${n}) q
+                  FROM (SELECT i.star_id, i.source, regexp_match(i.id, ${n}) AS m FROM {schema}.ident i
+                        WHERE i.id LIKE '{like_prefix(pattern)}' AND EXISTS (
+                            SELECT 1 FROM {schema}.star s WHERE s.star_id = i.star_id AND s.{col(name)} IS NULL)
+                        OFFSET 0) q
+                  WHERE m IS NOT NULL
                   ORDER BY star_id, source DESC, value) v{n}""")
         sqltype = BY_NAME[name].sql_type
         picks += [f"(max(value) FILTER (WHERE n = {n}))::{sqltype} AS v{n}",

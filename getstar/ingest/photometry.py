@@ -23,6 +23,8 @@ left out; a star claimed by two records of one source keeps the nearest.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -86,11 +88,82 @@ async def _catalogue_records(conn: asyncpg.Connection) -> int:
     return len(parts)
 
 
-async def _link_records(conn: asyncpg.Connection) -> dict[str, int]:
+@dataclass
+class PositionCandidates:
+    """Every catalogue record's nearest stars (``prepare_position_matching``): what the match by
+    position needs that does not depend on the identifiers, so it can be found while they are
+    collected."""
+
+    stars: dict[str, Any]
+    #: per record: src, rid, ra, dec, v (the order of ``staging.cat_rec``)
+    records: np.ndarray
+    #: per record: the ``MAX_CANDIDATES`` nearest stars within its source's radius (chord, index)
+    dist: np.ndarray
+    idx: np.ndarray
+
+
+async def prepare_position_matching(conn: asyncpg.Connection) -> PositionCandidates | None:
+    """The stars at Gaia's epoch, every catalogue record (``staging.cat_rec``, made here), and
+    each record's nearest stars.  Needs the stars' final positions (after the SIMBAD merge), not
+    their identifiers: the build runs it on a second connection while they are collected.
+    None without catalogue records."""
+    if not await _catalogue_records(conn):
+        return None
+    return await _find_candidates(conn)
+
+
+async def _find_candidates(conn: asyncpg.Connection) -> PositionCandidates:
+    stars: dict[str, Any] = dict(await _star_positions_2016(conn))
+    from scipy.spatial import cKDTree
+
+    # numpy KD-tree: ~20x faster here than a q3c join
+    stars["tree"] = cKDTree(stars["xyz"], balanced_tree=False, compact_nodes=False)  # quicker to build, as quick
+    agg = await conn.fetchrow(f"""
+        SELECT array_agg(r.src) AS src, array_agg(r.rid) AS rid, array_agg(r.ra2016) AS ra,
+               array_agg(r.dec2016) AS dec, array_agg(r.v) AS v FROM {STAGING}.cat_rec r""")
+    rec = (np.column_stack([np.array(agg[k], dtype=np.float64) for k in ("src", "rid", "ra", "dec", "v")])
+           if agg["src"] is not None else np.zeros((0, 5)))
+    dist = np.full((len(rec), MAX_CANDIDATES), np.inf)
+    idx = np.zeros((len(rec), MAX_CANDIDATES), dtype=np.int64)
+    if len(stars["star_id"]):
+        for src, name in ((1, "stellarium"), (2, "kstars")):
+            mine = rec[:, 0] == src
+            if mine.any():
+                chord = 2.0 * np.sin(np.radians(RADIUS[name] / 3600.0) / 2.0)
+                dist[mine], idx[mine] = stars["tree"].query(_xyz(rec[mine, 2], rec[mine, 3]), k=MAX_CANDIDATES,
+                                                            distance_upper_bound=chord, workers=-1)
+    return PositionCandidates(stars, rec, dist, idx)
+
+
+async def _still_true(conn: asyncpg.Connection, found: PositionCandidates) -> bool:
+    """Whether the stars are still as ``found`` saw them: the steps between may fill a star's
+    empty properties (identifiers give Hipparcos numbers; JMDC and JSDC proper motions and
+    magnitudes, to the stars they link).  Hipparcos numbers are read again (cheap); the linked
+    stars' positions and predicted V are compared (if one differs, all is found again)."""
+    s = STAGING
+    hip = await conn.fetchval(f"SELECT array_agg(star_id) FROM {s}.star WHERE {col('HIP')} IS NOT NULL")
+    found.stars["has_hip"] = np.isin(found.stars["star_id"], np.array(hip or [], dtype=np.int64))
+    links = [f"SELECT star_id FROM {s}.{table}" for table in ("jmdc_link", "jsdc_link")
+             if await _exists(conn, f"{s}.{table}")]
+    if not links:
+        return True
+    now = await _star_positions_2016(conn, f"t.star_id IN ({' UNION '.join(links)})")
+    ids = found.stars["star_id"]
+    at = np.searchsorted(ids, now["star_id"])
+    if len(at) and (at.max() >= len(ids) or (ids[at] != now["star_id"]).any()):
+        return False  # a star that was not there
+    return all(np.array_equal(found.stars[key][at], now[key], equal_nan=True) for key in ("xyz", "v_match", "v_tol"))
+
+
+async def _link_records(conn: asyncpg.Connection, found: PositionCandidates) -> dict[str, int]:
     """``staging.cat_link`` (src, rid, star_id, how): which record feeds which star."""
     s = STAGING
     # HIP records: the component SIMBAD names (CCDM J...X), else the primary, else the brightest
-    await conn.execute(f"""
+    # one transaction: no nested loop over the CCDM letters (with statistics on ident, the
+    # planner expects one and rescans them per star: 0.5 s became 17-33 s)
+    async with conn.transaction():
+        await conn.execute("SET LOCAL enable_nestloop = off")
+        await conn.execute(f"""
         CREATE TABLE {s}.cat_link AS
         WITH ccdm AS (
             SELECT DISTINCT ON (star_id) star_id,
@@ -105,29 +178,24 @@ async def _link_records(conn: asyncpg.Connection) -> dict[str, int]:
             LEFT JOIN ccdm c ON c.star_id = t.star_id
             WHERE r.src = 1 AND r.kind = 1)
         SELECT src, rid, star_id, 'hip'::text AS how, true AS hip_star FROM ranked WHERE rn = 1""")
-    linked = await conn.fetch(f"SELECT src, star_id FROM {s}.cat_link")
-    # every other record: by position + magnitude (numpy KD-tree: ~20x faster here than a q3c join)
-    stars: dict[str, Any] = dict(await _star_positions_2016(conn))
-    from scipy.spatial import cKDTree
-
-    stars["tree"] = cKDTree(stars["xyz"], balanced_tree=False, compact_nodes=False)  # quicker to build, as quick
-    agg = await conn.fetchrow(f"""
-        SELECT array_agg(r.src) AS src, array_agg(r.rid) AS rid, array_agg(r.ra2016) AS ra,
-               array_agg(r.dec2016) AS dec, array_agg(r.v) AS v FROM {s}.cat_rec r
-        WHERE NOT EXISTS (SELECT 1 FROM {s}.cat_link l WHERE l.src = r.src AND l.rid = r.rid)""")
+    linked = await conn.fetch(f"SELECT src, rid, star_id FROM {s}.cat_link")
+    # every other record: by position + magnitude, among its nearest stars found beforehand
+    if not await _still_true(conn, found):
+        found = await _find_candidates(conn)
+    stars, rec = found.stars, found.records
+    linked_rids = {(int(r["src"]), int(r["rid"])) for r in linked}
+    open_rec = np.array([(int(src), int(rid)) not in linked_rids for src, rid in rec[:, :2].tolist()], dtype=bool)
     counts: dict[str, int] = {}
     links: list[tuple[int, int, int, str, bool]] = []
-    rec = (np.column_stack([np.array(agg[k], dtype=np.float64) for k in ("src", "rid", "ra", "dec", "v")])
-           if agg["src"] is not None else np.zeros((0, 5)))
     taken = {(int(r["src"]), int(r["star_id"])) for r in linked}
     for src, name in ((1, "stellarium"), (2, "kstars")):
-        mine = rec[rec[:, 0] == src]
-        n_records = int(await conn.fetchval(f"SELECT count(*) FROM {s}.cat_rec WHERE src = $1", src))
+        n_records = int((rec[:, 0] == src).sum())
         if not n_records:
             continue
+        mine = (rec[:, 0] == src) & open_rec
         by_hip = sum(1 for r in linked if r["src"] == src)
         exclude = np.array(sorted(star for s_, star in taken if s_ == src), dtype=np.int64)
-        rid, star, n_ok = _match_positions(mine, stars, RADIUS[name], exclude)
+        rid, star, n_ok = _match_positions(rec[mine], found.dist[mine], found.idx[mine], stars, exclude)
         one = n_ok == 1
         # one record per star: the nearest (rows come nearest-first per record; sort by separation)
         order = np.argsort(star[one][:, 1], kind="stable")
@@ -147,7 +215,7 @@ async def _link_records(conn: asyncpg.Connection) -> dict[str, int]:
     return counts
 
 
-async def _star_positions_2016(conn: asyncpg.Connection) -> dict[str, np.ndarray]:
+async def _star_positions_2016(conn: asyncpg.Connection, where: str = "true") -> dict[str, np.ndarray]:
     """Every star at Gaia's epoch, with the V its photometry predicts and the tolerance a
     matched record must meet: the Gaia DR3 relation (G, BP−RP) ± ``V_TOLERANCE``, else
     G + 0.4 (SearchCal's basic case) or Hipparcos' Hp ± ``V_TOLERANCE_ROUGH``.
@@ -166,7 +234,7 @@ async def _star_positions_2016(conn: asyncpg.Connection) -> dict[str, np.ndarray
                array_agg(t.{col('pmDec')}) AS pmdec, array_agg(t.{col('G')}) AS g, array_agg(t.{col('Bp')}) AS bp,
                array_agg(t.{col('Rp')}) AS rp, array_agg(t.{col('Hp')}) AS hp,
                array_agg(t.{col('HIP')} IS NOT NULL) AS has_hip
-        FROM {s}.star t""")
+        FROM {s}.star t WHERE {where}""")
     if row["star_id"] is None:
         return {"star_id": np.zeros(0, dtype=np.int64), "xyz": np.zeros((0, 3)), "v_match": np.zeros(0),
                 "v_tol": np.zeros(0), "has_hip": np.zeros(0, dtype=bool)}
@@ -192,16 +260,14 @@ def _xyz(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
 MAX_CANDIDATES = 4
 
 
-def _match_positions(rec: np.ndarray, stars: dict[str, Any], radius_arcsec: float,
+def _match_positions(rec: np.ndarray, dist: np.ndarray, idx: np.ndarray, stars: dict[str, Any],
                      exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per record (columns src, rid, ra, dec, v): its rid, (star_id, sep″) of the nearest
-    magnitude-consistent candidate, and the number of consistent candidates."""
+    """Per record (columns src, rid, ra, dec, v; its nearest stars ``dist``, ``idx`` as the
+    KD-tree gives them): its rid, (star_id, sep″) of the nearest magnitude-consistent
+    candidate not in ``exclude``, and the number of such candidates."""
     n = len(rec)
     if n == 0 or len(stars["star_id"]) == 0:
         return np.zeros(0), np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
-    tree = stars["tree"]
-    chord = 2.0 * np.sin(np.radians(radius_arcsec / 3600.0) / 2.0)
-    dist, idx = tree.query(_xyz(rec[:, 2], rec[:, 3]), k=MAX_CANDIDATES, distance_upper_bound=chord, workers=-1)
     found = np.isfinite(dist)
     safe = np.where(found, idx, 0)
     v_match, v_tol = stars["v_match"][safe], stars["v_tol"][safe]
@@ -215,14 +281,16 @@ def _match_positions(rec: np.ndarray, stars: dict[str, Any], radius_arcsec: floa
     return rec[:, 1], best, n_ok
 
 
-async def attach_catalogue_photometry(conn: asyncpg.Connection) -> dict[str, int]:
+async def attach_catalogue_photometry(conn: asyncpg.Connection,
+                                      found: Awaitable[PositionCandidates | None] | None = None) -> dict[str, int]:
     """Match Stellarium's and KStars' records to stars; ``staging.cat_best``: per star, the
     catalogue V, B−V and spectral type they offer, by precedence (KStars' V for Hipparcos
     stars, Stellarium's Hipparcos records, Stellarium's Tycho-2 records; spectral types:
     Stellarium's Hipparcos types, then KStars')."""
     s = STAGING
-    n_sources = await _catalogue_records(conn)
-    counts = await _link_records(conn) if n_sources else {}
+    prepared = await (found if found is not None else prepare_position_matching(conn))
+    n_sources = prepared is not None
+    counts = await _link_records(conn, prepared) if prepared is not None else {}
     vals = (f"""SELECT l.star_id, r.src, r.kind, r.v, r.e_v, r.b_v, r.e_b_v, r.sptype, l.hip_star,
                        CASE WHEN r.src = 2 THEN 1 WHEN r.kind = 1 THEN 2 ELSE 3 END AS v_rank
                 FROM {s}.cat_link l JOIN {s}.cat_rec r ON r.src = l.src AND r.rid = l.rid
@@ -231,8 +299,9 @@ async def attach_catalogue_photometry(conn: asyncpg.Connection) -> dict[str, int
             "SELECT NULL::bigint AS star_id, NULL::smallint AS src, NULL::smallint AS kind, NULL::float8 AS v, "
             "NULL::float8 AS e_v, NULL::float8 AS b_v, NULL::float8 AS e_b_v, NULL::text AS sptype, "
             "NULL::boolean AS hip_star, NULL::int AS v_rank WHERE false")
+    # UNLOGGED: dropped once the photometry is filled, it needs no WAL
     await conn.execute(f"""
-        CREATE TABLE {s}.cat_best AS
+        CREATE UNLOGGED TABLE {s}.cat_best AS
         WITH vals AS ({vals}),
         v AS (SELECT DISTINCT ON (star_id) star_id, v, e_v,
                      CASE WHEN kind = 4 OR kind = 1 THEN {HIP_MAIN} ELSE {TYC2} END AS o,
@@ -278,7 +347,45 @@ def _layered(name: str, layers: list[tuple[str, int | str, int | str, str | None
 
 async def fill_photometry(conn: asyncpg.Connection) -> dict[str, int]:
     """Write every star once (each expression sees the row as it was): the catalogue values
-    of ``cat_best``, B = V + (B−V), then the Gaia DR3 estimates, each only where empty.
+    of ``cat_best``, B = V + (B−V), then the Gaia DR3 estimates, each only where empty
+    (``fill_expressions``).  The build stages them instead (``stage_photometry``)."""
+    exprs, join = fill_expressions()
+    await rewrite_stars(conn, exprs, join)
+    await conn.execute(f"DROP TABLE {STAGING}.cat_best")
+    return {"gaia_v_estimated": await conn.fetchval(f"SELECT count({col('V_GAIA')}) FROM {STAGING}.star")}
+
+
+#: The build's filled photometry (``stage_photometry``): a temporary table, star_id and the
+#: columns ``fill_photometry`` writes.
+FILLED = "star_filled"
+
+
+async def stage_photometry(conn: asyncpg.Connection) -> dict[str, int]:
+    """``fill_photometry``'s values, computed once into the temporary table ``FILLED`` instead
+    of written into the stars: the diameter step reads the stars with them
+    (``filled_stars_sql``) and writes both at once (one rewrite of the wide table, not two)."""
+    exprs, join = fill_expressions()
+    types = dict(await star_columns(conn))
+    select = ", ".join(f"CAST({expr} AS {types[c]}) AS {c}" for c, expr in exprs.items())
+    await conn.execute(f"CREATE TEMP TABLE {FILLED} AS SELECT t.star_id, {select} FROM {STAGING}.star t {join}")
+    await conn.execute(f"CREATE UNIQUE INDEX ON {FILLED} (star_id)")
+    await conn.execute(f"ANALYZE {FILLED}")
+    await conn.execute(f"DROP TABLE {STAGING}.cat_best")
+    return {"gaia_v_estimated": await conn.fetchval(f"SELECT count({col('V_GAIA')}) FROM {FILLED}")}
+
+
+async def filled_stars_sql(conn: asyncpg.Connection) -> str:
+    """A SELECT of ``staging.star`` as ``fill_photometry`` would have written it, from the
+    values ``stage_photometry`` left in ``FILLED``."""
+    filled = {r["attname"] for r in await conn.fetch(
+        "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0", FILLED)}
+    select = ", ".join(f"f.{c}" if c in filled else f"t.{c}" for c, _ in await star_columns(conn))
+    return f"SELECT {select} FROM {STAGING}.star t JOIN {FILLED} f ON f.star_id = t.star_id"
+
+
+def fill_expressions() -> tuple[dict[str, str], str]:
+    """What ``fill_photometry`` writes: column expressions over a star row ``t`` and the joins
+    they need (``staging.cat_best`` as ``b``, the Gaia estimates as ``e``).
 
     B is made only where the star has no B and both its V and B−V are catalogue values:
     origin the catalogue when both share one, else ``MIXED CATALOG``; confidence the lower of
@@ -324,34 +431,58 @@ async def fill_photometry(conn: asyncpg.Connection) -> dict[str, int]:
     red_k = gaia("Ks_red")
     red_k = (f"(CASE WHEN t.{sp} IS NULL AND b.sptype IS NULL THEN {red_k[0]} END)", *red_k[1:])
     exprs.update(_layered("K", [gaia("Ks_bright"), gaia("Ks"), red_k]))
-    await rewrite_stars(conn, exprs, f"LEFT JOIN {s}.cat_best b ON b.star_id = t.star_id "
-                                     f"CROSS JOIN LATERAL (SELECT {estimates}) e")
-    await conn.execute(f"DROP TABLE {s}.cat_best")
-    return {"gaia_v_estimated": await conn.fetchval(f"SELECT count({col('V_GAIA')}) FROM {s}.star")}
+    return exprs, (f"LEFT JOIN {s}.cat_best b ON b.star_id = t.star_id "
+                   f"CROSS JOIN LATERAL (SELECT {estimates}) e")
 
 
-async def rewrite_stars(conn: asyncpg.Connection, exprs: dict[str, str], join: str) -> None:
+async def star_columns(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    """(name, SQL type) of every column of ``staging.star``, in order."""
+    return [(r["attname"], r["type"]) for r in await conn.fetch(
+        "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
+        "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", f"{STAGING}.star")]
+
+
+async def rewrite_stars(conn: asyncpg.Connection, exprs: dict[str, str], join: str, *,
+                        source: str | None = None, order_by: str | None = None) -> None:
     """Replace ``staging.star`` by a copy whose columns ``exprs`` are recomputed (alias ``t``).
 
     Writing a new table costs an INSERT per star; an UPDATE of every (wide) row costs
     ~15 times more here (new row versions plus entries in every index: measured on the
     default snapshot, 110,000 updated rows took longer than 490,000 inserted ones).
+    ``source``: a SELECT read instead of ``staging.star`` (``filled_stars_sql``);
+    ``order_by``: the order the rows are written in (expressions over ``t``).
+
+    One transaction, the copy made by CREATE TABLE AS (columns cast to their types, then the
+    table's NOT NULL and defaults): rows go to the pages in the order they come (an INSERT
+    would fill earlier pages' gaps), and with ``wal_level = minimal`` (the embedded cluster
+    without a standby) the new table is synced at commit instead of written to the WAL too.
     """
     s = STAGING
-    cols = [r["column_name"] for r in await conn.fetch(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'star' "
-        "ORDER BY ordinal_position", s)]
-    unknown = set(exprs) - set(cols)
+    cols = await star_columns(conn)
+    unknown = set(exprs) - {c for c, _ in cols}
     if unknown:
         raise ValueError(f"no such star columns: {sorted(unknown)}")
-    select = ", ".join(exprs.get(c, f"t.{c}") for c in cols)
-    await conn.execute(f"CREATE TABLE {s}.star_next (LIKE {s}.star INCLUDING DEFAULTS)")
-    await conn.execute(f"INSERT INTO {s}.star_next ({', '.join(cols)}) SELECT {select} FROM {s}.star t {join}")
-    await conn.execute(f"DROP TABLE {s}.star")
-    await conn.execute(f"ALTER TABLE {s}.star_next RENAME TO star")
-    # the build's lookup indexes (its q3c index is rebuilt with the final ones, after ANALYZE)
-    await conn.execute(f"CREATE INDEX ON {s}.star ({col('HIP')})")
-    await conn.execute(f"CREATE INDEX ON {s}.star ({col('GAIA')})")
+    select = ", ".join(f"CAST({exprs[c]} AS {sqltype}) AS {c}" if c in exprs else f"t.{c}" for c, sqltype in cols)
+    relation = f"({source})" if source else f"{s}.star"
+    order = f" ORDER BY {order_by}" if order_by else ""
+    alters = []
+    for r in await conn.fetch(
+            "SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) AS dflt FROM pg_attribute a "
+            "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum", f"{s}.star"):
+        if r["dflt"] is not None:
+            alters.append(f"ALTER COLUMN {r['attname']} SET DEFAULT {r['dflt']}")
+        if r["attnotnull"]:
+            alters.append(f"ALTER COLUMN {r['attname']} SET NOT NULL")
+    async with conn.transaction():
+        await conn.execute(f"CREATE TABLE {s}.star_next AS SELECT {select} FROM {relation} t {join}{order}")
+        if alters:
+            await conn.execute(f"ALTER TABLE {s}.star_next {', '.join(alters)}")
+        await conn.execute(f"DROP TABLE {s}.star")
+        await conn.execute(f"ALTER TABLE {s}.star_next RENAME TO star")
+        # the build's lookup indexes (its q3c index is rebuilt with the final ones, after ANALYZE)
+        await conn.execute(f"CREATE INDEX ON {s}.star ({col('HIP')})")
+        await conn.execute(f"CREATE INDEX ON {s}.star ({col('GAIA')})")
 
 
 #: Coverage figures of the build report: property -> key prefix.

@@ -8,9 +8,11 @@ bright-star dump and JMDC (shared/data, when present).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,7 @@ def console_progress(enabled: bool | None = None) -> Progress:
 async def ingest_source(conn: asyncpg.Connection, settings: Settings, source: str, paths: list[Path],
                         progress: Progress, *, rows: int | None = None) -> Any:
     """Load one source into the raw store (atomically, per source); ``rows``: synthetic only."""
-    progress(f"loading {source} from {', '.join(map(str, paths)) or 'default location'}")
+    progress(_loading_label(source, paths))
     if source == "hipparcos":
         return await raw.load_hipparcos(conn, paths[0] if paths else hipparcos.default_path())
     if source == "gaia":
@@ -102,12 +104,87 @@ async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
     return plan
 
 
+#: The sources the build's first steps read (the cross-match, the stars): loaded first.
+ASTROMETRY = ("hipparcos", "gaia")
+
+
+async def load_default_sources(dsn: str, conn: asyncpg.Connection, settings: Settings, progress: Progress,
+                               workers: int | None = None) -> None:
+    """Every default source into the raw store (``loading_default_sources``), all of them loaded."""
+    async with loading_default_sources(dsn, conn, settings, progress, workers) as (_astrometry, every):
+        await every
+
+
+@contextlib.asynccontextmanager
+async def loading_default_sources(dsn: str, conn: asyncpg.Connection, settings: Settings, progress: Progress,
+                                  workers: int | None = None) -> AsyncIterator[tuple[Awaitable[Any], Awaitable[Any]]]:
+    """Start loading every default source into the raw store; yields two awaitables: Hipparcos
+    and Gaia loaded (``ASTROMETRY``, loaded first), every source loaded.
+
+    ``workers`` (default: one per core) sources at once, each in a process and on a connection
+    of its own: reading and parsing the files is Python work that one process would do one file
+    after the other.  Each source is still replaced atomically; a bad file fails the ingest (its
+    IngestError comes back from the worker when awaited).  With one worker, the sources are
+    loaded one after the other before this yields.
+    """
+    await raw.ensure_raw_schema(conn)  # created once, not raced by the loads
+    plan = await default_sources(settings)
+    workers = min(len(plan), workers or os.cpu_count() or 1)
+    loop = asyncio.get_running_loop()
+    if workers < 2:
+        for name, paths in plan:
+            await ingest_source(conn, settings, name, paths, progress)
+        done: asyncio.Future[Any] = loop.create_future()
+        done.set_result(None)
+        yield done, done
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    plan.sort(key=lambda item: item[0] not in ASTROMETRY)  # stable: Hipparcos and Gaia first
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        loads = {}
+        for name, paths in plan:
+            progress(_loading_label(name, paths))
+            loads[name] = loop.run_in_executor(pool, _load_in_process, dsn, settings, name, paths)
+        waits = (asyncio.gather(*(f for name, f in loads.items() if name in ASTROMETRY)),
+                 asyncio.gather(*loads.values()))
+        try:
+            yield waits
+        finally:  # every load has ended (or failed) before the pool goes
+            await asyncio.gather(*loads.values(), return_exceptions=True)
+            for wait in waits:  # a failure the caller did not wait for is not reported twice
+                if wait.done() and not wait.cancelled():
+                    wait.exception()
+
+
+def _loading_label(source: str, paths: list[Path]) -> str:
+    return f"loading {source} from {', '.join(map(str, paths)) or 'default location'}"
+
+
+def _load_in_process(dsn: str, settings: Settings, source: str, paths: list[Path]) -> None:
+    """``ingest_source`` in a worker process of ``load_default_sources``."""
+
+    async def load() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await ingest_source(conn, settings, source, paths, lambda _label: None)
+        finally:
+            await conn.close()
+
+    asyncio.run(load())
+
+
 async def build_and_swap(conn: asyncpg.Connection, progress: Progress,
-                         lock_timeout: float = build.SWAP_LOCK_TIMEOUT) -> tuple[str, build.BuildReport]:
+                         lock_timeout: float = build.SWAP_LOCK_TIMEOUT,
+                         dsn: str | None = None, sources_loaded: Awaitable[Any] | None = None,
+                         ) -> tuple[str, build.BuildReport]:
+    """Build, validate, swap; ``dsn`` (the database's) lets the build use a second connection,
+    ``sources_loaded`` (the sources still loading, see ``build.build``)."""
     started = datetime.now(UTC)
-    report = await build.build(conn, progress)
+    report = await build.build(conn, progress, dsn, sources_loaded)
     progress("validating")
-    report.counts.update(await build.validate(conn))
+    report.counts.update(await build.validate(conn, dsn))
     sources = await raw.loaded_sources(conn)
     progress("swapping the new snapshot in")
     version = await build.swap(conn, sources, report.counts, started, lock_timeout)
@@ -135,10 +212,12 @@ async def run_ingest(dsn: str, settings: Settings, source: str, paths: list[Path
 
             return await ingest_enrich(conn, settings, enrich or EnrichOptions(), progress)
         if source in ("build", "default"):
-            for name, src_paths in await default_sources(settings):
-                await ingest_source(conn, settings, name, src_paths, progress)
+            # the build starts once Hipparcos and Gaia are in; the other sources load meanwhile
+            async with loading_default_sources(dsn, conn, settings, progress) as (astrometry, every):
+                await astrometry
+                return await build_and_swap(conn, progress, settings.swap_lock_timeout, dsn, every)
         elif source != "rebuild":
             await ingest_source(conn, settings, source, paths, progress, rows=rows)
-        return await build_and_swap(conn, progress, settings.swap_lock_timeout)
+        return await build_and_swap(conn, progress, settings.swap_lock_timeout, dsn)
     finally:
         await conn.close()
