@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -176,8 +177,10 @@ def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | N
     from getstar.ingest.pipeline import run_ingest
 
     async def go() -> None:
+        started = time.monotonic()
         dsn = await _prepare(settings)
         version, report = await run_ingest(dsn, settings, source, files, rows=rows, enrich=enrich)
+        took = time.monotonic() - started
         print(f"snapshot {version}")
         for name, count in report.counts.items():
             print(f"  {name.replace('_', ' '):32s} {count:>10,}")
@@ -185,6 +188,7 @@ def cmd_ingest(settings: Settings, source: str, files: list[Path], rows: int | N
             print("build steps (seconds)")
             for label, seconds in report.seconds.items():
                 print(f"  {label:70s} {seconds:7.1f}")
+            print(f"  {'in all (loading, building, validating, swapping)':70s} {took:7.1f}")
         if report.notes:
             print("identifier conflicts settled (first ones; all in live.ident_conflict):")
             for note in report.notes:
