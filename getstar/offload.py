@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import ipaddress
 import sys
 import weakref
 from collections.abc import Callable
@@ -56,8 +57,24 @@ _client: contextvars.ContextVar[str | None] = contextvars.ContextVar("getstar_la
 
 def serving(client: str | None) -> contextvars.Token[str | None]:
     """Name the client of the request about to be served (``RequestLogMiddleware``, once per
-    request); give the token back to ``served``."""
-    return _client.set(client)
+    request; ``client_share``); give the token back to ``served``."""
+    return _client.set(client_share(client) if client else None)
+
+
+@functools.lru_cache(maxsize=4096)
+def client_share(address: str) -> str:
+    """Whose share of the lane a client address counts against: an IPv6 address its /64 (one
+    host or network holds a whole /64 and can take a new address from it for every request),
+    an IPv4-mapped one its IPv4 address; anything else (a unix socket path) itself."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def served(token: contextvars.Token[str | None]) -> None:

@@ -163,6 +163,22 @@ def test_one_client_cannot_fill_the_lane_queue(monkeypatch: pytest.MonkeyPatch) 
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize(("one", "other", "same"), [
+    ("2001:db8:1:2::1", "2001:db8:1:2:ffff:1:2:3", True),  # one /64: one share
+    ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+    ("::ffff:10.0.0.1", "10.0.0.1", True),  # IPv4-mapped: the IPv4 client
+    ("10.0.0.1", "10.0.0.2", False),
+])
+def test_a_client_is_its_ipv6_64_or_its_ipv4_address(one: str, other: str, same: bool) -> None:
+    """Rotating addresses inside one's /64 does not give a client more of the lane."""
+    assert (offload.client_share(one) == offload.client_share(other)) is same
+    token = offload.serving(one)
+    try:
+        assert offload._client.get() == offload.client_share(one)
+    finally:
+        offload.served(token)
+
+
 def test_a_step_cancelled_by_a_cancel_scope_gives_the_lane_back() -> None:
     """A streamed answer's client leaving cancels its step through anyio's cancel scope
     (starlette's StreamingResponse), which cancels again at every turn of the loop: the lane
