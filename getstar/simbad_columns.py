@@ -40,7 +40,7 @@ _MIXED = ORIGIN_CODE["MIXED CATALOG"]
 BELOW_SIMBAD = frozenset(ORIGIN_CODE[o] for o in (
     "SIMBAD", "II/345/jmdc", "II/346/jsdc_v2", "Stellarium", "I/239/hip_main", "I/259/tyc2",
     "MIXED CATALOG", "computed"))
-#: Origins of a B made from V and B−V by ``photometry.fill_photometry`` (no source gives B under them).
+#: Origins of a B made from V and B−V by ``photometry.fill_expressions`` (no source gives B under them).
 DERIVED_B = frozenset(ORIGIN_CODE[o] for o in ("I/239/hip_main", "I/259/tyc2", "MIXED CATALOG"))
 
 
@@ -89,7 +89,7 @@ def simbad_star_values(b: str) -> dict[str, Src]:
 
 def live_b_sets(b: str, simbad_b: Src) -> list[str]:
     """SET clauses for B of a live star (the fallback, the enrichment): SIMBAD's B as any other
-    band, else, when SIMBAD gives V but no B, the build's rule (``photometry.fill_photometry``)
+    band, else, when SIMBAD gives V but no B, the build's rule (``photometry.fill_expressions``)
     B = V + (B−V) with the star's catalogue B−V, re-made from SIMBAD's V where B is empty or
     was made from the V that SIMBAD's replaces.
 

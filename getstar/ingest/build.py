@@ -17,7 +17,6 @@ JMDC, then JSDC.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -94,8 +93,9 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
                 sources_loaded: Awaitable[Any] | None = None) -> BuildReport:
     """Build ``staging`` from the raw store. Raises if a required source is missing.
 
-    ``dsn``: the database's, for a second connection that builds the identifiers' indexes
-    while the diameter step runs (without it, they are built after the stars' ones).
+    ``dsn``: the database's, for second connections that work alongside the steps: the
+    catalogue records' nearest stars (while the identifiers are collected), the identifiers'
+    indexes (from then on); without it, each is done in its turn.
     ``sources_loaded``: the loading of the sources other than Hipparcos and Gaia, awaited
     before the first step that reads them (the SIMBAD merge; ``pipeline.loading_default_sources``).
     """
@@ -326,12 +326,15 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
 
 
 async def _cancelled(task: asyncio.Task[Any] | None) -> None:
-    """``task`` ended: cancelled if still running (the build failed), its outcome dropped."""
-    if task is not None and not task.done():
+    """``task`` ended: cancelled if still running (the build failed), its outcome dropped (a
+    cancellation of the caller itself, meanwhile, goes on)."""
+    if task is None:
+        return
+    if not task.done():
         task.cancel()
-    if task is not None:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()  # retrieved: not reported again as never retrieved
 
 
 async def _on_connection(dsn: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
@@ -352,7 +355,7 @@ async def _fetchval_apart(dsn: str, sql: str) -> Any:
         await other.close()
 
 
-async def _execute_all(dsn: str | None, statements: list[str]) -> float:
+async def _execute_all(dsn: str, statements: list[str]) -> float:
     """Run ``statements`` on a connection of their own; the seconds they took."""
     started = time.monotonic()
     other = await asyncpg.connect(dsn)

@@ -34,9 +34,10 @@ catalogue type.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -310,7 +311,7 @@ def _binary_rows(fields: list[tuple[str, str, np.ndarray]],
             yield bytes(fixed[start * width:end * width])
 
 
-async def _chunks(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+async def _chunks(chunks: Iterable[bytes]) -> AsyncGenerator[bytes, None]:
     for chunk in chunks:
         yield chunk
 
@@ -355,14 +356,12 @@ def _astro_ddl(fields: Fields, texts: Texts) -> str:
     return ", ".join([f"{name} {_BINARY[kind][0]}" for name, kind, _ in fields] + [f"{name} text" for name, _ in texts])
 
 
-async def _write(conn: asyncpg.Connection, star_id: np.ndarray, columns: Columns, update: str = "",
-                 source: str | None = None, order_by: str | None = None) -> None:
-    """Load our columns into a temporary table (binary COPY), then rewrite the stars (the
-    build's staging table, read from ``source`` if given, written in ``order_by``), or
-    ``update`` those of a table in place."""
+async def _write(conn: asyncpg.Connection, star_id: np.ndarray, columns: Columns, update: str) -> None:
+    """Load our columns into a temporary table (binary COPY), then ``update`` those stars of a
+    table in place (the build rewrites its stars instead: ``_write_chunks``)."""
     fields, texts = _fields(star_id, columns)
     await _load_and_apply(conn, _astro_ddl(fields, texts), _chunks(_binary_copy(fields, texts)), columns,
-                          update=update, source=source, order_by=order_by)
+                          update=update)
 
 
 async def _write_chunks(conn: asyncpg.Connection, computes: Sequence[Callable[[], tuple[np.ndarray, Columns]]],
@@ -378,7 +377,7 @@ async def _write_chunks(conn: asyncpg.Connection, computes: Sequence[Callable[[]
 
     columns, ddl, first = await loop.run_in_executor(None, encode, computes[0])
 
-    async def stream() -> AsyncIterator[bytes]:
+    async def stream() -> AsyncGenerator[bytes, None]:
         yield _COPY_HEADER
         pending = first
         for compute in computes[1:]:
@@ -397,11 +396,14 @@ async def _write_chunks(conn: asyncpg.Connection, computes: Sequence[Callable[[]
     await _load_and_apply(conn, ddl, stream(), columns, source=source, order_by=order_by)
 
 
-async def _load_and_apply(conn: asyncpg.Connection, ddl: str, data: AsyncIterator[bytes], columns: Columns,
+async def _load_and_apply(conn: asyncpg.Connection, ddl: str, data: AsyncGenerator[bytes, None], columns: Columns,
                           update: str = "", source: str | None = None, order_by: str | None = None) -> None:
     await conn.execute(f"CREATE TEMP TABLE astro ({ddl})")
     try:
-        await conn.copy_to_table("astro", source=data, format="binary")
+        # closed however the COPY ends (asyncpg does not close its source): a chunk still
+        # being computed is waited for, not left running
+        async with contextlib.aclosing(data) as rows:
+            await conn.copy_to_table("astro", source=rows, format="binary")
         await conn.execute("CREATE UNIQUE INDEX ON astro (star_id)")
         if update:
             sets = ", ".join(f"{c} = {expr}" for c, expr in _expressions(columns).items())

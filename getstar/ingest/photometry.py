@@ -23,6 +23,7 @@ left out; a star claimed by two records of one source keeps the nearest.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
@@ -80,8 +81,10 @@ async def _catalogue_records(conn: asyncpg.Connection) -> int:
         parts.append("SELECT 1::smallint AS src, rid, kind, hip, comp, ra2016, dec2016, v, e_v, b_v, e_b_v, sptype "
                      "FROM raw.stellarium_stars")
     if await _exists(conn, "raw.kstars"):
-        parts.append(f"SELECT 2::smallint, line, 4::smallint, NULL::bigint, NULL::text, ra2016, dec2016, v, "
-                     f"{KSTARS_E_V}::float8, b_v, NULL::float8, sptype FROM raw.kstars")
+        # named: it is the view's first part when Stellarium's records are not loaded
+        parts.append(f"SELECT 2::smallint AS src, line AS rid, 4::smallint AS kind, NULL::bigint AS hip, "
+                     f"NULL::text AS comp, ra2016, dec2016, v, {KSTARS_E_V}::float8 AS e_v, b_v, "
+                     f"NULL::float8 AS e_b_v, sptype FROM raw.kstars")
     if not parts:
         return 0
     await conn.execute(f"CREATE VIEW {s}.cat_rec AS {' UNION ALL '.join(parts)}")
@@ -113,14 +116,20 @@ async def prepare_position_matching(conn: asyncpg.Connection) -> PositionCandida
 
 
 async def _find_candidates(conn: asyncpg.Connection) -> PositionCandidates:
-    stars: dict[str, Any] = dict(await _star_positions_2016(conn))
+    positions = await _fetch_positions(conn)
+    agg = await conn.fetchrow(f"""
+        SELECT array_agg(r.src) AS src, array_agg(r.rid) AS rid, array_agg(r.ra2016) AS ra,
+               array_agg(r.dec2016) AS dec, array_agg(r.v) AS v FROM {STAGING}.cat_rec r""")
+    # the arithmetic in a thread: the event loop goes on sending the other connection's statements
+    return await asyncio.get_running_loop().run_in_executor(None, _candidates, positions, agg)
+
+
+def _candidates(positions: asyncpg.Record, agg: asyncpg.Record) -> PositionCandidates:
+    stars: dict[str, Any] = dict(_positions_at_2016(positions))
     from scipy.spatial import cKDTree
 
     # numpy KD-tree: ~20x faster here than a q3c join
     stars["tree"] = cKDTree(stars["xyz"], balanced_tree=False, compact_nodes=False)  # quicker to build, as quick
-    agg = await conn.fetchrow(f"""
-        SELECT array_agg(r.src) AS src, array_agg(r.rid) AS rid, array_agg(r.ra2016) AS ra,
-               array_agg(r.dec2016) AS dec, array_agg(r.v) AS v FROM {STAGING}.cat_rec r""")
     rec = (np.column_stack([np.array(agg[k], dtype=np.float64) for k in ("src", "rid", "ra", "dec", "v")])
            if agg["src"] is not None else np.zeros((0, 5)))
     dist = np.full((len(rec), MAX_CANDIDATES), np.inf)
@@ -137,9 +146,9 @@ async def _find_candidates(conn: asyncpg.Connection) -> PositionCandidates:
 
 async def _still_true(conn: asyncpg.Connection, found: PositionCandidates) -> bool:
     """Whether the stars are still as ``found`` saw them: the steps between may fill a star's
-    empty properties (identifiers give Hipparcos numbers; JMDC and JSDC proper motions and
-    magnitudes, to the stars they link).  Hipparcos numbers are read again (cheap); the linked
-    stars' positions and predicted V are compared (if one differs, all is found again)."""
+    empty properties (JMDC and JSDC: Hipparcos numbers, proper motions and magnitudes, to the
+    stars they link).  Hipparcos numbers are read again (cheap); the linked stars' positions
+    and predicted V are compared (if one differs, all is found again)."""
     s = STAGING
     hip = await conn.fetchval(f"SELECT array_agg(star_id) FROM {s}.star WHERE {col('HIP')} IS NOT NULL")
     found.stars["has_hip"] = np.isin(found.stars["star_id"], np.array(hip or [], dtype=np.int64))
@@ -147,7 +156,7 @@ async def _still_true(conn: asyncpg.Connection, found: PositionCandidates) -> bo
              if await _exists(conn, f"{s}.{table}")]
     if not links:
         return True
-    now = await _star_positions_2016(conn, f"t.star_id IN ({' UNION '.join(links)})")
+    now = _positions_at_2016(await _fetch_positions(conn, f"t.star_id IN ({' UNION '.join(links)})"))
     ids = found.stars["star_id"]
     at = np.searchsorted(ids, now["star_id"])
     if len(at) and (at.max() >= len(ids) or (ids[at] != now["star_id"]).any()):
@@ -215,26 +224,29 @@ async def _link_records(conn: asyncpg.Connection, found: PositionCandidates) -> 
     return counts
 
 
-async def _star_positions_2016(conn: asyncpg.Connection, where: str = "true") -> dict[str, np.ndarray]:
-    """Every star at Gaia's epoch, with the V its photometry predicts and the tolerance a
-    matched record must meet: the Gaia DR3 relation (G, BP−RP) ± ``V_TOLERANCE``, else
-    G + 0.4 (SearchCal's basic case) or Hipparcos' Hp ± ``V_TOLERANCE_ROUGH``.
+async def _fetch_positions(conn: asyncpg.Connection, where: str = "true") -> asyncpg.Record:
+    """What ``_positions_at_2016`` needs of the stars ``where`` selects: one row of arrays
+    (asyncpg decodes them in C, far faster than 490,000 records)."""
+    at_2016 = f"(t.ra_o = {ORIGIN_CODE['I/355/gaiadr3']} AND t.ra_c = {MEDIUM})"
+    return await conn.fetchrow(f"""
+        SELECT array_agg(t.star_id) AS star_id, array_agg(t.ra) AS ra, array_agg(t.dec) AS dec,
+               array_agg({at_2016}) AS at_2016, array_agg(t.{col('pmRa')}) AS pmra,
+               array_agg(t.{col('pmDec')}) AS pmdec, array_agg(t.{col('G')}) AS g, array_agg(t.{col('Bp')}) AS bp,
+               array_agg(t.{col('Rp')}) AS rp, array_agg(t.{col('Hp')}) AS hp,
+               array_agg(t.{col('HIP')} IS NOT NULL) AS has_hip
+        FROM {STAGING}.star t WHERE {where}""")
+
+
+def _positions_at_2016(row: asyncpg.Record) -> dict[str, np.ndarray]:
+    """The stars of ``row`` (``_fetch_positions``) at Gaia's epoch, with the V their photometry
+    predicts and the tolerance a matched record must meet: the Gaia DR3 relation (G, BP−RP)
+    ± ``V_TOLERANCE``, else G + 0.4 (SearchCal's basic case) or Hipparcos' Hp ± ``V_TOLERANCE_ROUGH``.
 
     A Gaia position still at 2016.0 stays; a J2000 one (moved there by its proper motion,
     or Hipparcos' or SIMBAD's) is moved to 2016.0 by the same proper motion.
     """
     from getstar.coords import propagate_many
 
-    s = STAGING
-    at_2016 = f"(t.ra_o = {ORIGIN_CODE['I/355/gaiadr3']} AND t.ra_c = {MEDIUM})"
-    # one row of arrays: asyncpg decodes them in C, far faster than 490,000 records
-    row = await conn.fetchrow(f"""
-        SELECT array_agg(t.star_id) AS star_id, array_agg(t.ra) AS ra, array_agg(t.dec) AS dec,
-               array_agg({at_2016}) AS at_2016, array_agg(t.{col('pmRa')}) AS pmra,
-               array_agg(t.{col('pmDec')}) AS pmdec, array_agg(t.{col('G')}) AS g, array_agg(t.{col('Bp')}) AS bp,
-               array_agg(t.{col('Rp')}) AS rp, array_agg(t.{col('Hp')}) AS hp,
-               array_agg(t.{col('HIP')} IS NOT NULL) AS has_hip
-        FROM {s}.star t WHERE {where}""")
     if row["star_id"] is None:
         return {"star_id": np.zeros(0, dtype=np.int64), "xyz": np.zeros((0, 3)), "v_match": np.zeros(0),
                 "v_tol": np.zeros(0), "has_hip": np.zeros(0, dtype=bool)}
@@ -345,23 +357,13 @@ def _layered(name: str, layers: list[tuple[str, int | str, int | str, str | None
     return out
 
 
-async def fill_photometry(conn: asyncpg.Connection) -> dict[str, int]:
-    """Write every star once (each expression sees the row as it was): the catalogue values
-    of ``cat_best``, B = V + (B−V), then the Gaia DR3 estimates, each only where empty
-    (``fill_expressions``).  The build stages them instead (``stage_photometry``)."""
-    exprs, join = fill_expressions()
-    await rewrite_stars(conn, exprs, join)
-    await conn.execute(f"DROP TABLE {STAGING}.cat_best")
-    return {"gaia_v_estimated": await conn.fetchval(f"SELECT count({col('V_GAIA')}) FROM {STAGING}.star")}
-
-
 #: The build's filled photometry (``stage_photometry``): a temporary table, star_id and the
-#: columns ``fill_photometry`` writes.
+#: columns ``fill_expressions`` writes.
 FILLED = "star_filled"
 
 
 async def stage_photometry(conn: asyncpg.Connection) -> dict[str, int]:
-    """``fill_photometry``'s values, computed once into the temporary table ``FILLED`` instead
+    """``fill_expressions``'s values, computed once into the temporary table ``FILLED`` instead
     of written into the stars: the diameter step reads the stars with them
     (``filled_stars_sql``) and writes both at once (one rewrite of the wide table, not two)."""
     exprs, join = fill_expressions()
@@ -375,7 +377,7 @@ async def stage_photometry(conn: asyncpg.Connection) -> dict[str, int]:
 
 
 async def filled_stars_sql(conn: asyncpg.Connection) -> str:
-    """A SELECT of ``staging.star`` as ``fill_photometry`` would have written it, from the
+    """A SELECT of ``staging.star`` as ``fill_expressions`` would have written it, from the
     values ``stage_photometry`` left in ``FILLED``."""
     filled = {r["attname"] for r in await conn.fetch(
         "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0", FILLED)}
@@ -384,7 +386,7 @@ async def filled_stars_sql(conn: asyncpg.Connection) -> str:
 
 
 def fill_expressions() -> tuple[dict[str, str], str]:
-    """What ``fill_photometry`` writes: column expressions over a star row ``t`` and the joins
+    """What ``fill_expressions`` writes: column expressions over a star row ``t`` and the joins
     they need (``staging.cat_best`` as ``b``, the Gaia estimates as ``e``).
 
     B is made only where the star has no B and both its V and B−V are catalogue values:

@@ -1,6 +1,6 @@
 """What ``getstar ingest`` runs: load sources into the raw store, then build and swap.
 
-``load_default_sources`` gathers the default snapshot: Gaia + Hipparcos (PyPI
+``loading_default_sources`` gathers the default snapshot: Gaia + Hipparcos (PyPI
 packages), Stellarium names and star catalogues (Debian's stellarium-data, or
 shared/data), KStars' star list (Debian's kstars-data, or shared/data), the SIMBAD
 bright-star dump and JMDC (shared/data, when present).
@@ -108,13 +108,6 @@ async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
 ASTROMETRY = ("hipparcos", "gaia")
 
 
-async def load_default_sources(dsn: str, conn: asyncpg.Connection, settings: Settings, progress: Progress,
-                               workers: int | None = None) -> None:
-    """Every default source into the raw store (``loading_default_sources``), all of them loaded."""
-    async with loading_default_sources(dsn, conn, settings, progress, workers) as (_astrometry, every):
-        await every
-
-
 @contextlib.asynccontextmanager
 async def loading_default_sources(dsn: str, conn: asyncpg.Connection, settings: Settings, progress: Progress,
                                   workers: int | None = None) -> AsyncIterator[tuple[Awaitable[Any], Awaitable[Any]]]:
@@ -129,7 +122,7 @@ async def loading_default_sources(dsn: str, conn: asyncpg.Connection, settings: 
     """
     await raw.ensure_raw_schema(conn)  # created once, not raced by the loads
     plan = await default_sources(settings)
-    workers = min(len(plan), workers or os.cpu_count() or 1)
+    workers = min(len(plan), workers or len(os.sched_getaffinity(0)))  # the cores this process may use
     loop = asyncio.get_running_loop()
     if workers < 2:
         for name, paths in plan:
@@ -163,7 +156,7 @@ def _loading_label(source: str, paths: list[Path]) -> str:
 
 
 def _load_in_process(dsn: str, settings: Settings, source: str, paths: list[Path]) -> None:
-    """``ingest_source`` in a worker process of ``load_default_sources``."""
+    """``ingest_source`` in a worker process of ``loading_default_sources``."""
 
     async def load() -> None:
         conn = await asyncpg.connect(dsn)
