@@ -93,14 +93,13 @@ async def _read_inputs(conn: asyncpg.Connection, schema: str = STAGING, where: s
     numbers += [("sbc9", f"{col('SBC9')} IS NOT NULL", "?"), ("wds", f"{col('WDS')} IS NOT NULL", "?"),
                 ("xmatch_flag", f"coalesce({col('XMATCH_MAIN_FLAG')}, 0)::int8", ">i8")]
     relation = f"({source}) t" if source else f"{schema}.star"
-    chunks: list[bytes] = []
+    data = bytearray()  # one copy of the rows in memory (~450 bytes a star), not the chunks and their join
 
     async def receive(chunk: bytes) -> None:
-        chunks.append(bytes(chunk))
+        data.extend(chunk)
 
     await conn.copy_from_query(f"SELECT {', '.join(sql for _, sql, _ in numbers)} FROM {relation} WHERE {where}",
                                *args, output=receive, format="binary")
-    data = b"".join(chunks)
     header = 11 + 4  # signature, flags; then the header extension's length and the extension
     start = header + 4 + int.from_bytes(data[header:header + 4], "big")
     dtype: list[tuple[str, Any]] = [("count", ">i2")]
@@ -113,6 +112,8 @@ async def _read_inputs(conn: asyncpg.Connection, schema: str = STAGING, where: s
     for key, _, np_type in numbers:
         kind = {">f8": np.float64, ">i2": np.int16, "?": bool}.get(np_type, np.int64)
         out[key] = rows[key].astype(kind)
+    del rows
+    data.clear()  # the rows are in the arrays now
     texts = await conn.fetchrow(
         f"SELECT array_agg(star_id) AS star_id, array_agg({col('SpType')}) AS sptype, "
         f"array_agg({col('ObjTypes')}) AS objtypes FROM {relation} WHERE {where}", *args)
