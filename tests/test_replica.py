@@ -57,8 +57,10 @@ def _wait(check: Callable[[], bool], what: str, seconds: float = WAIT_SECONDS) -
 
 
 def _replayed(pair: Pair) -> bool:
-    """The standby has replayed everything the primary has written so far."""
-    (lsn,) = fetch(pair.primary.dsn, "SELECT pg_current_wal_lsn()::text AS l")
+    """The standby has replayed everything the primary has committed so far: the WAL insert
+    position (with synchronous_commit off, the write position can still be short of the last
+    commit, and the standby "caught up" before the snapshot's swap reached it)."""
+    (lsn,) = fetch(pair.primary.dsn, "SELECT pg_current_wal_insert_lsn()::text AS l")
     return _replayed_up_to(pair, lsn["l"])
 
 
@@ -292,7 +294,7 @@ def test_hot_standby_feedback_keeps_a_long_standby_query_alive_through_vacuum(pa
                 await asyncio.sleep(0.1)
             await writer.execute("UPDATE live.star SET ra = ra")
             await writer.execute("VACUUM live.star")
-            lsn = await writer.fetchval("SELECT pg_current_wal_lsn()::text")
+            lsn = await writer.fetchval("SELECT pg_current_wal_insert_lsn()::text")  # see _replayed
             while not await writer.fetchval("SELECT replay_lsn >= $1::text::pg_lsn FROM pg_stat_replication", lsn):
                 assert time.monotonic() < end, "the standby did not replay the vacuum"
                 await asyncio.sleep(0.1)
