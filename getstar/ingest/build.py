@@ -53,7 +53,6 @@ from getstar.star_sql import (  # noqa: F401 - Src, insert_stars, set_property: 
     fill_ident_properties_sql,
     ident_property_values_sql,
     insert_stars,
-    property_from_ident_sql,
     set_property,
 )
 
@@ -260,7 +259,7 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
 
     # the catalogue records' nearest stars (positions are final now) found on a second
     # connection while the identifiers are collected (~8 s of one core otherwise idle)
-    candidates = asyncio.create_task(_on_connection(dsn, photometry.prepare_position_matching)) if dsn else None
+    candidates = asyncio.create_task(on_connection(dsn, photometry.prepare_position_matching)) if dsn else None
     step("collecting identifiers")
     try:
         report.counts.update(await _build_idents(conn, simbad_idents))
@@ -337,8 +336,8 @@ async def _cancelled(task: asyncio.Task[Any] | None) -> None:
         task.exception()  # retrieved: not reported again as never retrieved
 
 
-async def _on_connection(dsn: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """``work`` on a connection of its own."""
+async def on_connection(dsn: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """``work`` on a connection of its own (the build's work alongside, the loads' processes)."""
     other = await asyncpg.connect(dsn)
     try:
         return await work(other)
@@ -346,24 +345,15 @@ async def _on_connection(dsn: str, work: Callable[[asyncpg.Connection], Awaitabl
         await other.close()
 
 
-async def _fetchval_apart(dsn: str, sql: str) -> Any:
-    """``sql``'s one value, on a connection of its own."""
-    other = await asyncpg.connect(dsn)
-    try:
-        return await other.fetchval(sql)
-    finally:
-        await other.close()
-
-
 async def _execute_all(dsn: str, statements: list[str]) -> float:
     """Run ``statements`` on a connection of their own; the seconds they took."""
     started = time.monotonic()
-    other = await asyncpg.connect(dsn)
-    try:
+
+    async def run(other: asyncpg.Connection) -> None:
         for stmt in statements:
             await other.execute(stmt)
-    finally:
-        await other.close()
+
+    await on_connection(dsn, run)
     return time.monotonic() - started
 
 
@@ -699,7 +689,7 @@ async def validate(conn: asyncpg.Connection, dsn: str | None = None) -> dict[str
     """
     s = STAGING
     duplicates_sql = f"SELECT count(*) FROM (SELECT 1 FROM {s}.ident GROUP BY star_id, key HAVING count(*) > 1) d"
-    duplicates = asyncio.create_task(_fetchval_apart(dsn, duplicates_sql)) if dsn else None
+    duplicates = asyncio.create_task(on_connection(dsn, lambda other: other.fetchval(duplicates_sql))) if dsn else None
     try:
         checks = {
             "stars": await conn.fetchval(f"SELECT count(*) FROM {s}.star"),

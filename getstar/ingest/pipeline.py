@@ -157,15 +157,11 @@ def _loading_label(source: str, paths: list[Path]) -> str:
 
 def _load_in_process(dsn: str, settings: Settings, source: str, paths: list[Path]) -> None:
     """``ingest_source`` in a worker process of ``loading_default_sources``."""
+    asyncio.run(build.on_connection(dsn, lambda conn: ingest_source(conn, settings, source, paths, _quiet)))
 
-    async def load() -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await ingest_source(conn, settings, source, paths, lambda _label: None)
-        finally:
-            await conn.close()
 
-    asyncio.run(load())
+def _quiet(_label: str) -> None:
+    pass
 
 
 async def build_and_swap(conn: asyncpg.Connection, progress: Progress,
