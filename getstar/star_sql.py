@@ -87,17 +87,13 @@ IDENT_PROPERTIES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def property_from_ident_sql(schema: str, name: str, expr: str) -> str:
-    """Fill an empty identifier property of every star of ``schema`` from its identifiers ($1: the
-    regex); SIMBAD's identifiers win over Stellarium's."""
-    c = col(name)
-    return f"""
-        UPDATE {schema}.star t SET {c} = v.value, {c}_o = v.origin, {c}_c = {HIGH}
-        FROM (SELECT DISTINCT ON (star_id) star_id, {expr} AS value,
+def _ident_value_sql(expr: str, matches: str) -> str:
+    """Per star, the value ``expr`` makes of a regex match ``m`` of ``matches`` (a SELECT of
+    star_id, source, m) and its origin: SIMBAD's identifiers first, then the lowest value."""
+    return f"""SELECT DISTINCT ON (star_id) star_id, {expr} AS value,
                      CASE WHEN source = 3 THEN {_SIMBAD} ELSE {_STELLARIUM} END AS origin
-              FROM (SELECT star_id, source, regexp_match(id, $1) AS m FROM {schema}.ident WHERE id ~ $1) q
-              ORDER BY star_id, source DESC, value) v
-        WHERE t.star_id = v.star_id AND t.{c} IS NULL"""
+              FROM ({matches}) q WHERE m IS NOT NULL
+              ORDER BY star_id, source DESC, value"""
 
 
 def like_prefix(pattern: str) -> str:
@@ -119,21 +115,16 @@ def like_prefix(pattern: str) -> str:
 def ident_property_values_sql(schema: str) -> str:
     """Per star of ``schema``, the value and origin of each of ``IDENT_PROPERTIES`` its identifiers
     give where the star has none (columns ``v1, o1, ..., vn, on``; $1..$n: the properties'
-    regexes, in order), chosen as ``property_from_ident_sql`` chooses: SIMBAD's identifiers
-    first, then the lowest value."""
+    regexes, in order), chosen by ``_ident_value_sql``."""
     parts, picks = [], []
     for n, (name, pattern, expr) in enumerate(IDENT_PROPERTIES, 1):
         # only the identifiers of stars without the property (most have their Gaia number), each
         # matched once (OFFSET 0: the regex is not also run as a filter)
-        parts.append(f"""SELECT {n} AS n, star_id, value::text AS value, origin
-            FROM (SELECT DISTINCT ON (star_id) star_id, {expr} AS value,
-                         CASE WHEN source = 3 THEN {_SIMBAD} ELSE {_STELLARIUM} END AS origin
-                  FROM (SELECT i.star_id, i.source, regexp_match(i.id, ${n}) AS m FROM {schema}.ident i
-                        WHERE i.id LIKE '{like_prefix(pattern)}' AND EXISTS (
-                            SELECT 1 FROM {schema}.star s WHERE s.star_id = i.star_id AND s.{col(name)} IS NULL)
-                        OFFSET 0) q
-                  WHERE m IS NOT NULL
-                  ORDER BY star_id, source DESC, value) v{n}""")
+        matches = (f"SELECT i.star_id, i.source, regexp_match(i.id, ${n}) AS m FROM {schema}.ident i "
+                   f"WHERE i.id LIKE '{like_prefix(pattern)}' AND EXISTS (SELECT 1 FROM {schema}.star s "
+                   f"WHERE s.star_id = i.star_id AND s.{col(name)} IS NULL) OFFSET 0")
+        parts.append(f"SELECT {n} AS n, star_id, value::text AS value, origin "
+                     f"FROM ({_ident_value_sql(expr, matches)}) v{n}")
         sqltype = BY_NAME[name].sql_type
         picks += [f"(max(value) FILTER (WHERE n = {n}))::{sqltype} AS v{n}",
                   f"max(origin) FILTER (WHERE n = {n}) AS o{n}"]
@@ -143,7 +134,7 @@ def ident_property_values_sql(schema: str) -> str:
 def fill_ident_properties_sql(schema: str, values: str) -> str:
     """Fill every empty identifier property of ``schema.star`` from ``values`` (a table made by
     ``ident_property_values_sql``) in one UPDATE: each star row is written once, not once per
-    property as ``property_from_ident_sql`` does (same values, origins, confidence)."""
+    property."""
     sets, fills = [], []
     for n, (name, _pattern, _expr) in enumerate(IDENT_PROPERTIES, 1):
         c = col(name)
@@ -167,10 +158,8 @@ def ident_properties_sql(schema: str, idents: str) -> str:
     joins: list[str] = []
     for n, (name, _pattern, expr) in enumerate(IDENT_PROPERTIES, 1):
         c, v = col(name), f"v{n}"
-        joins.append(f"""LEFT JOIN (SELECT DISTINCT ON (star_id) star_id, {expr} AS value,
-                     CASE WHEN source = 3 THEN {_SIMBAD} ELSE {_STELLARIUM} END AS origin
-              FROM (SELECT star_id, source, regexp_match(id, ${n}) AS m FROM {idents} WHERE id ~ ${n}) q
-              ORDER BY star_id, source DESC, value) {v} ON {v}.star_id = s.star_id""")
+        matches = f"SELECT star_id, source, regexp_match(id, ${n}) AS m FROM {idents} WHERE id ~ ${n}"
+        joins.append(f"LEFT JOIN ({_ident_value_sql(expr, matches)}) {v} ON {v}.star_id = s.star_id")
         fill = f"t.{c} IS NULL AND {v}.value IS NOT NULL"
         sets += [f"{c} = CASE WHEN {fill} THEN {v}.value ELSE t.{c} END",
                  f"{c}_o = CASE WHEN {fill} THEN {v}.origin ELSE t.{c}_o END",
