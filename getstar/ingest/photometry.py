@@ -379,15 +379,14 @@ async def stage_photometry(conn: asyncpg.Connection) -> dict[str, int]:
 async def filled_stars_sql(conn: asyncpg.Connection) -> str:
     """A SELECT of ``staging.star`` as ``fill_expressions`` would have written it, from the
     values ``stage_photometry`` left in ``FILLED``."""
-    filled = {r["attname"] for r in await conn.fetch(
-        "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0", FILLED)}
+    filled = set(fill_expressions()[0])  # the columns stage_photometry made
     select = ", ".join(f"f.{c}" if c in filled else f"t.{c}" for c, _ in await star_columns(conn))
     return f"SELECT {select} FROM {STAGING}.star t JOIN {FILLED} f ON f.star_id = t.star_id"
 
 
 def fill_expressions() -> tuple[dict[str, str], str]:
-    """What ``fill_expressions`` writes: column expressions over a star row ``t`` and the joins
-    they need (``staging.cat_best`` as ``b``, the Gaia estimates as ``e``).
+    """The photometry the build fills into the stars: column expressions over a star row ``t``
+    and the joins they need (``staging.cat_best`` as ``b``, the Gaia estimates as ``e``).
 
     B is made only where the star has no B and both its V and B−V are catalogue values:
     origin the catalogue when both share one, else ``MIXED CATALOG``; confidence the lower of
@@ -439,9 +438,16 @@ def fill_expressions() -> tuple[dict[str, str], str]:
 
 async def star_columns(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     """(name, SQL type) of every column of ``staging.star``, in order."""
-    return [(r["attname"], r["type"]) for r in await conn.fetch(
-        "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
-        "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", f"{STAGING}.star")]
+    return [(r["attname"], r["type"]) for r in await _star_attributes(conn)]
+
+
+async def _star_attributes(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every column of ``staging.star``, in order: name, SQL type, NOT NULL, default."""
+    return await conn.fetch(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull, "
+        "pg_get_expr(d.adbin, d.adrelid) AS dflt FROM pg_attribute a "
+        "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum", f"{STAGING}.star")
 
 
 async def rewrite_stars(conn: asyncpg.Connection, exprs: dict[str, str], join: str, *,
@@ -460,7 +466,8 @@ async def rewrite_stars(conn: asyncpg.Connection, exprs: dict[str, str], join: s
     without a standby) the new table is synced at commit instead of written to the WAL too.
     """
     s = STAGING
-    cols = await star_columns(conn)
+    attributes = await _star_attributes(conn)
+    cols = [(r["attname"], r["type"]) for r in attributes]
     unknown = set(exprs) - {c for c, _ in cols}
     if unknown:
         raise ValueError(f"no such star columns: {sorted(unknown)}")
@@ -468,10 +475,7 @@ async def rewrite_stars(conn: asyncpg.Connection, exprs: dict[str, str], join: s
     relation = f"({source})" if source else f"{s}.star"
     order = f" ORDER BY {order_by}" if order_by else ""
     alters = []
-    for r in await conn.fetch(
-            "SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) AS dflt FROM pg_attribute a "
-            "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-            "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum", f"{s}.star"):
+    for r in attributes:
         if r["dflt"] is not None:
             alters.append(f"ALTER COLUMN {r['attname']} SET DEFAULT {r['dflt']}")
         if r["attnotnull"]:
