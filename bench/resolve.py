@@ -4,7 +4,9 @@ Both run under uvicorn[standard] (uvloop, httptools; getstar with its own protoc
 ``getstar serve`` runs it: ``GETSTAR_HTTP``), one worker, on loopback; wrk drives
 each with 32 connections over the same mix of 1,000 real names and positions taken from
 the snapshot.  Prints requests/s, p50, p99 and the ratio to the baseline measured in the
-same run.  Set GETSTAR_BENCH_DSN to reuse a loaded snapshot; otherwise a throw-away cluster
+same run; and, less disturbed by the other load on a shared machine, the CPU time per request
+of the service process and of its PostgreSQL backends (found by ``application_name``; shown
+when the server runs on this machine).  Set GETSTAR_BENCH_DSN to reuse a loaded snapshot; otherwise a throw-away cluster
 is created and the default snapshot loaded (about 40 s).
 """
 
@@ -36,11 +38,14 @@ async def sample_paths(dsn: str, n: int, seed: int = 7) -> list[str]:
     """Real names (every identifier family) and positions of snapshot stars."""
     conn = await asyncpg.connect(dsn)
     try:
+        # the same mix in every run on the same snapshot (REPEATABLE: SYSTEM sampling ignores setseed),
+        # so runs compare: the CPU per cold request varies by ~50 % between two random mixes
         await conn.execute(f"SELECT setseed({1 / seed})")
         names = [r["id"] for r in await conn.fetch(
-            "SELECT id FROM live.ident TABLESAMPLE SYSTEM (2) ORDER BY random() LIMIT $1", n * 3 // 4)]
+            "SELECT id FROM live.ident TABLESAMPLE SYSTEM (2) REPEATABLE ($2) ORDER BY id LIMIT $1", n * 3 // 4, seed)]
         stars = await conn.fetch(
-            "SELECT ra, dec FROM live.star TABLESAMPLE SYSTEM (1) ORDER BY random() LIMIT $1", n - len(names))
+            "SELECT ra, dec FROM live.star TABLESAMPLE SYSTEM (1) REPEATABLE ($2) ORDER BY star_id LIMIT $1",
+            n - len(names), seed)
     finally:
         await conn.close()
     paths = ["/v1/stars?" + urllib.parse.urlencode({"name": name}) for name in names]
@@ -53,6 +58,36 @@ async def sample_paths(dsn: str, n: int, seed: int = 7) -> list[str]:
 #: with the request bounds and timeouts, and the head of an answer written with its body); the
 #: baseline with uvicorn's plain httptools.
 GETSTAR_HTTP = "getstar.server:GuardedHttpTools"
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+async def _backend_pids(dsn: str, application: str) -> list[int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [r[0] for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+                                               application)]
+    finally:
+        await conn.close()
+
+
+def backends_cpu(dsn: str, application: str) -> float | None:
+    """CPU seconds so far of the PostgreSQL backends named ``application`` (None: not on this machine)."""
+    total, seen = 0.0, False
+    for pid in asyncio.run(_backend_pids(dsn, application)):
+        try:
+            total += proc_cpu(pid)
+            seen = True
+        except OSError:
+            continue
+    return total if seen else None
 
 
 def start_server(args: list[str], env: dict[str, str], port: int, http: str = "httptools") -> subprocess.Popen[bytes]:
@@ -127,7 +162,7 @@ def main() -> None:
         # e.g. crowded cones) would refuse some of its requests with 503; off, as for a portal
         env = dict(os.environ, GETSTAR_DATABASE_URL=dsn, GETSTAR_LANE_PER_CLIENT="0")
         env.pop("GETSTAR_REDIS_URL", None)
-        results = {}
+        results: dict[str, dict[str, float]] = {}
         factory = ["getstar.app:create_app", "--factory"]
         for label, app_args, extra in (("baseline (bare starlette+orjson)", ["bench.baseline_app:app"], {}),
                                        ("getstar, cache warm", factory, {}),
@@ -135,10 +170,20 @@ def main() -> None:
                                        ("getstar, cache cold (database)", factory,
                                         {"GETSTAR_CACHE_MAX_ENTRIES": "0"})):
             port = free_port()
-            proc = start_server(app_args, {**env, **extra}, port, GETSTAR_HTTP if app_args is factory else "httptools")
+            application = f"getstar-bench-resolve-{port}"
+            named = dsn + ("&" if "?" in dsn else "?") + f"application_name={application}"
+            proc = start_server(app_args, {**env, **extra, "GETSTAR_DATABASE_URL": named}, port,
+                                GETSTAR_HTTP if app_args is factory else "httptools")
             try:
                 wrk(port, paths_file.name, 2, opts.connections)  # warm-up: pool, prepared statements
-                results[label] = wrk(port, paths_file.name, opts.seconds, opts.connections)
+                service0, backends0 = proc_cpu(proc.pid), backends_cpu(dsn, application)
+                result = wrk(port, paths_file.name, opts.seconds, opts.connections)
+                service1, backends1 = proc_cpu(proc.pid), backends_cpu(dsn, application)
+                served = result["rps"] * opts.seconds
+                result["service_us"] = 1e6 * (service1 - service0) / served
+                result["pg_us"] = (1e6 * (backends1 - backends0) / served
+                                   if backends0 is not None and backends1 is not None else float("nan"))
+                results[label] = result
             finally:
                 proc.terminate()
                 proc.wait(timeout=10)
@@ -147,7 +192,9 @@ def main() -> None:
           f"{opts.seconds} s each, 1 uvicorn worker, 2-core machine")
     for label, r in results.items():
         print(f"{label:34s} {r['rps']:8.0f} req/s   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms   "
-              f"ratio {r['rps'] / base:5.1%}   non-2xx {r['non2xx']:.0f}")
+              f"ratio {r['rps'] / base:5.1%}   non-2xx {r['non2xx']:.0f}   "
+              f"CPU/request: service {r['service_us']:4.0f} us, PostgreSQL "
+              + ("  -" if r["pg_us"] != r["pg_us"] else f"{r['pg_us']:4.0f}") + " us")
     print("SPEC §5 targets: cache warm >= 60 % of the baseline; cache cold (database hit) >= 35 %, p99 < 20 ms.")
 
 

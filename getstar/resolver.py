@@ -52,26 +52,31 @@ NAME_POSITION_RADIUS_ARCSEC = 5.0
 # A key hits stars (live.ident) or the name of a multiple system (live.system_name: the
 # system's primary component, or each candidate when the name is ambiguous); per query the
 # best-ranked key that hits wins, a star reached both ways counts once (as itself).
+# The best rank and the candidates' count are windows over the few hit rows, before the wide
+# star rows are joined (a correlated min() and a window over the joined rows cost PostgreSQL
+# ~16 % more per name: 573 -> 480 us of backend CPU over 750 real names, same rows).
 NAMES_SQL = """
-WITH q AS MATERIALIZED (
-    SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank)
-), hits AS MATERIALIZED (
+WITH hits AS MATERIALIZED (
     SELECT q.qi, q.rank, i.star_id, NULL::text AS system, NULL::bigint[] AS components
-    FROM q JOIN live.ident i ON i.key = q.key
+    FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank) JOIN live.ident i ON i.key = q.key
     UNION ALL
     SELECT q.qi, q.rank, y.star_id, y.system, y.components
-    FROM q JOIN live.system_name y ON y.key = q.key
+    FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank) JOIN live.system_name y ON y.key = q.key
+), best AS (
+    SELECT h.*, min(h.rank) OVER (PARTITION BY h.qi) AS best_rank FROM hits h
 ), chosen AS (
-    SELECT DISTINCT ON (h.qi, h.star_id) h.qi, h.star_id, h.system, h.components
-    FROM hits h WHERE h.rank = (SELECT min(h2.rank) FROM hits h2 WHERE h2.qi = h.qi)
-    ORDER BY h.qi, h.star_id, h.system NULLS FIRST
+    SELECT DISTINCT ON (b.qi, b.star_id) b.qi, b.star_id, b.system, b.components
+    FROM best b WHERE b.rank = b.best_rank
+    ORDER BY b.qi, b.star_id, b.system NULLS FIRST
+), counted AS (
+    SELECT c.*, count(*) OVER (PARTITION BY c.qi) AS n_candidates FROM chosen c
 )
-SELECT c.qi, count(*) OVER (PARTITION BY c.qi) AS n_candidates, c.system AS system_name,
+SELECT c.qi, c.n_candidates, c.system AS system_name,
        ARRAY(SELECT m.main_id FROM unnest(c.components) WITH ORDINALITY AS u(sid, ord)
              JOIN live.star m ON m.star_id = u.sid ORDER BY u.ord) AS system_components,
        ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
        s.*
-FROM chosen c JOIN live.star s ON s.star_id = c.star_id
+FROM counted c JOIN live.star s ON s.star_id = c.star_id
 ORDER BY c.qi, s.star_id
 """
 
