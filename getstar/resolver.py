@@ -56,12 +56,14 @@ NAME_POSITION_RADIUS_ARCSEC = 5.0
 # star rows are joined (a correlated min() and a window over the joined rows cost PostgreSQL
 # ~16 % more per name: 573 -> 480 us of backend CPU over 750 real names, same rows).
 NAMES_SQL = """
-WITH hits AS MATERIALIZED (
+WITH q AS MATERIALIZED (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank)
+), hits AS MATERIALIZED (
     SELECT q.qi, q.rank, i.star_id, NULL::text AS system, NULL::bigint[] AS components
-    FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank) JOIN live.ident i ON i.key = q.key
+    FROM q JOIN live.ident i ON i.key = q.key
     UNION ALL
     SELECT q.qi, q.rank, y.star_id, y.system, y.components
-    FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank) JOIN live.system_name y ON y.key = q.key
+    FROM q JOIN live.system_name y ON y.key = q.key
 ), best AS (
     SELECT h.*, min(h.rank) OVER (PARTITION BY h.qi) AS best_rank FROM hits h
 ), chosen AS (
