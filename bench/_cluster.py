@@ -11,6 +11,8 @@ from pathlib import Path
 
 from getstar.embedded import EmbeddedCluster
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -29,6 +31,38 @@ def throwaway_cluster() -> Iterator[EmbeddedCluster]:
         yield cluster
     finally:
         cluster.destroy()
+
+
+def proc_cpu(pid: int, children: bool = False) -> float:
+    """CPU seconds of process ``pid`` (user + system), and of its waited-for children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / _TICK
+
+
+def backends_cpu(dsn: str, application: str) -> float | None:
+    """CPU seconds so far of the PostgreSQL backends whose ``application_name`` is ``application``
+    (None when none of them can be read here: no such backend, or a server on another machine)."""
+    import asyncio
+
+    import asyncpg
+
+    async def pids() -> list[int]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE application_name = $1", application)
+        finally:
+            await conn.close()
+        return [r[0] for r in rows]
+
+    total, seen = 0.0, False
+    for pid in asyncio.run(pids()):
+        try:
+            total += proc_cpu(pid)
+            seen = True
+        except OSError:
+            continue
+    return total if seen else None
 
 
 def peak_rss_mb_children() -> float:

@@ -6,8 +6,8 @@ each with 32 connections over the same mix of 1,000 real names and positions tak
 the snapshot.  Prints requests/s, p50, p99 and the ratio to the baseline measured in the
 same run; and, less disturbed by the other load on a shared machine, the CPU time per request
 of the service process and of its PostgreSQL backends (found by ``application_name``; shown
-when the server runs on this machine).  Set GETSTAR_BENCH_DSN to reuse a loaded snapshot; otherwise a throw-away cluster
-is created and the default snapshot loaded (about 40 s).
+when the server runs on this machine).  Set GETSTAR_BENCH_DSN to reuse a loaded snapshot;
+otherwise a throw-away cluster is created and the default snapshot loaded (about 40 s).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._cluster import free_port, throwaway_cluster  # noqa: E402
+from bench._cluster import backends_cpu, free_port, proc_cpu, throwaway_cluster  # noqa: E402
 
 
 async def sample_paths(dsn: str, n: int, seed: int = 7) -> list[str]:
@@ -40,7 +40,6 @@ async def sample_paths(dsn: str, n: int, seed: int = 7) -> list[str]:
     try:
         # the same mix in every run on the same snapshot (REPEATABLE: SYSTEM sampling ignores setseed),
         # so runs compare: the CPU per cold request varies by ~50 % between two random mixes
-        await conn.execute(f"SELECT setseed({1 / seed})")
         names = [r["id"] for r in await conn.fetch(
             "SELECT id FROM live.ident TABLESAMPLE SYSTEM (2) REPEATABLE ($2) ORDER BY id LIMIT $1", n * 3 // 4, seed)]
         stars = await conn.fetch(
@@ -58,36 +57,6 @@ async def sample_paths(dsn: str, n: int, seed: int = 7) -> list[str]:
 #: with the request bounds and timeouts, and the head of an answer written with its body); the
 #: baseline with uvicorn's plain httptools.
 GETSTAR_HTTP = "getstar.server:GuardedHttpTools"
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-async def _backend_pids(dsn: str, application: str) -> list[int]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return [r[0] for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE application_name = $1",
-                                               application)]
-    finally:
-        await conn.close()
-
-
-def backends_cpu(dsn: str, application: str) -> float | None:
-    """CPU seconds so far of the PostgreSQL backends named ``application`` (None: not on this machine)."""
-    total, seen = 0.0, False
-    for pid in asyncio.run(_backend_pids(dsn, application)):
-        try:
-            total += proc_cpu(pid)
-            seen = True
-        except OSError:
-            continue
-    return total if seen else None
 
 
 def start_server(args: list[str], env: dict[str, str], port: int, http: str = "httptools") -> subprocess.Popen[bytes]:

@@ -38,7 +38,6 @@ import io
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,26 +56,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._cluster import backends_cpu, free_port, proc_cpu  # noqa: E402
 from getstar.config import Settings  # noqa: E402
 from getstar.embedded import EmbeddedCluster  # noqa: E402
 
 RADIUS_ARCSEC = 2.0
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu(pid: int, children: bool = False) -> float:
-    """CPU seconds of process ``pid`` (user + system), and of its waited-for children."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
-    return ticks / _TICK
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ---------------------------------------------------------------------------------------
@@ -134,22 +118,7 @@ class Databases:
         ``application`` (None for a server given by URL, whose processes are not ours to read)."""
         if self.cluster is None:
             return None
-
-        async def pids() -> list[int]:
-            conn = await asyncpg.connect(self.dsn("postgres"))
-            try:
-                rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE application_name = $1", application)
-            finally:
-                await conn.close()
-            return [r[0] for r in rows]
-
-        total = 0.0
-        for pid in asyncio.run(pids()):
-            try:
-                total += proc_cpu(pid)
-            except OSError:
-                continue
-        return total
+        return backends_cpu(self.dsn("postgres"), application) or 0.0
 
     def close(self) -> None:
         if self.cluster is not None and self.throwaway:
