@@ -36,7 +36,13 @@ class Src:
 
 
 def insert_stars(select_from: str, main_id: str, values: dict[str, Src]) -> str:
-    """INSERT INTO staging.star of the given property sources (origin/confidence only where a value is)."""
+    """INSERT INTO staging.star of the given property sources (origin/confidence only where a value is).
+
+    Stars with a position are numbered in sky order (q3c's): the build writes the table in
+    ``star_id`` order, so the stars near one another on the sky are near one another on disk
+    without sorting the wide rows (``build``'s diameter step).  PostgreSQL sorts the source rows,
+    then numbers them: ``nextval`` is volatile, so it is evaluated after the sort.
+    """
     targets = ["star_id", "main_id"]
     exprs = ["nextval('getstar_meta.star_id_seq')", main_id]
     for name, src in values.items():
@@ -47,7 +53,10 @@ def insert_stars(select_from: str, main_id: str, values: dict[str, Src]) -> str:
         if src.error is not None:
             targets.append(c + "_e")
             exprs.append(src.error)
-    return f"INSERT INTO {STAGING}.star ({', '.join(targets)}) SELECT {', '.join(exprs)} {select_from}"
+    order = ""
+    if "RAJ2000" in values and "DEJ2000" in values:
+        order = f" ORDER BY q3c_ang2ipix({values['RAJ2000'].value}, {values['DEJ2000'].value})"
+    return f"INSERT INTO {STAGING}.star ({', '.join(targets)}) SELECT {', '.join(exprs)} {select_from}{order}"
 
 
 def set_property(name: str, src: Src, *, overwrite: bool, alias: str = "t",

@@ -7,7 +7,6 @@ import functools
 import math
 import warnings
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,8 +15,8 @@ import pytest
 
 from getstar.formats import Answer, Meta, render
 from getstar.properties import ORIGIN_CODE, STORED
+from tests.shared_paths import REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 SAMPLE = REFERENCE / "getstar-samples" / "aspro_getstar-votable_Sirius.vot"
 
 needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason="GetStar Sirius sample not available")

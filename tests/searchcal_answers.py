@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from getstar.astro.validate import SearchCalAnswer, read_answer
+from tests.shared_paths import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 #: SearchCal server v5.1.0 (2017-06), current diameter method: LDD, e_LDD, chi2, UD_*, Teff/logg.
 ETA_TAU = SHARED / "reference" / "getstar-samples" / "sclgui_SearchCal-ETA_TAU.scvot"
 #: SearchCal v3.8.1 (2011): the former method (diam_bv / diam_vr / diam_vk on de-reddened colours).

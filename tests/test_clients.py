@@ -33,7 +33,6 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import quote_plus
 
 import httpx
@@ -41,10 +40,11 @@ import pytest
 
 from tests.clients_java import ASPRO_NS, Aspro2, available
 from tests.conftest import LiveServer
+from tests.shared_paths import REFERENCE as SHARED_REFERENCE
 
 V11 = "http://www.ivoa.net/xml/VOTable/v1.1"
 NS = {"v": V11}
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "getstar-samples"
+REFERENCE = SHARED_REFERENCE / "getstar-samples"
 GETSTAR_SIRIUS = REFERENCE / "aspro_getstar-votable_Sirius.vot"
 SEARCHCAL_ETA_TAU = REFERENCE / "sclgui_SearchCal-ETA_TAU.scvot"
 needs_jdk = pytest.mark.skipif(available() is not None, reason=str(available()))

@@ -93,6 +93,7 @@ def test_json_nulls_nan_and_odd_values() -> None:
     assert set(null["properties"]) == {"TARGET_ID"}
 
 
+@needs_sample
 def test_json_not_found_ambiguous_and_several() -> None:
     doc = orjson.loads(render("json", several(), META)[0])
     rs = doc["results"]
@@ -104,6 +105,7 @@ def test_json_not_found_ambiguous_and_several() -> None:
     assert rs[2]["properties"]["TARGET_ID"]["value"] == "odd <name> & co"
 
 
+@needs_sample
 def test_json_results_spliced_one_by_one_are_the_whole_documents_bytes() -> None:
     """write_json serialises each result apart (the lock is released between them): the bytes
     are those of one serialisation of the whole document, stars, misses and NaNs included."""

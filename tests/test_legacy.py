@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -15,10 +14,11 @@ import pytest
 from getstar import derived
 from getstar.properties import BY_NAME, ORIGIN_CODE, PROPERTIES
 from tests.conftest import LiveServer
+from tests.shared_paths import REFERENCE
 
 V11 = "http://www.ivoa.net/xml/VOTable/v1.1"
 NS = {"v": V11}
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "getstar-samples" / \
+SAMPLE = REFERENCE / "getstar-samples" / \
     "aspro_getstar-votable_Sirius.vot"
 USER = str(ORIGIN_CODE["USER"])
 COMPUTED = str(ORIGIN_CODE["computed"])

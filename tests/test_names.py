@@ -15,8 +15,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from getstar.names import CONSTELLATIONS, GREEK, canonical, ident_key, query_keys
+from tests.shared_paths import SHARED_DATA as DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SIMBAD_IDS = DATA / "simbad_bsc" / "simbad_bsc_ids.tsv"
 STELLARIUM_NAMES = DATA / "stellarium" / "name.fab"
 

@@ -399,21 +399,27 @@ async def _write_chunks(conn: asyncpg.Connection, computes: Sequence[Callable[[]
 
 async def _load_and_apply(conn: asyncpg.Connection, ddl: str, data: AsyncGenerator[bytes, None], columns: Columns,
                           update: str = "", source: str | None = None, order_by: str | None = None) -> None:
-    await conn.execute(f"CREATE TEMP TABLE astro ({ddl})")
+    # an update (live stars, maybe several sessions at once): a temporary table; the build's
+    # rewrite: an unlogged table of the staging schema, which parallel workers can read (as
+    # photometry.FILLED)
+    schema, create = (None, "CREATE TEMP TABLE") if update else (STAGING, "CREATE UNLOGGED TABLE")
+    table = f"{schema}.astro" if schema else "astro"
+    await conn.execute(f"{create} {table} ({ddl})")
     try:
         # closed however the COPY ends (asyncpg does not close its source): a chunk still
         # being computed is waited for, not left running
         async with contextlib.aclosing(data) as rows:
-            await conn.copy_to_table("astro", source=rows, format="binary")
-        await conn.execute("CREATE UNIQUE INDEX ON astro (star_id)")
+            await conn.copy_to_table("astro", schema_name=schema, source=rows, format="binary")
+        await conn.execute(f"CREATE UNIQUE INDEX ON {table} (star_id)")
         if update:
             sets = ", ".join(f"{c} = {expr}" for c, expr in _expressions(columns).items())
-            await conn.execute(f"UPDATE {update} t SET {sets} FROM astro a WHERE a.star_id = t.star_id")
+            await conn.execute(f"UPDATE {update} t SET {sets} FROM {table} a WHERE a.star_id = t.star_id")
         else:
-            await rewrite_stars(conn, _expressions(columns), "LEFT JOIN astro a ON a.star_id = t.star_id",
+            await conn.execute(f"ANALYZE {table}")
+            await rewrite_stars(conn, _expressions(columns), f"LEFT JOIN {table} a ON a.star_id = t.star_id",
                                 source=source, order_by=order_by)
     finally:
-        await conn.execute("DROP TABLE IF EXISTS astro")
+        await conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _expressions(columns: Columns) -> dict[str, str]:

@@ -74,6 +74,9 @@ class System:
     #: star id -> its component letters ('' when only numbered)
     lettered: dict[int, str] = field(default_factory=dict)
     numbered: dict[int, int] = field(default_factory=dict)
+    #: star id -> its designation in this system (the first in sort order): orders members tied on
+    #: their number ('* phi02 Cnc A' before '* phi02 Cnc B'), whatever order the build gave their ids
+    designation: dict[int, str] = field(default_factory=dict)
     components: list[int] = field(default_factory=list)
     primary: int | None = None
 
@@ -169,21 +172,24 @@ def _systems(designations: list[tuple[int, str]], wds: list[tuple[int, str, str]
             system = systems.setdefault(base, System(base))
             previous = system.lettered.get(star_id)
             system.lettered[star_id] = component if previous is None else min(previous, component)
+            system.designation[star_id] = min(system.designation.get(star_id, identifier), identifier)
         if number is not None:
             base = f"* {letter} {constellation}"
-            systems.setdefault(base, System(base)).numbered[star_id] = int(number)
+            system = systems.setdefault(base, System(base))
+            system.numbered[star_id] = int(number)
+            system.designation[star_id] = min(system.designation.get(star_id, identifier), identifier)
     roots: dict[int, dict[str, str]] = collections.defaultdict(dict)
     for star_id, root, letters in wds:
         previous = roots[star_id].get(root)
         roots[star_id][root] = letters if previous in (None, "") else min(previous, letters or previous)
     for system in systems.values():
         if system.lettered:
-            order = sorted(system.lettered, key=lambda sid: (system.lettered[sid], sid))
+            order = sorted(system.lettered, key=lambda sid: (system.lettered[sid], system.designation[sid], sid))
             system.components = order
             if system.lettered[order[0]].startswith("A"):
                 system.primary = order[0]
             continue
-        members = sorted(system.numbered, key=lambda sid: (system.numbered[sid], sid))
+        members = sorted(system.numbered, key=lambda sid: (system.numbered[sid], system.designation[sid], sid))
         if len(members) < 2:
             continue
         system.components = members
@@ -193,7 +199,7 @@ def _systems(designations: list[tuple[int, str]], wds: list[tuple[int, str, str]
         root = min(shared)
         in_root = {sid: roots[sid][root] for sid in members}
         if all(in_root.values()):
-            system.components = sorted(members, key=lambda sid: (in_root[sid], sid))
+            system.components = sorted(members, key=lambda sid: (in_root[sid], system.designation[sid], sid))
             if in_root[system.components[0]].startswith("A"):
                 system.primary = system.components[0]
     return {name: system for name, system in systems.items() if system.components}

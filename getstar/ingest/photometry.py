@@ -357,19 +357,21 @@ def _layered(name: str, layers: list[tuple[str, int | str, int | str, str | None
     return out
 
 
-#: The build's filled photometry (``stage_photometry``): a temporary table, star_id and the
-#: columns ``fill_expressions`` writes.
-FILLED = "star_filled"
+#: The build's filled photometry (``stage_photometry``): star_id and the columns
+#: ``fill_expressions`` writes.  An unlogged table of the staging schema, not a temporary one:
+#: PostgreSQL's parallel workers cannot read a session's temporary tables, and the diameter
+#: step's rewrite of the stars, which reads this one, runs on two cores (46 -> 37 s for 2.5 M stars).
+FILLED = f"{STAGING}.star_filled"
 
 
 async def stage_photometry(conn: asyncpg.Connection) -> dict[str, int]:
-    """``fill_expressions``'s values, computed once into the temporary table ``FILLED`` instead
+    """``fill_expressions``'s values, computed once into the table ``FILLED`` instead
     of written into the stars: the diameter step reads the stars with them
     (``filled_stars_sql``) and writes both at once (one rewrite of the wide table, not two)."""
     exprs, join = fill_expressions()
     types = dict(await star_columns(conn))
     select = ", ".join(f"CAST({expr} AS {types[c]}) AS {c}" for c, expr in exprs.items())
-    await conn.execute(f"CREATE TEMP TABLE {FILLED} AS SELECT t.star_id, {select} FROM {STAGING}.star t {join}")
+    await conn.execute(f"CREATE UNLOGGED TABLE {FILLED} AS SELECT t.star_id, {select} FROM {STAGING}.star t {join}")
     await conn.execute(f"CREATE UNIQUE INDEX ON {FILLED} (star_id)")
     await conn.execute(f"ANALYZE {FILLED}")
     await conn.execute(f"DROP TABLE {STAGING}.cat_best")
