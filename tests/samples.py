@@ -15,11 +15,11 @@ import pytest
 
 from getstar.formats import Answer, Meta, render
 from getstar.properties import ORIGIN_CODE, STORED
-from tests.shared_paths import REFERENCE
+from tests.shared_paths import MISSING, REFERENCE
 
 SAMPLE = REFERENCE / "getstar-samples" / "aspro_getstar-votable_Sirius.vot"
 
-needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason="GetStar Sirius sample not available")
+needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason=f"GetStar Sirius sample not here: {MISSING}")
 
 META = Meta(
     service_version="0.1.0",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from getstar.astro.validate import SearchCalAnswer, read_answer
-from tests.shared_paths import SHARED
+from tests.shared_paths import MISSING, SHARED
 
 #: SearchCal server v5.1.0 (2017-06), current diameter method: LDD, e_LDD, chi2, UD_*, Teff/logg.
 ETA_TAU = SHARED / "reference" / "getstar-samples" / "sclgui_SearchCal-ETA_TAU.scvot"
@@ -28,5 +28,5 @@ JMDC_FITS = SHARED / "data" / "jmdc" / "JMDC_full_20200730_final_lddUpdated.fits
 def answer(path: Path) -> SearchCalAnswer:
     """The answer at ``path``, read once per test session; skips when ../shared lacks it."""
     if not path.is_file():
-        pytest.skip(f"{path} is not here")
+        pytest.skip(f"{path} is not here: {MISSING}")
     return read_answer(path)

@@ -17,6 +17,7 @@ from getstar.astro import compute_stars, decode
 from getstar.astro.tables import UD_BANDS
 from getstar.astro.validate import agreement, inputs_of
 from tests.searchcal_answers import ETA_TAU, HD_32617, HIP_1234, JMDC_FITS, answer
+from tests.shared_paths import MISSING
 
 
 def _run(path, method):  # type: ignore[no-untyped-def]
@@ -81,7 +82,7 @@ def test_old_searchcal_answers_compared_as_another_method(path) -> None:  # type
 def test_jmdc_spectral_types_decode_to_getstar_2020_keys() -> None:
     """Every distinct JMDC spectral type gives SearchCal's colour-table index, delta, class and class delta."""
     if not JMDC_FITS.is_file():
-        pytest.skip("JMDC file not here")
+        pytest.skip(f"JMDC file not here: {MISSING}")
     import warnings
 
     from astropy.io import fits

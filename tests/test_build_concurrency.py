@@ -18,6 +18,7 @@ from getstar.ingest.pipeline import run_ingest
 from getstar.properties import BY_NAME
 from getstar.schema import migrate
 from tests.conftest import SHARED_DATA
+from tests.shared_paths import MISSING
 
 KSTARS = SHARED_DATA / "kstars" / "stars.dat" if SHARED_DATA else None
 
@@ -77,7 +78,7 @@ def test_diameters_in_chunks_are_those_computed_at_once(make_database, settings:
     assert chunked == whole
 
 
-@pytest.mark.skipif(KSTARS is None or not KSTARS.is_file(), reason="needs shared/data/kstars")
+@pytest.mark.skipif(KSTARS is None or not KSTARS.is_file(), reason=MISSING)
 def test_nearest_stars_found_alongside_are_those_found_after(make_database, settings: Settings,  # type: ignore[no-untyped-def]
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """KStars' records matched to synthetic stars: found on the second connection while the

@@ -40,6 +40,7 @@ import pytest
 
 from tests.clients_java import ASPRO_NS, Aspro2, available
 from tests.conftest import LiveServer
+from tests.shared_paths import MISSING
 from tests.shared_paths import REFERENCE as SHARED_REFERENCE
 
 V11 = "http://www.ivoa.net/xml/VOTable/v1.1"
@@ -48,7 +49,7 @@ REFERENCE = SHARED_REFERENCE / "getstar-samples"
 GETSTAR_SIRIUS = REFERENCE / "aspro_getstar-votable_Sirius.vot"
 SEARCHCAL_ETA_TAU = REFERENCE / "sclgui_SearchCal-ETA_TAU.scvot"
 needs_jdk = pytest.mark.skipif(available() is not None, reason=str(available()))
-needs_samples = pytest.mark.skipif(not GETSTAR_SIRIUS.exists(), reason="GetStar samples not available")
+needs_samples = pytest.mark.skipif(not GETSTAR_SIRIUS.exists(), reason=f"GetStar samples not here: {MISSING}")
 
 #: jmal StarResolver's GetStar mirrors (URL prefixes), with our service in place of the host
 BETA = "/sclwsGetStarProxy.php?star="                 # "JMMC GetStar (beta), FR" (GETSTAR_QUERY_ID)
@@ -422,7 +423,7 @@ def test_c18_aspro2_finds_calibrator_diameters(live_server: LiveServer, aspro2: 
     """SearchCal's calibrators for eta Tau (sclgui's test answer), asked by HD or HIP in one GetStar
     request: ASPRO2 must find a model diameter (UD_K, else LDD) for 95 % of those that resolve."""
     if not SEARCHCAL_ETA_TAU.exists():
-        pytest.skip("SearchCal sample not available")
+        pytest.skip(f"SearchCal sample not here: {MISSING}")
     from astropy.io.votable import parse
 
     cal = parse(str(SEARCHCAL_ETA_TAU)).get_first_table().to_table(use_names_over_ids=True)

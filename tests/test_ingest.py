@@ -16,6 +16,7 @@ from getstar.errors import IngestError
 from getstar.ingest import build, gaia, hipparcos, raw, simbad_dump, stellarium
 from getstar.schema import STAGING, data_indexes_ddl, data_tables_ddl, migrate
 from tests.conftest import SHARED_DATA
+from tests.shared_paths import MISSING
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ async def test_truncated_gaia_file_is_refused(tmp_path: Path) -> None:
         gaia.read(path)
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data")
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=MISSING)
 async def test_bad_simbad_dump_loads_nothing(scratch_dsn: str, tmp_path: Path) -> None:
     src = SHARED_DATA / "simbad_bsc"
     folder = tmp_path / "simbad"
@@ -102,7 +103,7 @@ async def test_bad_simbad_dump_loads_nothing(scratch_dsn: str, tmp_path: Path) -
         await conn.close()
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data")
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=MISSING)
 def test_bad_stellarium_hip_is_reported(tmp_path: Path) -> None:
     folder = tmp_path / "stel"
     shutil.copytree(SHARED_DATA / "stellarium", folder)
@@ -114,7 +115,7 @@ def test_bad_stellarium_hip_is_reported(tmp_path: Path) -> None:
         list(stellarium.read(folder))
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data")
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=MISSING)
 def test_stellarium_identifiers_are_in_simbad_spelling() -> None:
     ids = dict.fromkeys(ident for hip, ident in stellarium.read(SHARED_DATA / "stellarium") if hip == 32349)
     assert {"HD 48915", "HR 2491", "SAO 151881", "* alf CMa", "* 9 CMa", "NAME Sirius",

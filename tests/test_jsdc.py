@@ -20,7 +20,7 @@ import pytest
 from getstar.errors import IngestError
 from getstar.ingest import jsdc
 from getstar.properties import BY_NAME, ORIGIN_CODE
-from tests.shared_paths import SHARED_DATA
+from tests.shared_paths import MISSING, SHARED_DATA
 
 JMDC_FITS = SHARED_DATA / "jmdc" / "JMDC_full_20200730_final_lddUpdated.fits"
 BANDS = "BVRIJHKLMN"
@@ -126,7 +126,7 @@ def _finite(value: Any) -> float | None:
 def _pick_stars() -> list[dict[str, Any]]:
     """~20 real stars from the JMDC FITS, as plain records (None = null)."""
     if not JMDC_FITS.exists():
-        pytest.skip(f"JMDC FITS not found: {JMDC_FITS}")
+        pytest.skip(f"JMDC FITS not found: {JMDC_FITS}: {MISSING}")
     from astropy.io import fits
 
     with warnings.catch_warnings():

@@ -15,6 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from getstar.names import CONSTELLATIONS, GREEK, canonical, ident_key, query_keys
+from tests.shared_paths import MISSING
 from tests.shared_paths import SHARED_DATA as DATA
 
 SIMBAD_IDS = DATA / "simbad_bsc" / "simbad_bsc_ids.tsv"
@@ -727,7 +728,7 @@ def respellings(identifier: str) -> list[str]:
 def simbad_ids() -> list[tuple[str, str]]:
     """(oid, identifier) rows of the real SIMBAD snapshot."""
     if not SIMBAD_IDS.exists():
-        pytest.skip(f"{SIMBAD_IDS} not found")
+        pytest.skip(f"{SIMBAD_IDS} not found: {MISSING}")
     with SIMBAD_IDS.open(encoding="utf-8") as f:
         next(f)
         return [(row[0], row[2]) for row in (line.rstrip("\n").split("\t") for line in f)]
@@ -778,7 +779,7 @@ def test_simbad_respellings_hit_the_same_key(simbad_ids: list[tuple[str, str]]) 
 
 def test_stellarium_designations_match_simbad(simbad_ids: list[tuple[str, str]]) -> None:
     if not STELLARIUM_NAMES.exists():
-        pytest.skip(f"{STELLARIUM_NAMES} not found")
+        pytest.skip(f"{STELLARIUM_NAMES} not found: {MISSING}")
     oid_of_hip: dict[int, str] = {}
     star_keys: dict[str, set[str]] = collections.defaultdict(set)
     for oid, identifier in simbad_ids:

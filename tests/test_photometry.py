@@ -23,10 +23,11 @@ from getstar.photometry import gaia_relations
 from getstar.photometry.validate import fit_bright_2mass, fit_red_ks, gaia_relation_residuals
 from getstar.properties import BY_NAME, ORIGIN_CODE
 from tests.conftest import SHARED_DATA
+from tests.shared_paths import MISSING
 
 STEL = SHARED_DATA / "stellarium"
 KSTARS = SHARED_DATA / "kstars" / "stars.dat"
-needs_data = pytest.mark.skipif(not (STEL / "stars_0_0v0_8.cat").exists(), reason="needs ../shared/data")
+needs_data = pytest.mark.skipif(not (STEL / "stars_0_0v0_8.cat").exists(), reason=MISSING)
 
 
 def c(name: str) -> str:
@@ -330,7 +331,7 @@ async def test_red_ks_fit_is_the_shipped_one(snapshot_conn: asyncpg.Connection) 
 
 
 @pytest.mark.skipif(not (SHARED_DATA.parent / "reference").is_dir(),
-                    reason="needs the SearchCal answers of ../shared")
+                    reason=MISSING)
 async def test_bright_2mass_fit_is_the_shipped_one_and_beats_the_published(snapshot_conn: asyncpg.Connection) -> None:
     """The shipped ``*_bright`` relations are what ``fit_bright_2mass`` finds on SearchCal's 2011 answers,
     for the bands where it beats the published relation on the fitted stars (cross-validated) and on

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from getstar.names import GREEK
 from getstar.resolver import CONE_SQL, Resolver
 from tests.conftest import SHARED_DATA
+from tests.shared_paths import MISSING
 
 STELLARIUM = SHARED_DATA / "stellarium"
-needs_shared = pytest.mark.skipif(not STELLARIUM.is_dir(), reason="needs ../shared/data")
+needs_shared = pytest.mark.skipif(not STELLARIUM.is_dir(), reason=MISSING)
 
 
 def get(server, path: str, **params) -> httpx.Response:  # type: ignore[no-untyped-def]

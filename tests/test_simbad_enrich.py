@@ -31,7 +31,8 @@ import httpx
 import pytest
 
 from getstar.config import Settings
-from getstar.errors import ServiceUnavailable
+from getstar.errors import IngestError, ServiceUnavailable
+from getstar.ingest import stellarium
 from getstar.ingest.pipeline import run_ingest
 from getstar.names import ident_key
 from getstar.properties import ORIGIN_CODE
@@ -43,6 +44,7 @@ from getstar.simbad.limits import SIMBAD_LIMITS, limits_from_capabilities, read_
 from getstar.simbad.parse import SimbadObject as ParsedObject
 from getstar.simbad.upload import UPLOAD_TABLE, StarIds, enrich_query, upload_rows, upload_votable
 from tests.conftest import LiveServer, fetch
+from tests.shared_paths import MISSING
 from tests.simbad_bulk import Expected, SimbadObject, Star, make_simbad, subset_files, write_rows
 from tests.tap_proxy import TapProxy
 from tests.tap_server.dachs import missing, running_dachs
@@ -67,6 +69,10 @@ def world(make_database: Any, settings: Settings, cluster: Any) -> Iterator[Worl
     reason = missing()
     if reason:
         pytest.skip(reason)
+    try:  # Debian's stellarium-data, else the shared data's copy
+        stellarium.default_dir(settings.shared_data)
+    except IngestError as exc:
+        pytest.skip(f"{exc}; or {MISSING}")
     folder = Path(tempfile.mkdtemp(prefix="getstar-enrich-"))
     hip, gaia = subset_files(folder)
     base = make_database(BASE_DB)
