@@ -13,7 +13,7 @@ import pytest
 from getstar.astro import snapshot_check
 from getstar.ingest.photometry import coverage_table
 from getstar.properties import BY_NAME, ORIGIN_CODE
-from tests.conftest import SHARED_DATA
+from tests.shared_paths import SHARED_DATA
 
 COMPUTED = ORIGIN_CODE["computed"]
 SHARED = SHARED_DATA.parent if SHARED_DATA else None

@@ -17,8 +17,7 @@ from getstar.ingest import build, diameters, photometry
 from getstar.ingest.pipeline import run_ingest
 from getstar.properties import BY_NAME
 from getstar.schema import migrate
-from tests.conftest import SHARED_DATA
-from tests.shared_paths import MISSING
+from tests.shared_paths import MISSING, SHARED_DATA
 
 KSTARS = SHARED_DATA / "kstars" / "stars.dat" if SHARED_DATA else None
 

@@ -40,14 +40,12 @@ import pytest
 
 from tests.clients_java import ASPRO_NS, Aspro2, available
 from tests.conftest import LiveServer
+from tests.samples import SAMPLE as GETSTAR_SIRIUS
+from tests.searchcal_answers import ETA_TAU as SEARCHCAL_ETA_TAU
 from tests.shared_paths import MISSING
-from tests.shared_paths import REFERENCE as SHARED_REFERENCE
 
 V11 = "http://www.ivoa.net/xml/VOTable/v1.1"
 NS = {"v": V11}
-REFERENCE = SHARED_REFERENCE / "getstar-samples"
-GETSTAR_SIRIUS = REFERENCE / "aspro_getstar-votable_Sirius.vot"
-SEARCHCAL_ETA_TAU = REFERENCE / "sclgui_SearchCal-ETA_TAU.scvot"
 needs_jdk = pytest.mark.skipif(available() is not None, reason=str(available()))
 needs_samples = pytest.mark.skipif(not GETSTAR_SIRIUS.exists(), reason=f"GetStar samples not here: {MISSING}")
 

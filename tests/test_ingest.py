@@ -15,8 +15,7 @@ from getstar.db import connect
 from getstar.errors import IngestError
 from getstar.ingest import build, gaia, hipparcos, raw, simbad_dump, stellarium
 from getstar.schema import STAGING, data_indexes_ddl, data_tables_ddl, migrate
-from tests.conftest import SHARED_DATA
-from tests.shared_paths import MISSING
+from tests.shared_paths import MISSING, SHARED_DATA
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ import pytest
 from getstar.errors import IngestError
 from getstar.ingest import jsdc
 from getstar.properties import BY_NAME, ORIGIN_CODE
-from tests.shared_paths import MISSING, SHARED_DATA
+from tests.searchcal_answers import JMDC_FITS
+from tests.shared_paths import MISSING
 
-JMDC_FITS = SHARED_DATA / "jmdc" / "JMDC_full_20200730_final_lddUpdated.fits"
 BANDS = "BVRIJHKLMN"
 ERR_BANDS = "BVJHKLMN"  # II/346 gives no error on R and I
 MAS = 1.0 / 3.6e6  # degrees

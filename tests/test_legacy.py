@@ -14,12 +14,10 @@ import pytest
 from getstar import derived
 from getstar.properties import BY_NAME, ORIGIN_CODE, PROPERTIES
 from tests.conftest import LiveServer
-from tests.shared_paths import REFERENCE
+from tests.samples import SAMPLE
 
 V11 = "http://www.ivoa.net/xml/VOTable/v1.1"
 NS = {"v": V11}
-SAMPLE = REFERENCE / "getstar-samples" / \
-    "aspro_getstar-votable_Sirius.vot"
 USER = str(ORIGIN_CODE["USER"])
 COMPUTED = str(ORIGIN_CODE["computed"])
 

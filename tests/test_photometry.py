@@ -22,8 +22,7 @@ from getstar.names import ident_key
 from getstar.photometry import gaia_relations
 from getstar.photometry.validate import fit_bright_2mass, fit_red_ks, gaia_relation_residuals
 from getstar.properties import BY_NAME, ORIGIN_CODE
-from tests.conftest import SHARED_DATA
-from tests.shared_paths import MISSING
+from tests.shared_paths import MISSING, REFERENCE, SHARED_DATA
 
 STEL = SHARED_DATA / "stellarium"
 KSTARS = SHARED_DATA / "kstars" / "stars.dat"
@@ -330,7 +329,7 @@ async def test_red_ks_fit_is_the_shipped_one(snapshot_conn: asyncpg.Connection) 
     assert abs(fit.cv_bias) < 0.1
 
 
-@pytest.mark.skipif(not (SHARED_DATA.parent / "reference").is_dir(),
+@pytest.mark.skipif(not REFERENCE.is_dir(),
                     reason=MISSING)
 async def test_bright_2mass_fit_is_the_shipped_one_and_beats_the_published(snapshot_conn: asyncpg.Connection) -> None:
     """The shipped ``*_bright`` relations are what ``fit_bright_2mass`` finds on SearchCal's 2011 answers,

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from getstar.names import GREEK
 from getstar.resolver import CONE_SQL, Resolver
-from tests.conftest import SHARED_DATA
-from tests.shared_paths import MISSING
+from tests.shared_paths import MISSING, SHARED_DATA
 
 STELLARIUM = SHARED_DATA / "stellarium"
 needs_shared = pytest.mark.skipif(not STELLARIUM.is_dir(), reason=MISSING)
