@@ -1,8 +1,8 @@
 """Batch cross-identification: end-to-end ``POST /v1/xmatch`` vs astropy and STILTS, same run.
 
-SPEC §5 targets: 100,000 positions against 2.5 M stars in < 10 s end to end, faster than
-astropy ``search_around_sky`` on the same data (building included); ingest of 2.5 M stars
-in < 3 minutes and < 2 GB.
+SPEC §5 targets (raised 2026-12-01): 100,000 positions at ≥ 2× the speed of astropy
+``search_around_sky`` on the same data (building included) against 2.5 M stars, ≥ 1× against
+the real snapshot; ingest of 2.5 M stars in < 60 s and < 2 GB.
 
 What is measured, per snapshot (the real default snapshot, and a synthetic one of ``--rows``
 stars built with ``getstar ingest synthetic`` in its own database):
@@ -61,6 +61,9 @@ from getstar.config import Settings  # noqa: E402
 from getstar.embedded import EmbeddedCluster  # noqa: E402
 
 RADIUS_ARCSEC = 2.0
+#: SPEC §5: 100,000 positions, getstar's speed over astropy's, per snapshot; the ingest's seconds
+SPEED_TARGET = {"synthetic": 2.0, "real": 1.0}
+INGEST_TARGET_S = 60
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,19 +393,20 @@ def main() -> int:
             print(f"\ningesting {args.rows:,} synthetic stars (getstar ingest synthetic, child process)", flush=True)
             seconds, rss = ingest_synthetic(synth, args.rows)
             print(f"  ingest: {seconds:.1f} s ({args.rows / seconds:,.0f} stars/s), peak RSS {rss:.0f} MB "
-                  f"(target < 180 s, < 2048 MB: {'OK' if seconds < 180 and rss < 2048 else 'MISSED'})")
+                  f"(SPEC: < {INGEST_TARGET_S} s, < 2048 MB: "
+                  f"{'OK' if seconds < INGEST_TARGET_S and rss < 2048 else 'MISSED'})")
         results += bench_snapshot("synthetic", synth, sizes, args.repeat, work, dbs.cpu)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         dbs.close()
 
-    big = [r for r in results if r["snapshot"] == "synthetic" and r["n"] == max(sizes)]
-    if big:
-        r = big[0]
+    for r in results:
+        if r["n"] != max(sizes) or r["snapshot"] not in SPEED_TARGET:
+            continue
         t, a = float(r["getstar"]), float(r["astropy"])  # type: ignore[arg-type]
-        print(f"\nSPEC §5: {r['n']:,} positions vs {r['stars']:,} stars: {t:.2f} s end to end "
-              f"(target < 10 s: {'OK' if t < 10 else 'MISSED'}), {a / t:.1f}x astropy "
-              f"(target > 1x: {'OK' if a > t else 'MISSED'})")
+        target = SPEED_TARGET[str(r["snapshot"])]
+        print(f"SPEC §5: {r['n']:,} positions vs {r['stars']:,} {r['snapshot']} stars: {t:.2f} s end to end, "
+              f"{a / t:.1f}x astropy (target ≥ {target:g}x: {'OK' if a / t >= target else 'MISSED'})")
     return 0
 
 

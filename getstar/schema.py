@@ -109,7 +109,8 @@ def data_index_groups(schema: str, in_q3c_order: bool = False) -> tuple[list[str
         unanalysed_columns_ddl(schema),
         f"ANALYZE {schema}.star",
     ], [
-        f"CREATE INDEX ident_key ON {schema}.ident (key)",
+        # the build makes it early, for its own lookups
+        f"CREATE INDEX IF NOT EXISTS ident_key ON {schema}.ident (key)",
         f"CREATE INDEX ident_star ON {schema}.ident (star_id)",
         f"CREATE INDEX ident_trgm ON {schema}.ident USING gin (key gin_trgm_ops)",
         f"CREATE INDEX system_name_key ON {schema}.system_name (key)",

@@ -1,8 +1,8 @@
 """The build's diameter step: SearchCal's astrophysics (``getstar.astro``) for every star.
 
 Runs once every catalogue magnitude is attached and the Gaia DR3 estimates are filled
-(``getstar.ingest.photometry``).  The star table is read as one row of arrays, computed in
-numpy (``compute_stars``, method ``current``), and written back in one table rewrite
+(``getstar.ingest.photometry``).  The star table is read in chunks of star ids as arrays,
+computed in numpy (``compute_stars``, method ``current``), and written back in one table rewrite
 (``photometry.rewrite_stars``): an UPDATE of every wide row costs far more.
 
 What is written, and when (a value already there is never replaced by ours):
@@ -34,10 +34,9 @@ catalogue type.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import itertools
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -158,12 +157,8 @@ def _written(res: AstroResult) -> dict[str, tuple[np.ndarray, np.ndarray, np.nda
             if name in BY_NAME and (name in DIAMETER_GROUP or name in FILL_ONLY)}
 
 
-#: Stars computed and sent to PostgreSQL at a time by ``compute_diameters``.
+#: Star ids read, computed and sent to PostgreSQL at a time by ``compute_diameters``.
 PIPELINE_CHUNK = 65536
-
-
-def _slice(inp: dict[str, np.ndarray], part: slice) -> dict[str, np.ndarray]:
-    return {key: values[part] for key, values in inp.items()}
 
 
 def _every_column(columns: Columns, n: int) -> Columns:
@@ -181,25 +176,29 @@ def _every_column(columns: Columns, n: int) -> Columns:
 
 
 async def compute_diameters(conn: asyncpg.Connection, source: str | None = None,
-                            order_by: str | None = None) -> dict[str, int]:
+                            order_by: str | None = None, dsn: str | None = None) -> dict[str, int]:
     """Estimated magnitudes, diameters, UD, CalFlag for every star (``dist_plx``: ``getstar.derived``); counts.
 
     ``source``: a SELECT giving the stars as they are to be (``photometry.filled_stars_sql``),
-    read and written instead of ``staging.star``; ``order_by``: the order the stars are written in.
+    read and written instead of ``staging.star``; ``order_by``: the order the stars are written in;
+    ``dsn``: the database's, to read the next chunk on a second connection while one is loaded.
 
-    The stars are computed ``PIPELINE_CHUNK`` at a time in a thread while PostgreSQL takes the
-    previous chunk's COPY: the two cores work at once (computing all, then sending all, kept
-    one of them idle: ~4 s of the default build).
+    The stars go ``PIPELINE_CHUNK`` star ids at a time: read, computed in a thread, then loaded
+    while the thread computes the next chunk (and, with ``dsn``, the one after is read): the
+    two cores work at once. Read all at once, 2.5 M synthetic stars held ~1.5 GB in this
+    process, memory this machine gives slowly the first time it is touched (~80 MB/s); a
+    chunk's few tens of MB are the same pages again.
     """
-    inp = await _read_inputs(conn, source=source)
-    n = len(inp["star_id"])
-    if n == 0:
+    # the ids of the star table (``source`` selects some of its stars), found by its index
+    lowest, highest = await conn.fetchrow(f"SELECT min(star_id), max(star_id) FROM {STAGING}.star")
+    if lowest is None:
         return {}
+    starts = range(lowest, highest + 1, PIPELINE_CHUNK)
     counts = {"astro_ldd_computed": 0, "astro_ldd_from_estimates": 0}
 
-    def chunk(part: slice) -> tuple[np.ndarray, Columns]:
-        sub = _slice(inp, part)
-        res = _compute(sub)
+    def encode(inp: dict[str, np.ndarray]) -> bytes:
+        """One chunk's binary COPY into ``astro`` (in a thread)."""
+        res = _compute(inp)
         ldd = res["LDD"]
         has = ldd.confidence > 0
         counts["astro_ldd_computed"] += int(has.sum())
@@ -208,10 +207,46 @@ async def compute_diameters(conn: asyncpg.Connection, source: str | None = None,
             if name in res:
                 key = f"astro_{name.lower()}_estimated"  # only for a band some star got
                 counts[key] = counts.get(key, 0) + int((res[name].confidence > 0).sum())
-        return sub["star_id"], _every_column(_written(res), len(sub["star_id"]))
+        fields, texts = _fields(inp["star_id"], _every_column(_written(res), len(inp["star_id"])))
+        if _astro_ddl(fields, texts) != ASTRO_DDL:
+            raise ValueError("diameter chunks with other columns than the astro table's")
+        return b"".join(_binary_copy(fields, texts))
 
-    parts = [slice(start, min(n, start + PIPELINE_CHUNK)) for start in range(0, n, PIPELINE_CHUNK)]
-    await _write_chunks(conn, [functools.partial(chunk, part) for part in parts], source=source, order_by=order_by)
+    async def read(on: asyncpg.Connection, low: int) -> dict[str, np.ndarray]:
+        return await _read_inputs(on, STAGING, "star_id >= $1 AND star_id < $2", low, low + PIPELINE_CHUNK,
+                                  source=source)
+
+    async def load(reader: asyncpg.Connection | None) -> None:
+        loop = asyncio.get_running_loop()
+        computing: asyncio.Future[bytes] | None = None  # the previous chunk, in the thread
+        reading: asyncio.Task[dict[str, np.ndarray]] | None = None  # the next chunk, on the reader
+        try:
+            for k, low in enumerate(starts):
+                if reader is None:
+                    inp = await read(conn, low)
+                else:
+                    inp = await (reading or read(reader, low))
+                    reading = asyncio.create_task(read(reader, starts[k + 1])) if k + 1 < len(starts) else None
+                previous = await computing if computing is not None else None
+                computing = loop.run_in_executor(None, encode, inp) if len(inp["star_id"]) else None
+                if previous is not None:
+                    await conn.copy_to_table("astro", schema_name=STAGING, source=_chunks([previous]),
+                                             format="binary")
+            if computing is not None:
+                last, computing = await computing, None
+                await conn.copy_to_table("astro", schema_name=STAGING, source=_chunks([last]), format="binary")
+        finally:  # the load failed: the thread's chunk and the next read are waited for, not left running
+            waiting = [f for f in (computing, reading) if f is not None]
+            if waiting:
+                await asyncio.wait(waiting)
+
+    reader = await asyncpg.connect(dsn) if dsn else None
+    try:
+        await _load_and_apply(conn, ASTRO_DDL, functools.partial(load, reader), _every_column({}, 0),
+                              source=source, order_by=order_by)
+    finally:
+        if reader is not None:
+            await reader.close()
     return counts
 
 
@@ -357,48 +392,25 @@ def _astro_ddl(fields: Fields, texts: Texts) -> str:
     return ", ".join([f"{name} {_BINARY[kind][0]}" for name, kind, _ in fields] + [f"{name} text" for name, _ in texts])
 
 
+#: The build's ``astro`` table: every property the step may write (``_every_column``).
+ASTRO_DDL = _astro_ddl(*_fields(np.zeros(0, dtype=np.int64), _every_column({}, 0)))
+
+
 async def _write(conn: asyncpg.Connection, star_id: np.ndarray, columns: Columns, update: str) -> None:
     """Load our columns into a temporary table (binary COPY), then ``update`` those stars of a
-    table in place (the build rewrites its stars instead: ``_write_chunks``)."""
+    table in place (the build rewrites its stars instead: ``compute_diameters``)."""
     fields, texts = _fields(star_id, columns)
-    await _load_and_apply(conn, _astro_ddl(fields, texts), _chunks(_binary_copy(fields, texts)), columns,
-                          update=update)
+
+    async def load() -> None:
+        await conn.copy_to_table("astro", source=_chunks(_binary_copy(fields, texts)), format="binary")
+
+    await _load_and_apply(conn, _astro_ddl(fields, texts), load, columns, update=update)
 
 
-async def _write_chunks(conn: asyncpg.Connection, computes: Sequence[Callable[[], tuple[np.ndarray, Columns]]],
-                        source: str | None = None, order_by: str | None = None) -> None:
-    """``_write`` of the stars that ``computes`` give, chunk after chunk (each the same columns):
-    the next chunk is computed and encoded in a thread while the previous one is sent."""
-    loop = asyncio.get_running_loop()
-
-    def encode(compute: Callable[[], tuple[np.ndarray, Columns]]) -> tuple[Columns, str, bytes]:
-        star_id, columns = compute()
-        fields, texts = _fields(star_id, columns)
-        return columns, _astro_ddl(fields, texts), b"".join(_binary_rows(fields, texts))
-
-    columns, ddl, first = await loop.run_in_executor(None, encode, computes[0])
-
-    async def stream() -> AsyncGenerator[bytes, None]:
-        yield _COPY_HEADER
-        pending = first
-        for compute in computes[1:]:
-            following = loop.run_in_executor(None, encode, compute)
-            try:
-                yield pending
-            finally:
-                if not following.done():  # the COPY failed: the thread's chunk is not wanted
-                    await asyncio.wait([following])
-            _, chunk_ddl, pending = await following
-            if chunk_ddl != ddl:
-                raise ValueError("diameter chunks with different columns")
-        yield pending
-        yield _COPY_TRAILER
-
-    await _load_and_apply(conn, ddl, stream(), columns, source=source, order_by=order_by)
-
-
-async def _load_and_apply(conn: asyncpg.Connection, ddl: str, data: AsyncGenerator[bytes, None], columns: Columns,
+async def _load_and_apply(conn: asyncpg.Connection, ddl: str, load: Callable[[], Awaitable[None]], columns: Columns,
                           update: str = "", source: str | None = None, order_by: str | None = None) -> None:
+    """Create the ``astro`` table (``ddl``), ``load`` it, then apply it to the stars: ``update``
+    them in place, or rewrite the build's star table (``photometry.rewrite_stars``)."""
     # an update (live stars, maybe several sessions at once): a temporary table; the build's
     # rewrite: an unlogged table of the staging schema, which parallel workers can read (as
     # photometry.FILLED)
@@ -406,10 +418,7 @@ async def _load_and_apply(conn: asyncpg.Connection, ddl: str, data: AsyncGenerat
     table = f"{schema}.astro" if schema else "astro"
     await conn.execute(f"{create} {table} ({ddl})")
     try:
-        # closed however the COPY ends (asyncpg does not close its source): a chunk still
-        # being computed is waited for, not left running
-        async with contextlib.aclosing(data) as rows:
-            await conn.copy_to_table("astro", schema_name=schema, source=rows, format="binary")
+        await load()
         await conn.execute(f"CREATE UNIQUE INDEX ON {table} (star_id)")
         if update:
             sets = ", ".join(f"{c} = {expr}" for c, expr in _expressions(columns).items())
