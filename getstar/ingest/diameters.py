@@ -239,6 +239,9 @@ async def compute_diameters(conn: asyncpg.Connection, source: str | None = None,
             waiting = [f for f in (computing, reading) if f is not None]
             if waiting:
                 await asyncio.wait(waiting)
+                for f in waiting:  # the first failure is the one raised; these are retrieved, not logged
+                    if not f.cancelled():
+                        f.exception()
 
     reader = await asyncpg.connect(dsn) if dsn else None
     try:
