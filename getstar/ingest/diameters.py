@@ -287,11 +287,16 @@ async def refresh_diameters(conn: asyncpg.Connection, schema: str, star_ids: Seq
     return int((res["LDD"].confidence > 0).sum())
 
 
-#: Fixed-width binary COPY field types: kind -> (SQL type, numpy big-endian type).
-_BINARY = {"double": ("float8", ">f8"), "int": ("int8", ">i8"), "long": ("int8", ">i8"), "conf": ("int2", ">i2")}
+#: Fixed-width binary COPY field types: kind -> (SQL type, numpy big-endian type); "small": the
+#: confidences and booleans (``SMALL``), one byte each (its values: a 2-D array, a row per star).
+_BINARY = {"double": ("float8", ">f8"), "int": ("int8", ">i8"), "long": ("int8", ">i8"), "small": ("bytea", "u1")}
+#: The ``astro`` column holding every confidence and boolean of a star, one byte each, read by
+#: ``get_byte``: as one int2 column each, these ~40 of the table's 96 columns cost PostgreSQL's
+#: COPY as much parsing as the numbers (a field each) for 2 bytes of data.
+SMALL = "small"
 #: An integer of ours that is not there (no int8 value of ours is this one).
 _NO_INT = np.iinfo(np.int64).min
-#: Our boolean values, as int2: none, false, true.
+#: Our boolean values, as bytes of SMALL: none, false, true.
 _NO_BOOL, _FALSE, _TRUE = 0, 1, 2
 
 
@@ -319,15 +324,16 @@ def _binary_rows(fields: list[tuple[str, str, np.ndarray]],
     array parameters ~60 s (the machine shared).
     """
     n = len(fields[0][2])
-    dtype: list[tuple[str, Any]] = [("count", ">i2")]
-    for k, (_, kind, _) in enumerate(fields):
-        dtype += [(f"l{k}", ">i4"), (f"v{k}", np.dtype(_BINARY[kind][1]))]
+    dtype: list[tuple[Any, ...]] = [("count", ">i2")]
+    for k, (_, kind, values) in enumerate(fields):  # SMALL: a byte string of its width
+        shape = (np.shape(values)[1],) if kind == "small" else ()
+        dtype += [(f"l{k}", ">i4"), (f"v{k}", np.dtype(_BINARY[kind][1]), shape)]
     # the field count and lengths repeated from one row, the values copied as big-endian arrays
     # (numpy casting into an unaligned structured field, or broadcasting a scalar there, is slower)
     template = np.zeros(1, dtype=dtype)
     template["count"] = len(fields) + len(texts)
-    for k, (_, kind, _) in enumerate(fields):
-        template[f"l{k}"] = np.dtype(_BINARY[kind][1]).itemsize
+    for k in range(len(fields)):
+        template[f"l{k}"] = template.dtype[f"v{k}"].itemsize
     rows = np.repeat(template, n)
     for k, (_, kind, values) in enumerate(fields):
         rows[f"v{k}"] = np.asarray(values).astype(_BINARY[kind][1])
@@ -364,6 +370,7 @@ def _fields(star_id: np.ndarray, columns: Columns) -> tuple[Fields, Texts]:
     """
     fields: Fields = [("star_id", "long", star_id.astype(np.int64))]
     texts: Texts = []
+    small: list[tuple[str, np.ndarray]] = []  # packed into SMALL, in ``_small_names`` order
     for name, (value, conf, error) in columns.items():
         prop = BY_NAME[name]
         c = prop.column
@@ -378,17 +385,36 @@ def _fields(star_id: np.ndarray, columns: Columns) -> tuple[Fields, Texts]:
             has = ~np.isnan(doubles)
             fields.append((c, "double", doubles))
         elif prop.datatype == "boolean":
-            fields.append((c, "conf", np.where(has, np.where(np.asarray(value, dtype=bool), _TRUE, _FALSE), _NO_BOOL)))
+            small.append((c, np.where(has, np.where(np.asarray(value, dtype=bool), _TRUE, _FALSE), _NO_BOOL)))
         else:
             ints = np.where(has, np.asarray(value), 0).astype(np.int64)
             if (has & (ints == _NO_INT)).any():
                 raise ValueError(f"{name}: an integer of ours is the stand-in for none")
             fields.append((c, "int", np.where(has, ints, _NO_INT)))
-        fields.append((f"{c}_c", "conf", np.where(has, conf, 0).astype(np.int16)))
+        small.append((f"{c}_c", np.where(has, conf, 0)))
         if prop.error is not None:
             err = np.full(len(value), np.nan) if error is None else np.asarray(error, dtype=np.float64)
             fields.append((f"{c}_e", "double", np.where(has, err, np.nan)))
+    if [name for name, _ in small] != _small_names(columns):
+        raise AssertionError("the packed confidences are not in _small_names order")
+    if small:
+        packed = np.stack([np.asarray(v, dtype=np.int64) for _, v in small], axis=1)
+        if ((packed < 0) | (packed > 255)).any():
+            raise ValueError("a confidence or boolean of ours does not fit a byte")
+        fields.append((SMALL, "small", packed.astype(np.uint8)))
     return fields, texts
+
+
+def _small_names(columns: Columns) -> list[str]:
+    """The astro values packed into ``SMALL``, in order: each boolean property's value, each
+    property's confidence."""
+    names = []
+    for name in columns:
+        c = BY_NAME[name].column
+        if BY_NAME[name].datatype == "boolean":
+            names.append(c)
+        names.append(f"{c}_c")
+    return names
 
 
 def _astro_ddl(fields: Fields, texts: Texts) -> str:
@@ -439,6 +465,7 @@ def _expressions(columns: Columns) -> dict[str, str]:
     them; see the module docstring): ours where the star takes ours, else the star's own."""
     ldd = col("LDD")
     exprs: dict[str, str] = {}
+    byte = {name: f"get_byte(a.{SMALL}, {k})" for k, name in enumerate(_small_names(columns))}
     for name in columns:
         prop = BY_NAME[name]
         c = prop.column
@@ -447,11 +474,13 @@ def _expressions(columns: Columns) -> dict[str, str]:
             take = f"(t.{ldd} IS NULL AND (a.{ldd} IS NOT NULL OR t.{c} IS NULL))"
         else:
             take = f"t.{c} IS NULL"
-        mine = {"double": f"nullif(a.{c}, 'NaN')", "char": f"a.{c}", "boolean": f"(nullif(a.{c}, {_NO_BOOL}) = {_TRUE})"
+        mine = {"double": f"nullif(a.{c}, 'NaN')", "char": f"a.{c}",
+                "boolean": f"(nullif({byte.get(c)}, {_NO_BOOL}) = {_TRUE})"
                 }.get(prop.datatype, f"nullif(a.{c}, {_NO_INT})")
+        confidence = byte[f"{c}_c"]
         exprs[c] = f"CASE WHEN {take} THEN {mine} ELSE t.{c} END"
-        exprs[f"{c}_o"] = f"CASE WHEN {take} THEN (CASE WHEN a.{c}_c > 0 THEN {COMPUTED} END) ELSE t.{c}_o END"
-        exprs[f"{c}_c"] = f"CASE WHEN {take} THEN nullif(a.{c}_c, 0) ELSE t.{c}_c END"
+        exprs[f"{c}_o"] = f"CASE WHEN {take} THEN (CASE WHEN {confidence} > 0 THEN {COMPUTED} END) ELSE t.{c}_o END"
+        exprs[f"{c}_c"] = f"CASE WHEN {take} THEN nullif({confidence}, 0) ELSE t.{c}_c END"
         if prop.error is not None:
             exprs[f"{c}_e"] = f"CASE WHEN {take} THEN nullif(a.{c}_e, 'NaN') ELSE t.{c}_e END"
     return exprs
