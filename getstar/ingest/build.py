@@ -252,7 +252,8 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
     simbad_idents = "raw.simbad_ident"
     have_simbad = await table_exists(conn, "raw.simbad") or await table_exists(conn, "raw.simbad_learned")
     # the steps that may give a star another parallax than the one it was written with
-    parallax_sources = have_simbad or any([await table_exists(conn, f"raw.{t}") for t in ("jmdc", "jsdc")])
+    have_jmdc, have_jsdc = await table_exists(conn, "raw.jmdc"), await table_exists(conn, "raw.jsdc")
+    parallax_sources = have_simbad or have_jmdc or have_jsdc
     if have_simbad:
         step("merging SIMBAD")
         from getstar.simbad.learned import stage_sources  # the dump plus what the fallback learned
@@ -283,10 +284,10 @@ async def build(conn: asyncpg.Connection, progress: Any = None, dsn: str | None 
     star_indexes, ident_indexes = data_index_groups(STAGING, in_q3c_order=True)  # written in sky order (star_id)
     background = asyncio.create_task(_execute_all(dsn, ident_indexes)) if dsn else None
     try:
-        if await table_exists(conn, "raw.jmdc"):
+        if have_jmdc:
             step("attaching JMDC")
             report.counts.update(await _attach_by_keys(conn, "jmdc", "simbad"))
-        if await table_exists(conn, "raw.jsdc"):
+        if have_jsdc:
             step("attaching JSDC")
             report.counts.update(await _attach_jsdc(conn))
 

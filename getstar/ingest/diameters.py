@@ -216,6 +216,9 @@ async def compute_diameters(conn: asyncpg.Connection, source: str | None = None,
         return await _read_inputs(on, STAGING, "star_id >= $1 AND star_id < $2", low, low + PIPELINE_CHUNK,
                                   source=source)
 
+    async def send(chunk: bytes) -> None:
+        await conn.copy_to_table("astro", schema_name=STAGING, source=_chunks([chunk]), format="binary")
+
     async def load(reader: asyncpg.Connection | None) -> None:
         loop = asyncio.get_running_loop()
         computing: asyncio.Future[bytes] | None = None  # the previous chunk, in the thread
@@ -230,11 +233,10 @@ async def compute_diameters(conn: asyncpg.Connection, source: str | None = None,
                 previous = await computing if computing is not None else None
                 computing = loop.run_in_executor(None, encode, inp) if len(inp["star_id"]) else None
                 if previous is not None:
-                    await conn.copy_to_table("astro", schema_name=STAGING, source=_chunks([previous]),
-                                             format="binary")
+                    await send(previous)
             if computing is not None:
                 last, computing = await computing, None
-                await conn.copy_to_table("astro", schema_name=STAGING, source=_chunks([last]), format="binary")
+                await send(last)
         finally:  # the load failed: the thread's chunk and the next read are waited for, not left running
             waiting = [f for f in (computing, reading) if f is not None]
             if waiting:
@@ -370,7 +372,7 @@ def _fields(star_id: np.ndarray, columns: Columns) -> tuple[Fields, Texts]:
     """
     fields: Fields = [("star_id", "long", star_id.astype(np.int64))]
     texts: Texts = []
-    small: list[tuple[str, np.ndarray]] = []  # packed into SMALL, in ``_small_names`` order
+    small: dict[str, np.ndarray] = {}  # packed into SMALL, in ``_small_names`` order
     for name, (value, conf, error) in columns.items():
         prop = BY_NAME[name]
         c = prop.column
@@ -385,20 +387,20 @@ def _fields(star_id: np.ndarray, columns: Columns) -> tuple[Fields, Texts]:
             has = ~np.isnan(doubles)
             fields.append((c, "double", doubles))
         elif prop.datatype == "boolean":
-            small.append((c, np.where(has, np.where(np.asarray(value, dtype=bool), _TRUE, _FALSE), _NO_BOOL)))
+            small[c] = np.where(has, np.where(np.asarray(value, dtype=bool), _TRUE, _FALSE), _NO_BOOL)
         else:
             ints = np.where(has, np.asarray(value), 0).astype(np.int64)
             if (has & (ints == _NO_INT)).any():
                 raise ValueError(f"{name}: an integer of ours is the stand-in for none")
             fields.append((c, "int", np.where(has, ints, _NO_INT)))
-        small.append((f"{c}_c", np.where(has, conf, 0)))
+        small[f"{c}_c"] = np.where(has, conf, 0)
         if prop.error is not None:
             err = np.full(len(value), np.nan) if error is None else np.asarray(error, dtype=np.float64)
             fields.append((f"{c}_e", "double", np.where(has, err, np.nan)))
-    if [name for name, _ in small] != _small_names(columns):
-        raise AssertionError("the packed confidences are not in _small_names order")
     if small:
-        packed = np.stack([np.asarray(v, dtype=np.int64) for _, v in small], axis=1)
+        packed = np.stack([np.asarray(small.pop(name), dtype=np.int64) for name in _small_names(columns)], axis=1)
+        if small:
+            raise AssertionError(f"values of ours packed nowhere: {sorted(small)}")
         if ((packed < 0) | (packed > 255)).any():
             raise ValueError("a confidence or boolean of ours does not fit a byte")
         fields.append((SMALL, "small", packed.astype(np.uint8)))
