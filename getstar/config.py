@@ -125,6 +125,8 @@ class Settings:
     db_statement_timeout: float = 5.0
     db_acquire_timeout: float = 5.0
     suggest_timeout: float = 0.25
+    # statements of coalesced name lookups running at once per worker (getstar.coalesce); 0: off
+    lookup_inflight: int = 2
     xmatch_statement_timeout: float = 120.0
     xmatch_max_cells: int = 500_000
     xmatch_concurrency: int = 1
@@ -208,6 +210,7 @@ class Settings:
             db_statement_timeout=_float("GETSTAR_DB_STATEMENT_TIMEOUT", 5.0),
             db_acquire_timeout=_float("GETSTAR_DB_ACQUIRE_TIMEOUT", 5.0),
             suggest_timeout=_float("GETSTAR_SUGGEST_TIMEOUT", 0.25),
+            lookup_inflight=_int("GETSTAR_LOOKUP_INFLIGHT", 2),
             xmatch_statement_timeout=_float("GETSTAR_XMATCH_STATEMENT_TIMEOUT", 120.0),
             xmatch_max_cells=_int("GETSTAR_XMATCH_MAX_CELLS", 500_000),
             xmatch_concurrency=_int("GETSTAR_XMATCH_CONCURRENCY", 1),

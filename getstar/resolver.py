@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from getstar import coords
+from getstar.coalesce import LookupCoalescer, RowsByName
 from getstar.formats.model import Answer
 from getstar.metrics import DB_QUERIES
 from getstar.names import query_keys
@@ -101,29 +102,40 @@ ORDER BY distance, sim DESC
 LIMIT 50
 """
 
-# star positions are J2000; with an epoch they are moved by their proper motion first
+# Cones, any number in one statement ($1: the query index of each; getstar.coalesce): star
+# positions are J2000, with an epoch they are moved by their proper motion first
 CONE_SQL = """
-WITH p AS (SELECT $1::float8 AS ra0, $2::float8 AS dec0, $3::float8 AS radius, $5::float8 AS dt,
-                  $6::float8 AS margin),
-near AS (
-    SELECT c.star_id, q3c_dist(c.ra_at_epoch, c.dec_at_epoch, p.ra0, p.dec0) AS dist
-    FROM p, LATERAL (
-        SELECT s.star_id,
-               s.ra + coalesce(s.p_pmra, 0) * p.dt / 3600000.0 / greatest(cos(radians(s.dec)), 1e-6) AS ra_at_epoch,
-               s.dec + coalesce(s.p_pmdec, 0) * p.dt / 3600000.0 AS dec_at_epoch
-        FROM live.star s
-        WHERE q3c_radial_query(s.ra, s.dec, p.ra0, p.dec0, p.radius + p.margin)
-    ) c
-    WHERE q3c_dist(c.ra_at_epoch, c.dec_at_epoch, p.ra0, p.dec0) <= p.radius
-    ORDER BY dist
-    LIMIT $4::int
+WITH p AS (
+    SELECT * FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::int[], $6::float8[],
+                         $7::float8[]) AS p(qi, ra0, dec0, radius, lim, dt, margin)
+), near AS (
+    SELECT p.qi, n.star_id, n.dist
+    FROM p CROSS JOIN LATERAL (
+        SELECT c.star_id, q3c_dist(c.ra_at_epoch, c.dec_at_epoch, p.ra0, p.dec0) AS dist
+        FROM (
+            SELECT s.star_id,
+                   s.ra + coalesce(s.p_pmra, 0) * p.dt / 3600000.0 / greatest(cos(radians(s.dec)), 1e-6) AS ra_at_epoch,
+                   s.dec + coalesce(s.p_pmdec, 0) * p.dt / 3600000.0 AS dec_at_epoch
+            FROM live.star s
+            WHERE q3c_radial_query(s.ra, s.dec, p.ra0, p.dec0, p.radius + p.margin)
+        ) c
+        WHERE q3c_dist(c.ra_at_epoch, c.dec_at_epoch, p.ra0, p.dec0) <= p.radius
+        ORDER BY dist
+        LIMIT p.lim
+    ) n
 )
-SELECT n.dist * 3600 AS separation_arcsec,
+SELECT n.qi, n.dist * 3600 AS separation_arcsec,
        ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
        s.*
 FROM near n JOIN live.star s ON s.star_id = n.star_id
-ORDER BY n.dist
+ORDER BY n.qi, n.dist
 """
+
+#: Cones up to this radius (degrees) and number of stars go with other requests' (``coalesce``);
+#: a bigger one has a statement of its own, rather than hold up the small ones.
+COALESCED_CONE_RADIUS = 60 / 3600
+COALESCED_CONE_LIMIT = 100
+
 
 
 @dataclass(frozen=True)
@@ -149,9 +161,14 @@ class Resolver:
     """
 
     def __init__(self, pool: asyncpg.Pool, fallback: SimbadFallback | None = None, *,
-                 acquire_timeout: float | None = None, suggest_timeout: float = 0.25) -> None:
+                 acquire_timeout: float | None = None, suggest_timeout: float = 0.25,
+                 coalescer: LookupCoalescer | None = None, cone_coalescer: LookupCoalescer | None = None) -> None:
         self.pool = pool
         self.fallback = fallback
+        #: send the name lookups, and the small cones, of concurrent requests as one statement
+        #: (``getstar.coalesce``)
+        self.coalescer = coalescer
+        self.cone_coalescer = cone_coalescer
         self.acquire_timeout = acquire_timeout
         self.suggest_timeout = suggest_timeout
         self.suggest_budget = suggest_timeout * SUGGEST_BUDGET_NAMES
@@ -183,34 +200,32 @@ class Resolver:
                 idx.append(qi)
                 keys.append(key)
                 ranks.append(rank)
-        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-            if keys:
-                rows = await conn.fetch(NAMES_SQL, idx, keys, ranks)
-                DB_QUERIES.labels("names").inc()
-                by_query: dict[int, list[asyncpg.Record]] = {}
-                for row in rows:
-                    by_query.setdefault(row["qi"], []).append(row)
-                for qi, found in by_query.items():
-                    if len(found) == 1:
-                        row = found[0]
-                        system = row["system_name"]
-                        answers[qi] = Answer(query=names[qi], status="ok", star=row,
-                                             identifiers=list(row["identifiers"]), system=system,
-                                             candidates=list(row["system_components"]) if system else [])
-                    else:
-                        answers[qi] = Answer(query=names[qi], status="ambiguous",
-                                             candidates=[r["main_id"] for r in found])
-            for qi, ra, dec in positions:
-                found = await self._cone(conn, ConeQuery(ra, dec, NAME_POSITION_RADIUS_ARCSEC / 3600, 1, None))
-                if found:
-                    found[0].query = names[qi]
-                    answers[qi] = found[0]
-            cones = {qi for qi, _, _ in positions}
-            asked = [qi for qi, a in enumerate(answers) if a is None and qi not in cones] if self.fallback else []
-            for qi, name in enumerate(names):
-                if answers[qi] is None and qi not in asked:
-                    answers[qi] = Answer(query=name, status="not_found",
-                                         suggestions=await self._suggest(conn, name))
+        by_query = await self._lookup_names(idx, keys, ranks) if keys else {}
+        for qi, found in by_query.items():
+            if len(found) == 1:
+                row = found[0]
+                system = row["system_name"]
+                answers[qi] = Answer(query=names[qi], status="ok", star=row,
+                                     identifiers=list(row["identifiers"]), system=system,
+                                     candidates=list(row["system_components"]) if system else [])
+            else:
+                answers[qi] = Answer(query=names[qi], status="ambiguous",
+                                     candidates=[r["main_id"] for r in found])
+        cones = {qi for qi, _, _ in positions}
+        asked = [qi for qi, a in enumerate(answers) if a is None and qi not in cones] if self.fallback else []
+        if positions:
+            near = await self._cones([ConeQuery(ra, dec, NAME_POSITION_RADIUS_ARCSEC / 3600, 1, None)
+                                      for _, ra, dec in positions])
+            for (qi, _, _), found_near in zip(positions, near, strict=True):
+                if found_near:
+                    found_near[0].query = names[qi]
+                    answers[qi] = found_near[0]
+        if any(a is None and qi not in asked for qi, a in enumerate(answers)):
+            async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
+                for qi, name in enumerate(names):
+                    if answers[qi] is None and qi not in asked:
+                        answers[qi] = Answer(query=name, status="not_found",
+                                             suggestions=await self._suggest(conn, name))
         if asked:
             await self._ask_fallback(names, answers, asked)
         done = [a for a in answers if a is not None]
@@ -220,6 +235,19 @@ class Resolver:
                     a.star = at_epoch(a.star, epoch)
                     a.epoch = epoch
         return done
+
+    async def _lookup_names(self, idx: list[int], keys: list[str], ranks: list[int]) -> RowsByName:
+        """The star rows each name's keys hit, by name index: with the coalescer when there is one
+        and the request is small (a big one goes alone rather than hold the others' statement)."""
+        if self.coalescer is not None and len(keys) <= self.coalescer.max_rows // 4:
+            return await self.coalescer.lookup(idx, keys, ranks)
+        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
+            rows = await conn.fetch(NAMES_SQL, idx, keys, ranks)
+        DB_QUERIES.labels("names").inc()
+        by_query: RowsByName = {}
+        for row in rows:
+            by_query.setdefault(row["qi"], []).append(row)
+        return by_query
 
     async def _ask_fallback(self, names: Sequence[str], answers: list[Answer | None], asked: list[int]) -> None:
         """SIMBAD for the names the snapshot lacks; answers are read back from the stored rows."""
@@ -265,20 +293,34 @@ class Resolver:
         return [r["id"] for r in rows[:SUGGESTIONS]]
 
     async def cone(self, query: ConeQuery) -> list[Answer]:
-        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-            return await self._cone(conn, query)
+        return (await self._cones([query]))[0]
 
-    async def _cone(self, conn: asyncpg.Connection, q: ConeQuery) -> list[Answer]:
-        dt = (q.epoch - 2000.0) if q.epoch is not None else 0.0
-        margin = MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0
-        rows = await conn.fetch(CONE_SQL, q.ra, q.dec, q.radius_deg, q.limit, dt, margin)
-        DB_QUERIES.labels("cone").inc()
-        label = f"{q.ra:.6f} {q.dec:+.6f}"
-        return [
-            Answer(query=label, status="ok", star=r, identifiers=list(r["identifiers"]),
-                   separation_arcsec=float(r["separation_arcsec"]) if math.isfinite(r["separation_arcsec"]) else None)
-            for r in rows
-        ]
+    async def _cones(self, queries: Sequence[ConeQuery]) -> list[list[Answer]]:
+        """The stars of each cone, closest first: in one statement, with other requests' when all
+        are small (``COALESCED_CONE_*``) and a coalescer is there."""
+        idx = list(range(len(queries)))
+        dts = [(q.epoch - 2000.0) if q.epoch is not None else 0.0 for q in queries]
+        columns = ([q.ra for q in queries], [q.dec for q in queries], [q.radius_deg for q in queries],
+                   [q.limit for q in queries], dts, [MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0 for dt in dts])
+        small = all(q.radius_deg <= COALESCED_CONE_RADIUS and q.limit <= COALESCED_CONE_LIMIT for q in queries)
+        if self.cone_coalescer is not None and small and len(queries) <= self.cone_coalescer.max_rows // 4:
+            by_query = await self.cone_coalescer.lookup(idx, *columns)
+        else:
+            async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
+                rows = await conn.fetch(CONE_SQL, idx, *columns)
+            DB_QUERIES.labels("cone").inc()
+            by_query = {}
+            for row in rows:
+                by_query.setdefault(row["qi"], []).append(row)
+        out = []
+        for qi, q in enumerate(queries):
+            label = f"{q.ra:.6f} {q.dec:+.6f}"
+            out.append([
+                Answer(query=label, status="ok", star=r, identifiers=list(r["identifiers"]),
+                       separation_arcsec=(float(r["separation_arcsec"]) if math.isfinite(r["separation_arcsec"])
+                                          else None))
+                for r in by_query.get(qi, [])])
+        return out
 
 
 def at_epoch(star: Mapping[str, Any], epoch: float) -> Mapping[str, Any]:

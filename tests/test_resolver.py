@@ -300,9 +300,12 @@ def test_cone_epoch_moves_catalogue_stars(live_server) -> None:  # type: ignore[
     assert r.json()["results"][0]["main_id"] == j2000["main_id"]
 
 
-async def test_cone_uses_the_q3c_index(snapshot_conn: asyncpg.Connection) -> None:
+@pytest.mark.parametrize("n", [1, 40])
+async def test_cone_uses_the_q3c_index(snapshot_conn: asyncpg.Connection, n: int) -> None:
+    """One cone or many in a statement (``getstar.coalesce``): each is an index scan."""
     plan = "\n".join(r[0] for r in await snapshot_conn.fetch(
-        "EXPLAIN " + CONE_SQL, 101.287, -16.716, 0.01, 10, 0.0, 0.0))
+        "EXPLAIN " + CONE_SQL, list(range(n)), [101.287 + i for i in range(n)], [-16.716] * n, [0.01] * n,
+        [10] * n, [0.0] * n, [0.0] * n))
     assert "star_q3c" in plan and "Seq Scan on star" not in plan
 
 

@@ -1,0 +1,132 @@
+"""Lookups of concurrent requests coalesced into one statement (getstar.coalesce), on the real
+PostgreSQL: statements shared, bounds kept, errors and cancellations confined, answers equal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from getstar.coalesce import LookupCoalescer
+from getstar.config import Settings
+from getstar.db import create_pool
+from getstar.resolver import CONE_SQL, NAMES_SQL, ConeQuery, Resolver
+
+# every row says which statement it came from (statement_timestamp) and what it was asked;
+# each statement sleeps, so the lookups made meanwhile queue; 'boom' makes a statement fail
+ECHO_SQL = """
+SELECT q.qi, q.key, statement_timestamp() AS at, 1 / (CASE WHEN q.key = 'boom' THEN 0 ELSE 1 END) AS one
+FROM unnest($1::int[], $2::text[]) AS q(qi, key), (SELECT pg_sleep(0.05)) AS slow
+"""
+
+
+@pytest_asyncio.fixture()
+async def pool(snapshot_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(snapshot_dsn, Settings.from_env())
+    yield p
+    await p.close()
+
+
+async def _echo(co: LookupCoalescer, k: int) -> dict[int, list[asyncpg.Record]]:
+    return await co.lookup([0, 1], [f"r{k}a", f"r{k}b"])
+
+
+async def test_lookups_made_meanwhile_share_the_next_statement(pool: asyncpg.Pool) -> None:
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=1)
+    results = await asyncio.gather(*(_echo(co, k) for k in range(10)))
+    for k, result in enumerate(results):  # each request gets its own rows, by its own indexes
+        assert sorted(result) == [0, 1]
+        assert [r["key"] for r in result[0]] == [f"r{k}a"] and [r["key"] for r in result[1]] == [f"r{k}b"]
+    statements = {rows[0]["at"] for result in results for rows in result.values()}
+    assert len(statements) == 2  # the first alone (sent at once), the nine queued behind it together
+
+
+async def test_a_lone_lookup_goes_at_once_and_inflight_is_bounded(pool: asyncpg.Pool) -> None:
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=3)
+    results = await asyncio.gather(*(_echo(co, k) for k in range(10)))
+    statements = {rows[0]["at"] for result in results for rows in result.values()}
+    assert len(statements) == 4  # three sent at once, the seven queued together after the first ends
+    assert co._inflight == 0 and not co._queue
+
+
+async def test_a_statement_holds_at_most_max_rows(pool: asyncpg.Pool) -> None:
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=1, max_rows=4)
+    results = await asyncio.gather(*(_echo(co, k) for k in range(9)))
+    by_statement: dict[object, set[str]] = {}
+    for result in results:
+        for rows in result.values():
+            by_statement.setdefault(rows[0]["at"], set()).add(rows[0]["key"])
+    assert all(len(keys) <= 4 for keys in by_statement.values())
+    assert len(by_statement) == 5  # 1 alone, then 8 queued two by two
+
+
+async def test_a_request_bigger_than_max_rows_still_goes(pool: asyncpg.Pool) -> None:
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_rows=2)
+    result = await co.lookup([0, 1, 2], ["a", "b", "c"])
+    assert [result[i][0]["key"] for i in range(3)] == ["a", "b", "c"]
+
+
+async def test_a_failing_statement_fails_its_requests_only(pool: asyncpg.Pool) -> None:
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=1)
+    first = asyncio.ensure_future(co.lookup([0], ["fine"]))
+    await asyncio.sleep(0)  # sent alone
+    doomed = [asyncio.ensure_future(co.lookup([0], [key])) for key in ("boom", "innocent")]
+    assert (await first)[0][0]["key"] == "fine"
+    for task in doomed:  # queued together: the statement failed for both
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await task
+    assert (await co.lookup([0], ["after"]))[0][0]["key"] == "after"  # the coalescer goes on
+    assert co._inflight == 0
+
+
+async def test_a_request_cancelled_while_queued_is_left_out(pool: asyncpg.Pool) -> None:
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=1)
+    first = asyncio.ensure_future(co.lookup([0], ["first"]))
+    await asyncio.sleep(0)
+    cancelled = asyncio.ensure_future(co.lookup([0], ["boom"]))  # would fail the statement it goes in
+    kept = asyncio.ensure_future(co.lookup([0], ["kept"]))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    assert (await first)[0][0]["key"] == "first"
+    assert (await kept)[0][0]["key"] == "kept"
+    assert cancelled.cancelled()
+
+
+async def _names(conn: asyncpg.Connection) -> list[str]:
+    """Real identifiers of the snapshot, plus names it has not, positions and multiple systems."""
+    names = [r["id"] for r in await conn.fetch(
+        "SELECT id FROM live.ident TABLESAMPLE SYSTEM (5) REPEATABLE (3) ORDER BY id LIMIT 120")]
+    return names + ["Sirius", "alf Cen", "Betelgeuze", "no such star", "06 45 08.9 -16 42 58", "HD 48915",
+                    "gam1 And", "xyzzy 12"]
+
+
+def _summary(answers):  # type: ignore[no-untyped-def]
+    return [(a.query, a.status, a.star["main_id"] if a.star is not None else None, a.identifiers, a.system,
+             a.candidates, a.separation_arcsec) for a in answers]
+
+
+async def test_coalesced_answers_equal_one_statement_each(pool: asyncpg.Pool) -> None:
+    """The resolver's answers, requests made at once through the coalescers, are those it gives
+    each request alone with a statement of its own."""
+    async with pool.acquire() as conn:
+        names = await _names(conn)
+    names_co = LookupCoalescer(pool, NAMES_SQL, "names", max_inflight=1)
+    cones_co = LookupCoalescer(pool, CONE_SQL, "cone", max_inflight=1)
+    requests = [names[i:i + 3] for i in range(0, len(names), 3)]
+    alone = [await Resolver(pool).resolve_names(r, suggest=False) for r in requests]
+    together = await asyncio.gather(*(Resolver(pool, coalescer=names_co, cone_coalescer=cones_co)
+                                      .resolve_names(r, suggest=False) for r in requests))
+    assert [_summary(a) for a in together] == [_summary(a) for a in alone]
+    assert sum(a.status == "ok" for r in alone for a in r) >= 100
+
+    async with pool.acquire() as conn:
+        stars = await conn.fetch("SELECT ra, dec FROM live.star TABLESAMPLE SYSTEM (2) REPEATABLE (5) LIMIT 60")
+    cones = [ConeQuery(s["ra"] + 0.0001, s["dec"], 30 / 3600, 5, 2030.0 if i % 2 else None)
+             for i, s in enumerate(stars)]
+    alone_cones = [await Resolver(pool).cone(q) for q in cones]
+    together_cones = await asyncio.gather(*(Resolver(pool, cone_coalescer=cones_co).cone(q) for q in cones))
+    assert [_summary(a) for a in together_cones] == [_summary(a) for a in alone_cones]
+    assert all(a for a in alone_cones)
