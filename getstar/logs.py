@@ -14,6 +14,7 @@ writes the same JSON lines (uvicorn's own access log is off: this middleware rep
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -102,7 +103,26 @@ def _scan_headers(scope: dict[str, Any]) -> tuple[bytes, bool]:
             seen = True
         elif name == ORIGIN:
             cross_origin = True
-    return rid or os.urandom(16).hex().encode(), cross_origin  # urandom: as unique as a uuid4, a quarter of the cost
+    return rid or _new_request_id(), cross_origin
+
+
+#: Request ids made here: a random per-process half and a counter.  Unique, not secret (a client
+#: may send its own); ``os.urandom`` per request was a system call, ~5 % of a cached answer's time.
+_ids_prefix = os.urandom(8).hex()
+_ids = itertools.count()
+
+
+def _reseed_request_ids() -> None:
+    """A forked worker gets a prefix of its own (a spawned one imports this module anew)."""
+    global _ids_prefix, _ids
+    _ids_prefix, _ids = os.urandom(8).hex(), itertools.count()
+
+
+os.register_at_fork(after_in_child=_reseed_request_ids)
+
+
+def _new_request_id() -> bytes:
+    return f"{_ids_prefix}{next(_ids):016x}".encode()
 
 
 class RequestLogMiddleware:

@@ -107,3 +107,21 @@ def make_database_async(make_database):  # type: ignore[no-untyped-def]
         return await asyncio.to_thread(make_database, name)
 
     return make
+
+
+def test_made_request_ids_are_unique_also_in_a_forked_worker() -> None:
+    import os
+
+    from getstar.logs import _new_request_id
+
+    ids = {_new_request_id() for _ in range(10_000)}
+    assert len(ids) == 10_000 and all(re.fullmatch(rb"[0-9a-f]{32}", i) for i in ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: what a worker forked after import makes
+        os.write(write, b"".join(_new_request_id() for _ in range(100)))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 100 * 32)
+    child_ids = {child[i:i + 32] for i in range(0, len(child), 32)}
+    assert len(child_ids) == 100 and not child_ids & (ids | {_new_request_id() for _ in range(100)})
