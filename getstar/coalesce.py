@@ -9,8 +9,9 @@ Nothing waits on purpose: a lookup is sent at once while fewer than ``max_inflig
 statements run (a lone request is as fast as before); past that it queues, and each ending
 statement sends everything queued (up to ``max_rows`` parameter rows).  A waiting lookup
 therefore waits at most for statements already running, each bounded by the pool's statement
-timeout.  A request's parameter rows are never split between statements, and a request
-cancelled while queued is left out.
+timeout.  A request's parameter rows are never split between statements, a request cancelled
+while queued is left out, and a statement failing on a value (``asyncpg.DataError``) is sent
+again request by request, so only the request that sent the value fails.
 """
 
 from __future__ import annotations
@@ -83,25 +84,23 @@ class LookupCoalescer:
 
     async def _run(self, batch: list[_Lookup]) -> None:
         try:
-            idx: list[int] = []
-            columns: list[list[Any]] = [[] for _ in batch[0].columns]
-            offsets: list[int] = []
-            offset = 0
-            for item in batch:  # the requests' query indexes, made distinct: request k's start at offsets[k]
-                offsets.append(offset)
-                idx.extend(offset + i for i in item.idx)
-                for column, values in zip(columns, item.columns, strict=True):
-                    column.extend(values)
-                offset += max(item.idx, default=-1) + 1
             async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-                rows = await conn.fetch(self.sql, idx, *columns)
-            DB_QUERIES.labels(self.label).inc()
-            owner = [k for k, item in enumerate(batch) for _ in range(max(item.idx, default=-1) + 1)]
-            results: list[RowsByName] = [{} for _ in batch]
-            for row in rows:
-                qi = row["qi"]
-                k = owner[qi]
-                results[k].setdefault(qi - offsets[k], []).append(row)
+                try:
+                    results = await self._fetch(conn, batch)
+                except asyncpg.DataError:
+                    if len(batch) == 1:
+                        raise
+                    # a value one request sent (PostgreSQL or the encoder refused it) must not fail
+                    # the others: each goes again alone, and only its own fails
+                    for item in batch:
+                        if not item.future.done():
+                            try:
+                                (result,) = await self._fetch(conn, [item])
+                            except asyncpg.DataError as exc:
+                                item.future.set_exception(exc)
+                            else:
+                                item.future.set_result(result)
+                    return
             for item, result in zip(batch, results, strict=True):
                 if not item.future.done():
                     item.future.set_result(result)
@@ -118,3 +117,25 @@ class LookupCoalescer:
             self._inflight -= 1
             if self._queue and self._inflight < self.max_inflight:
                 self._send()
+
+    async def _fetch(self, conn: asyncpg.Connection, batch: list[_Lookup]) -> list[RowsByName]:
+        """One statement for the lookups of ``batch``; the rows of each, by its own query index."""
+        idx: list[int] = []
+        columns: list[list[Any]] = [[] for _ in batch[0].columns]
+        offsets: list[int] = []
+        offset = 0
+        for item in batch:  # the requests' query indexes, made distinct: request k's start at offsets[k]
+            offsets.append(offset)
+            idx.extend(offset + i for i in item.idx)
+            for column, values in zip(columns, item.columns, strict=True):
+                column.extend(values)
+            offset += max(item.idx, default=-1) + 1
+        rows = await conn.fetch(self.sql, idx, *columns)
+        DB_QUERIES.labels(self.label).inc()
+        owner = [k for k, item in enumerate(batch) for _ in range(max(item.idx, default=-1) + 1)]
+        results: list[RowsByName] = [{} for _ in batch]
+        for row in rows:
+            qi = row["qi"]
+            k = owner[qi]
+            results[k].setdefault(qi - offsets[k], []).append(row)
+        return results

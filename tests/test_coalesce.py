@@ -16,9 +16,11 @@ from getstar.db import create_pool
 from getstar.resolver import CONE_SQL, NAMES_SQL, ConeQuery, Resolver
 
 # every row says which statement it came from (statement_timestamp) and what it was asked;
-# each statement sleeps, so the lookups made meanwhile queue; 'boom' makes a statement fail
+# each statement sleeps, so the lookups made meanwhile queue; 'boom' makes a statement fail on a
+# value (a DataError), 'deny' fail otherwise (an unknown setting: not a value's fault)
 ECHO_SQL = """
-SELECT q.qi, q.key, statement_timestamp() AS at, 1 / (CASE WHEN q.key = 'boom' THEN 0 ELSE 1 END) AS one
+SELECT q.qi, q.key, statement_timestamp() AS at, 1 / (CASE WHEN q.key = 'boom' THEN 0 ELSE 1 END) AS one,
+       CASE WHEN q.key = 'deny' THEN current_setting('getstar.no_such_setting') END AS denied
 FROM unnest($1::int[], $2::text[]) AS q(qi, key), (SELECT pg_sleep(0.05)) AS slow
 """
 
@@ -69,16 +71,31 @@ async def test_a_request_bigger_than_max_rows_still_goes(pool: asyncpg.Pool) -> 
     assert [result[i][0]["key"] for i in range(3)] == ["a", "b", "c"]
 
 
-async def test_a_failing_statement_fails_its_requests_only(pool: asyncpg.Pool) -> None:
+async def test_a_value_failing_a_shared_statement_fails_its_request_only(pool: asyncpg.Pool) -> None:
     co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=1)
     first = asyncio.ensure_future(co.lookup([0], ["fine"]))
     await asyncio.sleep(0)  # sent alone
-    doomed = [asyncio.ensure_future(co.lookup([0], [key])) for key in ("boom", "innocent")]
+    queued = [asyncio.ensure_future(co.lookup([0], [key])) for key in ("innocent", "boom", "bystander")]
     assert (await first)[0][0]["key"] == "fine"
-    for task in doomed:  # queued together: the statement failed for both
-        with pytest.raises(asyncpg.DivisionByZeroError):
-            await task
+    assert (await queued[0])[0][0]["key"] == "innocent"  # the shared statement failed: each went alone
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await queued[1]
+    assert (await queued[2])[0][0]["key"] == "bystander"
     assert (await co.lookup([0], ["after"]))[0][0]["key"] == "after"  # the coalescer goes on
+    assert co._inflight == 0
+
+
+async def test_a_failure_not_of_a_value_fails_the_statements_requests(pool: asyncpg.Pool) -> None:
+    """Only a value's fault (a DataError) is worth sending each request again; any other failure
+    of a statement (the database down, a timeout) fails its requests at once."""
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=1)
+    first = asyncio.ensure_future(co.lookup([0], ["first"]))
+    await asyncio.sleep(0)
+    queued = [asyncio.ensure_future(co.lookup([0], [key])) for key in ("a", "deny")]
+    assert (await first)[0][0]["key"] == "first"
+    for task in queued:
+        with pytest.raises(asyncpg.UndefinedObjectError):
+            await task
     assert co._inflight == 0
 
 
