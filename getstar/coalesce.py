@@ -8,10 +8,11 @@ Under load the lookups that arrive while statements are running go out together 
 Nothing waits on purpose: a lookup is sent at once while fewer than ``max_inflight``
 statements run (a lone request is as fast as before); past that it queues, and each ending
 statement sends everything queued (up to ``max_rows`` parameter rows).  A waiting lookup
-therefore waits at most for statements already running, each bounded by the pool's statement
-timeout.  A request's parameter rows are never split between statements, a request cancelled
-while queued is left out, and a statement failing on a value (``asyncpg.DataError``) is sent
-again request by request, so only the request that sent the value fails.
+waits for the statements running and, past ``max_rows`` queued, for those queued before it;
+each is bounded by the pool's statement timeout, and its connection by ``acquire_timeout``.
+A request's parameter rows are never split between statements, a request cancelled while
+queued is left out, and a statement failing on a value (``asyncpg.DataError``) is sent again in
+halves, so only the request that sent the value fails.
 """
 
 from __future__ import annotations
@@ -80,43 +81,42 @@ class LookupCoalescer:
         self._inflight += 1
         task = asyncio.get_running_loop().create_task(self._run(batch))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # the slot is given back and the batch settled when the task ends, however it ends (even
+        # cancelled before it started, when no code of ``_run`` runs)
+        task.add_done_callback(lambda done: self._ended(done, batch))
+
+    def _ended(self, task: asyncio.Task[None], batch: list[_Lookup]) -> None:
+        self._tasks.discard(task)
+        self._inflight -= 1
+        error = None if task.cancelled() else task.exception()
+        for item in batch:  # what ``_run`` did not settle (it ended early): its error, or cancelled
+            _settle(item.future, error=error, cancel=error is None)
+        if self._queue and self._inflight < self.max_inflight:
+            self._send()
 
     async def _run(self, batch: list[_Lookup]) -> None:
+        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
+            await self._fetch_isolating(conn, batch)
+
+    async def _fetch_isolating(self, conn: asyncpg.Connection, batch: list[_Lookup]) -> None:
+        """Settle ``batch`` with one statement.  When it fails on a value (``asyncpg.DataError``:
+        refused by PostgreSQL or by the encoder), each half goes again, down to the request that
+        sent the value, which alone fails: ~2 log2(n) statements for one bad value in n requests."""
+        batch = [item for item in batch if not item.future.done()]  # requests gone meanwhile
+        if not batch:
+            return
         try:
-            async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-                try:
-                    results = await self._fetch(conn, batch)
-                except asyncpg.DataError:
-                    if len(batch) == 1:
-                        raise
-                    # a value one request sent (PostgreSQL or the encoder refused it) must not fail
-                    # the others: each goes again alone, and only its own fails
-                    for item in batch:
-                        if not item.future.done():
-                            try:
-                                (result,) = await self._fetch(conn, [item])
-                            except asyncpg.DataError as exc:
-                                item.future.set_exception(exc)
-                            else:
-                                item.future.set_result(result)
-                    return
-            for item, result in zip(batch, results, strict=True):
-                if not item.future.done():
-                    item.future.set_result(result)
-        except BaseException as exc:
-            for item in batch:
-                if not item.future.done():
-                    if isinstance(exc, asyncio.CancelledError):
-                        item.future.cancel()
-                    else:
-                        item.future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-        finally:
-            self._inflight -= 1
-            if self._queue and self._inflight < self.max_inflight:
-                self._send()
+            results = await self._fetch(conn, batch)
+        except asyncpg.DataError as exc:
+            if len(batch) == 1:
+                _settle(batch[0].future, error=exc)
+                return
+            half = len(batch) // 2
+            await self._fetch_isolating(conn, batch[:half])
+            await self._fetch_isolating(conn, batch[half:])
+            return
+        for item, result in zip(batch, results, strict=True):
+            _settle(item.future, result=result)
 
     async def _fetch(self, conn: asyncpg.Connection, batch: list[_Lookup]) -> list[RowsByName]:
         """One statement for the lookups of ``batch``; the rows of each, by its own query index."""
@@ -139,3 +139,16 @@ class LookupCoalescer:
             k = owner[qi]
             results[k].setdefault(qi - offsets[k], []).append(row)
         return results
+
+
+def _settle(future: asyncio.Future[RowsByName], *, result: RowsByName | None = None,
+            error: BaseException | None = None, cancel: bool = False) -> None:
+    """Give ``future`` its outcome, unless it has one (its request was cancelled meanwhile)."""
+    if future.done():
+        return
+    if cancel:
+        future.cancel()
+    elif error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result if result is not None else {})

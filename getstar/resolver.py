@@ -131,8 +131,9 @@ FROM near n JOIN live.star s ON s.star_id = n.star_id
 ORDER BY n.qi, n.dist
 """
 
-#: Cones up to this radius (degrees) and number of stars go with other requests' (``coalesce``);
-#: a bigger one has a statement of its own, rather than hold up the small ones.
+#: Cones searching up to this radius (degrees; an epoch's proper-motion margin included) and
+#: number of stars go with other requests' (``coalesce``); a bigger one has a statement of its
+#: own, rather than hold up (or time out) the small ones.
 COALESCED_CONE_RADIUS = 60 / 3600
 COALESCED_CONE_LIMIT = 100
 
@@ -302,7 +303,9 @@ class Resolver:
         dts = [(q.epoch - 2000.0) if q.epoch is not None else 0.0 for q in queries]
         columns = ([q.ra for q in queries], [q.dec for q in queries], [q.radius_deg for q in queries],
                    [q.limit for q in queries], dts, [MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0 for dt in dts])
-        small = all(q.radius_deg <= COALESCED_CONE_RADIUS and q.limit <= COALESCED_CONE_LIMIT for q in queries)
+        # what is searched is the radius and the margin an epoch adds (11"/yr: 3 degrees for 1,000 years)
+        small = all(q.radius_deg + margin <= COALESCED_CONE_RADIUS and q.limit <= COALESCED_CONE_LIMIT
+                    for q, margin in zip(queries, columns[5], strict=True))
         if self.cone_coalescer is not None and small and len(queries) <= self.cone_coalescer.max_rows // 4:
             by_query = await self.cone_coalescer.lookup(idx, *columns)
         else:

@@ -32,6 +32,16 @@ async def pool(snapshot_dsn: str) -> AsyncIterator[asyncpg.Pool]:
     await p.close()
 
 
+async def _settled(co: LookupCoalescer) -> bool:
+    """Whether every slot is given back once the statements' tasks have ended (their end is
+    seen a loop turn after their requests are answered)."""
+    for _ in range(100):
+        if not co._tasks:
+            break
+        await asyncio.sleep(0.01)
+    return co._inflight == 0 and not co._queue and not co._tasks
+
+
 async def _echo(co: LookupCoalescer, k: int) -> dict[int, list[asyncpg.Record]]:
     return await co.lookup([0, 1], [f"r{k}a", f"r{k}b"])
 
@@ -51,7 +61,7 @@ async def test_a_lone_lookup_goes_at_once_and_inflight_is_bounded(pool: asyncpg.
     results = await asyncio.gather(*(_echo(co, k) for k in range(10)))
     statements = {rows[0]["at"] for result in results for rows in result.values()}
     assert len(statements) == 4  # three sent at once, the seven queued together after the first ends
-    assert co._inflight == 0 and not co._queue
+    assert await _settled(co)
 
 
 async def test_a_statement_holds_at_most_max_rows(pool: asyncpg.Pool) -> None:
@@ -82,7 +92,61 @@ async def test_a_value_failing_a_shared_statement_fails_its_request_only(pool: a
         await queued[1]
     assert (await queued[2])[0][0]["key"] == "bystander"
     assert (await co.lookup([0], ["after"]))[0][0]["key"] == "after"  # the coalescer goes on
-    assert co._inflight == 0
+    assert await _settled(co)
+
+
+async def test_one_bad_value_among_many_costs_a_few_statements(pool: asyncpg.Pool) -> None:
+    """The halves of a statement failed on a value go again, not each request: one bad value
+    among 16 requests costs ~2 log2(16) statements, not 16 (a stream of bad values must not
+    turn the coalescer into one statement per request)."""
+    from getstar.metrics import DB_QUERIES
+
+    co = LookupCoalescer(pool, ECHO_SQL, "test-halves", max_inflight=1)
+    first = asyncio.ensure_future(co.lookup([0], ["first"]))
+    await asyncio.sleep(0)
+    keys = [f"k{i}" for i in range(16)]
+    keys[11] = "boom"
+    queued = [asyncio.ensure_future(co.lookup([0], [key])) for key in keys]
+    await first
+    before = DB_QUERIES.labels("test-halves")._value.get()
+    outcomes = await asyncio.gather(*queued, return_exceptions=True)
+    statements = DB_QUERIES.labels("test-halves")._value.get() - before
+    assert isinstance(outcomes[11], asyncpg.DivisionByZeroError)
+    assert [o[0][0]["key"] for i, o in enumerate(outcomes) if i != 11] == [k for i, k in enumerate(keys) if i != 11]
+    assert statements <= 8  # the halves that succeed: 8 + 4 + 2 + 1 (the failing ones count no statement)
+
+
+async def test_a_request_cancelled_while_its_half_goes_again_fails_no_other(pool: asyncpg.Pool) -> None:
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=1)
+    first = asyncio.ensure_future(co.lookup([0], ["first"]))
+    await asyncio.sleep(0)
+    boom = asyncio.ensure_future(co.lookup([0], ["boom"]))
+    victim = asyncio.ensure_future(co.lookup([0], ["victim"]))  # its client goes while it is sent again
+    bystander = asyncio.ensure_future(co.lookup([0], ["bystander"]))
+    await first
+    while not boom.done():
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.02)  # the victim's half is running now
+    victim.cancel()
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await boom
+    with pytest.raises(asyncio.CancelledError):
+        await victim
+    assert (await bystander)[0][0]["key"] == "bystander"
+    assert (await co.lookup([0], ["after"]))[0][0]["key"] == "after"
+    assert await _settled(co)
+
+
+async def test_a_statement_task_cancelled_before_it_ran_gives_its_slot_back(pool: asyncpg.Pool) -> None:
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=1)
+    lost = asyncio.ensure_future(co.lookup([0], ["lost"]))
+    await asyncio.sleep(0)  # sent: its task is made, not started
+    for task in list(co._tasks):
+        task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await lost
+    assert await _settled(co)
+    assert (await asyncio.wait_for(co.lookup([0], ["next"]), 10))[0][0]["key"] == "next"
 
 
 async def test_a_failure_not_of_a_value_fails_the_statements_requests(pool: asyncpg.Pool) -> None:
@@ -96,7 +160,7 @@ async def test_a_failure_not_of_a_value_fails_the_statements_requests(pool: asyn
     for task in queued:
         with pytest.raises(asyncpg.UndefinedObjectError):
             await task
-    assert co._inflight == 0
+    assert await _settled(co)
 
 
 async def test_a_request_cancelled_while_queued_is_left_out(pool: asyncpg.Pool) -> None:
@@ -141,9 +205,20 @@ async def test_coalesced_answers_equal_one_statement_each(pool: asyncpg.Pool) ->
 
     async with pool.acquire() as conn:
         stars = await conn.fetch("SELECT ra, dec FROM live.star TABLESAMPLE SYSTEM (2) REPEATABLE (5) LIMIT 60")
-    cones = [ConeQuery(s["ra"] + 0.0001, s["dec"], 30 / 3600, 5, 2030.0 if i % 2 else None)
+    cones = [ConeQuery(s["ra"] + 0.0001, s["dec"], 30 / 3600, 5, 2001.0 if i % 2 else None)
              for i, s in enumerate(stars)]
     alone_cones = [await Resolver(pool).cone(q) for q in cones]
     together_cones = await asyncio.gather(*(Resolver(pool, cone_coalescer=cones_co).cone(q) for q in cones))
     assert [_summary(a) for a in together_cones] == [_summary(a) for a in alone_cones]
     assert all(a for a in alone_cones)
+
+
+async def test_a_cone_far_in_time_goes_alone(pool: asyncpg.Pool) -> None:
+    """An epoch widens the searched radius by the fastest proper motion over the interval (3
+    degrees for 1,000 years): such a cone has a statement of its own, however small its radius."""
+    star = await pool.fetchrow("SELECT ra, dec FROM live.star WHERE p_pmra IS NULL AND ra IS NOT NULL LIMIT 1")
+    refusing = LookupCoalescer(pool, "SELECT no_such_column", "test")  # fails if it is used
+    resolver = Resolver(pool, cone_coalescer=refusing)
+    assert await resolver.cone(ConeQuery(star["ra"], star["dec"], 10 / 3600, 5, 1000.0))  # found, alone
+    with pytest.raises(asyncpg.UndefinedColumnError):  # 10" and 11" of margin: it would go with others
+        await resolver.cone(ConeQuery(star["ra"], star["dec"], 10 / 3600, 5, 2001.0))
