@@ -2,9 +2,10 @@
 
 Names: every queried name is normalised into its candidate keys (``names.query_keys``)
 and all names of a request are looked up in ONE statement (``unnest`` of arrays, index
-hits on ``ident.key``), which also returns the star rows and their identifiers.  Names
-without a hit get trigram suggestions.  Positions use ``q3c_radial_query`` with the
-table's columns first, so the q3c index serves it.
+hits on ``ident.key``), which also returns the star rows and their identifiers; with a
+coalescer (``getstar.coalesce``), the same statement carries the names of other requests made
+meanwhile.  Names without a hit get trigram suggestions.  Positions use ``q3c_radial_query``
+with the table's columns first, so the q3c index serves it, any number of cones a statement.
 
 Multiple systems: a name of ``live.system_name`` (built by ``ingest.identity``) answers the
 system's primary component, flagged (``Answer.system``, the components as candidates), or
@@ -136,7 +137,6 @@ ORDER BY n.qi, n.dist
 #: own, rather than hold up (or time out) the small ones.
 COALESCED_CONE_RADIUS = 60 / 3600
 COALESCED_CONE_LIMIT = 100
-
 
 
 @dataclass(frozen=True)
