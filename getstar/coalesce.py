@@ -122,17 +122,18 @@ class LookupCoalescer:
         """One statement for the lookups of ``batch``; the rows of each, by its own query index."""
         idx: list[int] = []
         columns: list[list[Any]] = [[] for _ in batch[0].columns]
+        spans = [max(item.idx, default=-1) + 1 for item in batch]  # the query indexes each request uses
         offsets: list[int] = []
         offset = 0
-        for item in batch:  # the requests' query indexes, made distinct: request k's start at offsets[k]
+        for item, span in zip(batch, spans, strict=True):  # made distinct: request k's start at offsets[k]
             offsets.append(offset)
             idx.extend(offset + i for i in item.idx)
             for column, values in zip(columns, item.columns, strict=True):
                 column.extend(values)
-            offset += max(item.idx, default=-1) + 1
+            offset += span
         rows = await conn.fetch(self.sql, idx, *columns)
         DB_QUERIES.labels(self.label).inc()
-        owner = [k for k, item in enumerate(batch) for _ in range(max(item.idx, default=-1) + 1)]
+        owner = [k for k, span in enumerate(spans) for _ in range(span)]
         results: list[RowsByName] = [{} for _ in batch]
         for row in rows:
             qi = row["qi"]

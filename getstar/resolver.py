@@ -201,7 +201,7 @@ class Resolver:
                 idx.append(qi)
                 keys.append(key)
                 ranks.append(rank)
-        by_query = await self._lookup_names(idx, keys, ranks) if keys else {}
+        by_query = await self._lookup(self.coalescer, NAMES_SQL, "names", True, idx, keys, ranks) if keys else {}
         for qi, found in by_query.items():
             if len(found) == 1:
                 row = found[0]
@@ -237,14 +237,16 @@ class Resolver:
                     a.epoch = epoch
         return done
 
-    async def _lookup_names(self, idx: list[int], keys: list[str], ranks: list[int]) -> RowsByName:
-        """The star rows each name's keys hit, by name index: with the coalescer when there is one
-        and the request is small (a big one goes alone rather than hold the others' statement)."""
-        if self.coalescer is not None and len(keys) <= self.coalescer.max_rows // 4:
-            return await self.coalescer.lookup(idx, keys, ranks)
+    async def _lookup(self, coalescer: LookupCoalescer | None, sql: str, label: str, shareable: bool,
+                      idx: list[int], *columns: Sequence[Any]) -> RowsByName:
+        """The rows of ``sql`` (``NAMES_SQL``, ``CONE_SQL``) by query index: with the coalescer when
+        there is one and the lookup is ``shareable`` and small (a big one goes alone rather than
+        hold the others' statement)."""
+        if coalescer is not None and shareable and len(idx) <= coalescer.max_rows // 4:
+            return await coalescer.lookup(idx, *columns)
         async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-            rows = await conn.fetch(NAMES_SQL, idx, keys, ranks)
-        DB_QUERIES.labels("names").inc()
+            rows = await conn.fetch(sql, idx, *columns)
+        DB_QUERIES.labels(label).inc()
         by_query: RowsByName = {}
         for row in rows:
             by_query.setdefault(row["qi"], []).append(row)
@@ -306,15 +308,7 @@ class Resolver:
         # what is searched is the radius and the margin an epoch adds (11"/yr: 3 degrees for 1,000 years)
         small = all(q.radius_deg + margin <= COALESCED_CONE_RADIUS and q.limit <= COALESCED_CONE_LIMIT
                     for q, margin in zip(queries, columns[5], strict=True))
-        if self.cone_coalescer is not None and small and len(queries) <= self.cone_coalescer.max_rows // 4:
-            by_query = await self.cone_coalescer.lookup(idx, *columns)
-        else:
-            async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
-                rows = await conn.fetch(CONE_SQL, idx, *columns)
-            DB_QUERIES.labels("cone").inc()
-            by_query = {}
-            for row in rows:
-                by_query.setdefault(row["qi"], []).append(row)
+        by_query = await self._lookup(self.cone_coalescer, CONE_SQL, "cone", small, idx, *columns)
         out = []
         for qi, q in enumerate(queries):
             label = f"{q.ra:.6f} {q.dec:+.6f}"
