@@ -13,7 +13,7 @@ from getstar.formats import choose_format, render_error
 from getstar.httpcache import cache_key, etag_for, not_modified, respond
 from getstar.metrics import NOT_MODIFIED
 from getstar.resolver import ConeQuery
-from getstar.state import get_state
+from getstar.state import State, get_state
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
@@ -53,11 +53,44 @@ def _limit(text: str | None) -> int:
     return value
 
 
+#: Set in the scope by ``cached_stars`` on a miss, as (format, cache key): the handler goes on to
+#: compute the answer without negotiating, keying and looking in the memory cache again.
+MISSED = "getstar.cache_missed"
+
+
 async def stars(request: Request) -> Response:
     """Answers are cached whole, keyed by snapshot version, path, query and format."""
     state = get_state(request)
-    fmt = choose_format(format_param(request), request.headers.get("accept"), "json")
+    missed: tuple[str, str] | None = request.scope.get(MISSED)
+    if missed is None:
+        fmt = choose_format(format_param(request), request.headers.get("accept"), "json")
+        key = cache_key(state.snapshot, fmt, request)
+        held = await _held(request, state, key)
+        if held is not None:
+            return held
+    else:
+        fmt, key = missed
+    answer = await state.cache.fill(key, lambda: _answer(request, fmt, key))
+    return await respond(request, answer, state.settings.http_max_age)
+
+
+async def cached_stars(request: Request) -> Response | None:
+    """The answer when the memory cache holds it (or a 304), else None, the request marked
+    ``MISSED``: ``getstar.cached_lane`` answers with it before starlette's router."""
+    state = get_state(request)
+    try:
+        fmt = choose_format(format_param(request), request.headers.get("accept"), "json")
+    except GetStarError:
+        return None  # the handler answers the error, in the request's format
     key = cache_key(state.snapshot, fmt, request)
+    held = await _held(request, state, key)
+    if held is None:
+        request.scope[MISSED] = (fmt, key)
+    return held
+
+
+async def _held(request: Request, state: State, key: str) -> Response | None:
+    """A 304 when the client holds the answer, the answer when the memory cache does, else None."""
     etag = not_modified(request, key)
     if etag is not None:
         NOT_MODIFIED.inc()
@@ -65,7 +98,7 @@ async def stars(request: Request) -> Response:
                                                   "Cache-Control": f"public, max-age={state.settings.http_max_age}"})
     answer = state.cache.get_memory(key)
     if answer is None:
-        answer = await state.cache.fill(key, lambda: _answer(request, fmt, key))
+        return None
     return await respond(request, answer, state.settings.http_max_age)
 
 

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from getstar import api, db, legacy, scs, web
+from getstar.cached_lane import CachedAnswerLane
 from getstar.config import Settings
 from getstar.handlers import exception_handlers
 from getstar.health import health, readiness
@@ -110,7 +111,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
     # no global GZipMiddleware: it costs ~15 % of a cached answer's time; cached answers
     # carry pre-compressed bodies (getstar.httpcache), streamed batches compress themselves
     # request id, metrics, access log and CORS (getstar.cors) in one pass
-    middleware = [Middleware(RequestLogMiddleware)]  # request id, metrics and access log, in one pass
+    # request id, metrics and access log in one pass; then cached answers, before the router
+    middleware = [Middleware(RequestLogMiddleware), Middleware(CachedAnswerLane)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=exception_handlers())
     # no "/static" -> "http://<Host header>/static/" redirects: a redirect must not echo the Host header
     app.router.redirect_slashes = False
