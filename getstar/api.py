@@ -10,7 +10,7 @@ from getstar import coords
 from getstar.answers import make_meta, render_off_loop, seconds_until_retry, until
 from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
 from getstar.formats import choose_format, render_error
-from getstar.httpcache import cache_key, etag_for, not_modified, respond
+from getstar.httpcache import cache_key, etag_for, header, not_modified, respond
 from getstar.metrics import NOT_MODIFIED
 from getstar.resolver import ConeQuery
 from getstar.state import State, get_state
@@ -63,7 +63,7 @@ async def stars(request: Request) -> Response:
     state = get_state(request)
     missed: tuple[str, str] | None = request.scope.get(MISSED)
     if missed is None:
-        fmt = choose_format(format_param(request), request.headers.get("accept"), "json")
+        fmt = choose_format(format_param(request), header(request, b"accept"), "json")
         key = cache_key(state.snapshot, fmt, request)
         held = await _held(request, state, key)
         if held is not None:
@@ -79,7 +79,7 @@ async def cached_stars(request: Request) -> Response | None:
     ``MISSED``: ``getstar.cached_lane`` answers with it before starlette's router."""
     state = get_state(request)
     try:
-        fmt = choose_format(format_param(request), request.headers.get("accept"), "json")
+        fmt = choose_format(format_param(request), header(request, b"accept"), "json")
     except GetStarError:
         return None  # the handler answers the error, in the request's format
     key = cache_key(state.snapshot, fmt, request)
