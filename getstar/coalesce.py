@@ -7,9 +7,10 @@ Under load the lookups that arrive while statements are running go out together 
 
 Nothing waits on purpose: a lookup is sent at once while fewer than ``max_inflight``
 statements run (a lone request is as fast as before); past that it queues, and each ending
-statement sends everything queued (up to ``max_rows`` parameter rows).  A waiting lookup
-waits for the statements running and, past ``max_rows`` queued, for those queued before it;
-each is bounded by the pool's statement timeout, and its connection by ``acquire_timeout``.
+statement sends everything queued (up to ``max_rows`` parameter rows).  A queued lookup not sent
+within ``acquire_timeout`` fails with ``TimeoutError`` (a 503, as a request that waited that long
+for a connection of its own); once sent, its statement is bounded by the pool's statement
+timeout and its connection by ``acquire_timeout``.
 A request's parameter rows are never split between statements, a request cancelled while
 queued is left out, and a statement failing on a value (``asyncpg.DataError``) is sent again in
 halves, so only the request that sent the value fails.
@@ -35,6 +36,8 @@ class _Lookup:
     idx: Sequence[int]
     columns: tuple[Sequence[Any], ...]
     future: asyncio.Future[RowsByName] = field(repr=False)
+    #: in a statement (no longer waiting in the queue)
+    sent: bool = False
 
 
 class LookupCoalescer:
@@ -58,11 +61,19 @@ class LookupCoalescer:
 
     async def lookup(self, idx: Sequence[int], *columns: Sequence[Any]) -> RowsByName:
         """The rows of these parameter rows, grouped by ``idx`` (as a statement of their own would give)."""
-        future: asyncio.Future[RowsByName] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Lookup(idx, columns, future))
+        loop = asyncio.get_running_loop()
+        item = _Lookup(idx, columns, loop.create_future())
+        self._queue.append(item)
         if self._inflight < self.max_inflight:
             self._send()
-        return await future
+        if item.sent or self.acquire_timeout is None:
+            return await item.future
+        # queued behind running statements: as long as a request may wait for a connection
+        deadline = loop.call_later(self.acquire_timeout, _expire, item)
+        try:
+            return await item.future
+        finally:
+            deadline.cancel()
 
     def _send(self) -> None:
         batch: list[_Lookup] = []
@@ -75,6 +86,7 @@ class LookupCoalescer:
             if batch and n_rows + len(item.idx) > self.max_rows:
                 break
             batch.append(self._queue.pop(0))
+            item.sent = True
             n_rows += len(item.idx)
         if not batch:
             return
@@ -140,6 +152,12 @@ class LookupCoalescer:
             k = owner[qi]
             results[k].setdefault(qi - offsets[k], []).append(row)
         return results
+
+
+def _expire(item: _Lookup) -> None:
+    """A lookup still queued at its deadline fails (``_send`` drops it, its future being done)."""
+    if not item.sent:
+        _settle(item.future, error=TimeoutError("no statement could take the lookup in time"))
 
 
 def _settle(future: asyncio.Future[RowsByName], *, result: RowsByName | None = None,

@@ -222,3 +222,30 @@ async def test_a_cone_far_in_time_goes_alone(pool: asyncpg.Pool) -> None:
     assert await resolver.cone(ConeQuery(star["ra"], star["dec"], 10 / 3600, 5, 1000.0))  # found, alone
     with pytest.raises(asyncpg.UndefinedColumnError):  # 10" and 11" of margin: it would go with others
         await resolver.cone(ConeQuery(star["ra"], star["dec"], 10 / 3600, 5, 2001.0))
+
+
+SLOW_SQL = ECHO_SQL.replace("pg_sleep(0.05)", "pg_sleep(0.8)")
+
+
+async def test_a_lookup_queued_past_its_deadline_fails_and_the_others_go_on(pool: asyncpg.Pool) -> None:
+    """A queued lookup waits at most ``acquire_timeout`` for a statement to take it (a 503, as a
+    request waiting that long for a connection), not for every statement ahead of it."""
+    co = LookupCoalescer(pool, SLOW_SQL, "test", max_inflight=1, acquire_timeout=0.2)
+    loop = asyncio.get_running_loop()
+    first = asyncio.ensure_future(co.lookup([0], ["first"]))
+    await asyncio.sleep(0)
+    start = loop.time()
+    with pytest.raises(TimeoutError):
+        await co.lookup([0], ["queued"])
+    assert 0.15 < loop.time() - start < 0.6  # at its deadline, while the first statement still runs
+    assert not first.done()
+    assert (await first)[0][0]["key"] == "first"
+    assert await _settled(co)
+    assert (await co.lookup([0], ["after"]))[0][0]["key"] == "after"  # nothing left behind
+
+
+async def test_lookups_sent_before_their_deadline_are_answered(pool: asyncpg.Pool) -> None:
+    co = LookupCoalescer(pool, ECHO_SQL, "test", max_inflight=1, acquire_timeout=1.0)
+    results = await asyncio.gather(*(_echo(co, k) for k in range(10)))
+    assert [r[0][0]["key"] for r in results] == [f"r{k}a" for k in range(10)]
+    assert await _settled(co)
