@@ -6,7 +6,8 @@ connections, the frames it crossed on the way to ``api.stars`` and back (routing
 middleware's and the route's send wrappers) were ~10 % of its CPU.  Everything that defines the
 answer is ``api.stars``'s own code (``api.cached_stars``); a miss, an error or anything unusual
 goes on to the application as before, and the request id, metrics, access log and CORS
-(``RequestLogMiddleware``, outside this one) apply to both.
+(``RequestLogMiddleware``, outside this one) apply to both.  Nothing may sit between this lane
+and the router: the handler reuses the format and key the lane computed on a miss.
 """
 
 from __future__ import annotations
@@ -29,9 +30,19 @@ class CachedAnswerLane:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "GET":
+        if scope["type"] == "http" and route_path(scope) == PATH and scope["method"] == "GET":
             response = await cached_stars(Request(scope, receive))
             if response is not None:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def route_path(scope: Any) -> str:
+    """The path the router matches: without the ``root_path`` a proxy mounts the service under
+    (``--root-path /getstar``: ``/getstar/v1/stars`` is ``/v1/stars``), as starlette strips it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root):len(root) + 1] == "/":
+        return path[len(root):]
+    return path

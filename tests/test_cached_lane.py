@@ -36,9 +36,10 @@ class Inner:
 
 
 async def call(lane: CachedAnswerLane, state: State, query: bytes, method: str = "GET", path: str = "/v1/stars",
-               headers: list[tuple[bytes, bytes]] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+               headers: list[tuple[bytes, bytes]] | None = None,
+               root_path: str = "") -> tuple[dict[str, Any], list[dict[str, Any]]]:
     scope = {"type": "http", "method": method, "path": path, "query_string": query, "headers": headers or [],
-             "state": {"getstar": state}, "root_path": "", "scheme": "http", "http_version": "1.1"}
+             "state": {"getstar": state}, "root_path": root_path, "scheme": "http", "http_version": "1.1"}
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -107,6 +108,17 @@ async def test_anything_else_reaches_the_application(lane_state, method, path, q
     scope, sent = await call(lane, state, query, method=method, path=path)
     assert len(inner.scopes) == 1 and sent[0]["status"] == 299
     assert MISSED not in scope
+
+
+async def test_the_lane_matches_the_path_the_router_matches(lane_state) -> None:  # type: ignore[no-untyped-def]
+    """Under a root path (a proxy's prefix) the router matches the path without it: so does the lane."""
+    lane, inner, state = lane_state
+    held(state, f"{SNAPSHOT}|json|/getstar/v1/stars|name=Vega")  # keys hold the full path, as the handler's
+    _, sent = await call(lane, state, b"name=Vega", path="/getstar/v1/stars", root_path="/getstar")
+    assert inner.scopes == [] and sent[0]["status"] == 200
+    for path in ("/getstar/stars", "/getstarx/v1/stars"):  # the router's 404s: not asked of the cache
+        await call(lane, state, b"name=Vega", path=path, root_path="/getstar")
+    assert len(inner.scopes) == 2 and state.cache.stats.counts["memory_misses"] == 0
 
 
 # -- over HTTP: the lane's answer is the handler's -------------------------------------------------
