@@ -37,14 +37,8 @@ from typing import Any
 import orjson
 
 from getstar.errors import GetStarError
-from getstar.formats._common import (
-    PropertyReader,
-    confidence_name,
-    no_surrogates,
-    origin_name,
-    readers,
-    utc_iso,
-)
+from getstar.formats._common import no_surrogates, readers, utc_iso
+from getstar.formats.jsonprops import PropertiesBuilder, properties_builder
 from getstar.formats.model import Answer, Meta
 from getstar.properties import PROPERTIES, Property
 
@@ -53,15 +47,15 @@ __all__ = ["MEDIA_TYPE", "PROBLEM_MEDIA_TYPE", "answer_dict", "problem_dict", "w
 MEDIA_TYPE = "application/json"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-_READERS: dict[Any, list[PropertyReader]] = {}
+_BUILDERS: dict[Any, PropertiesBuilder] = {}
 
 
-def _readers(props: Sequence[Property]) -> list[PropertyReader]:
+def _builder(props: Sequence[Property]) -> PropertiesBuilder:
     key: Any = id(props) if props is PROPERTIES else tuple(p.name for p in props)
-    rs = _READERS.get(key)
-    if rs is None:
-        rs = _READERS[key] = readers(props)
-    return rs
+    build = _BUILDERS.get(key)
+    if build is None:
+        build = _BUILDERS[key] = properties_builder(readers(props))
+    return build
 
 
 def answer_dict(a: Answer, props: Sequence[Property] = PROPERTIES) -> dict[str, Any]:
@@ -79,16 +73,7 @@ def answer_dict(a: Answer, props: Sequence[Property] = PROPERTIES) -> dict[str, 
             d["resolved_as"] = "primary_component"
             d["system"] = a.system
             d["candidates"] = list(a.candidates)
-        out: dict[str, Any] = {}
-        for r in _readers(props):
-            v, o, c, e = r.read(star, a.query)
-            if v is None:
-                continue
-            p = {"value": v, "origin": origin_name(o), "confidence": confidence_name(c)}
-            if e is not None:
-                p["error"] = e
-            out[r.name] = p
-        d["properties"] = out
+        d["properties"] = _builder(props)(star, a.query)
     elif a.status == "ambiguous":
         d["candidates"] = list(a.candidates)
     else:
