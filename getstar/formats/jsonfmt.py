@@ -47,13 +47,17 @@ __all__ = ["MEDIA_TYPE", "PROBLEM_MEDIA_TYPE", "answer_dict", "problem_dict", "w
 MEDIA_TYPE = "application/json"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
+#: Builders by property list (today: the full list, and subsets in tests); each costs a compile
 _BUILDERS: dict[Any, PropertiesBuilder] = {}
+_MAX_BUILDERS = 16
 
 
 def _builder(props: Sequence[Property]) -> PropertiesBuilder:
     key: Any = id(props) if props is PROPERTIES else tuple(p.name for p in props)
     build = _BUILDERS.get(key)
     if build is None:
+        if len(_BUILDERS) >= _MAX_BUILDERS:  # bounded, should property lists ever come from requests
+            _BUILDERS.clear()
         build = _BUILDERS[key] = properties_builder(readers(props))
     return build
 
