@@ -127,6 +127,8 @@ class Settings:
     suggest_timeout: float = 0.25
     # statements of coalesced name lookups running at once per worker (getstar.coalesce); 0: off
     lookup_inflight: int = 2
+    # what startup made is moved out of the garbage collector's full passes (app.freeze_startup_heap)
+    gc_freeze: bool = True
     xmatch_statement_timeout: float = 120.0
     xmatch_max_cells: int = 500_000
     xmatch_concurrency: int = 1
@@ -211,6 +213,7 @@ class Settings:
             db_acquire_timeout=_float("GETSTAR_DB_ACQUIRE_TIMEOUT", 5.0),
             suggest_timeout=_float("GETSTAR_SUGGEST_TIMEOUT", 0.25),
             lookup_inflight=_int("GETSTAR_LOOKUP_INFLIGHT", 2),
+            gc_freeze=_bool("GETSTAR_GC_FREEZE", True),
             xmatch_statement_timeout=_float("GETSTAR_XMATCH_STATEMENT_TIMEOUT", 120.0),
             xmatch_max_cells=_int("GETSTAR_XMATCH_MAX_CELLS", 500_000),
             xmatch_concurrency=_int("GETSTAR_XMATCH_CONCURRENCY", 1),

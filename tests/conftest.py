@@ -26,6 +26,10 @@ from getstar.config import Settings
 from getstar.embedded import DATABASE, EmbeddedCluster
 from tests.shared_paths import MISSING, SHARED_DATA
 
+# the services the tests start in this process do not freeze its heap (gc.freeze: the tests'
+# objects would never be freed); tests/test_app_gc.py turns it on for itself
+os.environ.setdefault("GETSTAR_GC_FREEZE", "0")
+
 
 def free_port() -> int:
     with socket.socket() as s:
