@@ -63,8 +63,7 @@ async def stars(request: Request) -> Response:
     state = get_state(request)
     missed: tuple[str, str] | None = request.scope.get(MISSED)
     if missed is None:
-        fmt = choose_format(format_param(request), header(request, b"accept"), "json")
-        key = cache_key(state.snapshot, fmt, request)
+        fmt, key = _format_and_key(request, state)
         held = await _held(request, state, key)
         if held is not None:
             return held
@@ -79,14 +78,19 @@ async def cached_stars(request: Request) -> Response | None:
     ``MISSED``: ``getstar.cached_lane`` answers with it before starlette's router."""
     state = get_state(request)
     try:
-        fmt = choose_format(format_param(request), header(request, b"accept"), "json")
+        fmt, key = _format_and_key(request, state)
     except GetStarError:
         return None  # the handler answers the error, in the request's format
-    key = cache_key(state.snapshot, fmt, request)
     held = await _held(request, state, key)
     if held is None:
         request.scope[MISSED] = (fmt, key)
     return held
+
+
+def _format_and_key(request: Request, state: State) -> tuple[str, str]:
+    """The negotiated format and the answer's cache key."""
+    fmt = choose_format(format_param(request), header(request, b"accept"), "json")
+    return fmt, cache_key(state.snapshot, fmt, request)
 
 
 async def _held(request: Request, state: State, key: str) -> Response | None:

@@ -124,8 +124,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Star
     track(state)
     # no global GZipMiddleware: it costs ~15 % of a cached answer's time; cached answers
     # carry pre-compressed bodies (getstar.httpcache), streamed batches compress themselves
-    # request id, metrics, access log and CORS (getstar.cors) in one pass
-    # request id, metrics and access log in one pass; then cached answers, before the router
+    # request id, metrics, access log and CORS (getstar.cors) in one pass; then cached answers,
+    # before the router
     middleware = [Middleware(RequestLogMiddleware), Middleware(CachedAnswerLane)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers=exception_handlers())
     # no "/static" -> "http://<Host header>/static/" redirects: a redirect must not echo the Host header

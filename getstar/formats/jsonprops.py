@@ -6,7 +6,7 @@ cost 79 µs a star; the same reads written out as straight-line code cost 51 µs
 of the snapshot, best of 9), with the same output.  It is the technique ``dataclasses`` uses
 for ``__init__``: the source is built from the declarations, nothing from a request goes in it
 (column and property names come from ``getstar.properties``, and are written as ``repr`` literals).
-``tests/test_formats.py`` checks it against ``PropertyReader`` on real and adversarial stars.
+``tests/test_jsonprops.py`` checks it against ``PropertyReader`` on real and adversarial stars.
 """
 
 from __future__ import annotations
