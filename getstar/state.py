@@ -17,7 +17,7 @@ from getstar import db
 from getstar.coalesce import LookupCoalescer
 from getstar.config import Settings
 from getstar.errors import ServiceUnavailable
-from getstar.resolver import CONE_SQL, NAMES_SQL, Resolver
+from getstar.resolver import CELL_CONE_SQL, CONE_SQL, NAMES_SQL, Resolver
 from getstar.schema import SNAPSHOT_CHANNEL, current_snapshot_key
 from getstar.xmatch.uploads import UploadBudget
 
@@ -62,26 +62,29 @@ class State:
         self.upload_budget = UploadBudget(max(settings.xmatch_upload_bytes, settings.xmatch_max_bytes))
         self.shared_redis: Any = None  # the fallback's shared rate limit and negative cache
         #: of ``pool``, names' and cones' (made with the first resolver)
-        self._coalescers: tuple[LookupCoalescer, LookupCoalescer] | None = None
+        self._coalescers: tuple[LookupCoalescer, LookupCoalescer, LookupCoalescer] | None = None
 
     @property
     def resolver(self) -> Resolver:
         if self.pool is None:
             raise ServiceUnavailable("the database is not connected", retry_after=5)
-        names, cones = self._lookups(self.pool) or (None, None)
+        names, cones, cells = self._lookups(self.pool) or (None, None, None)
         return Resolver(self.pool, self.fallback, acquire_timeout=self.settings.db_acquire_timeout,
-                        suggest_timeout=self.settings.suggest_timeout, coalescer=names, cone_coalescer=cones)
+                        suggest_timeout=self.settings.suggest_timeout, coalescer=names, cone_coalescer=cones,
+                        cell_coalescer=cells)
 
-    def _lookups(self, pool: asyncpg.Pool) -> tuple[LookupCoalescer, LookupCoalescer] | None:
-        """The coalescers of the name lookups and of the small cones of this pool (one pair per
-        worker: it is what the requests share); none when GETSTAR_LOOKUP_INFLIGHT is 0."""
+    def _lookups(self, pool: asyncpg.Pool) -> tuple[LookupCoalescer, LookupCoalescer, LookupCoalescer] | None:
+        """The coalescers of the name lookups, of the small cones and of the cell cones of this
+        pool (one set per worker: it is what the requests share); none when
+        GETSTAR_LOOKUP_INFLIGHT is 0."""
         if self.settings.lookup_inflight <= 0:
             return None
         if self._coalescers is None or self._coalescers[0].pool is not pool:
             timeout, inflight = self.settings.db_acquire_timeout, self.settings.lookup_inflight
             self._coalescers = (
                 LookupCoalescer(pool, NAMES_SQL, "names", acquire_timeout=timeout, max_inflight=inflight),
-                LookupCoalescer(pool, CONE_SQL, "cone", acquire_timeout=timeout, max_inflight=inflight))
+                LookupCoalescer(pool, CONE_SQL, "cone", acquire_timeout=timeout, max_inflight=inflight),
+                LookupCoalescer(pool, CELL_CONE_SQL, "cone", acquire_timeout=timeout, max_inflight=inflight))
         return self._coalescers
 
     def set_snapshot(self, version: str) -> None:

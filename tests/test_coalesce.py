@@ -13,7 +13,7 @@ import pytest_asyncio
 from getstar.coalesce import LookupCoalescer
 from getstar.config import Settings
 from getstar.db import create_pool
-from getstar.resolver import CONE_SQL, NAMES_SQL, ConeQuery, Resolver
+from getstar.resolver import CELL_CONE_SQL, CONE_SQL, NAMES_SQL, ConeQuery, Resolver
 
 # every row says which statement it came from (statement_timestamp) and what it was asked;
 # each statement sleeps, so the lookups made meanwhile queue; 'boom' makes a statement fail on a
@@ -196,9 +196,11 @@ async def test_coalesced_answers_equal_one_statement_each(pool: asyncpg.Pool) ->
         names = await _names(conn)
     names_co = LookupCoalescer(pool, NAMES_SQL, "names", max_inflight=1)
     cones_co = LookupCoalescer(pool, CONE_SQL, "cone", max_inflight=1)
+    cells_co = LookupCoalescer(pool, CELL_CONE_SQL, "cone", max_inflight=1)
     requests = [names[i:i + 3] for i in range(0, len(names), 3)]
     alone = [await Resolver(pool).resolve_names(r, suggest=False) for r in requests]
-    together = await asyncio.gather(*(Resolver(pool, coalescer=names_co, cone_coalescer=cones_co)
+    together = await asyncio.gather(*(Resolver(pool, coalescer=names_co, cone_coalescer=cones_co,
+                                               cell_coalescer=cells_co)
                                       .resolve_names(r, suggest=False) for r in requests))
     assert [_summary(a) for a in together] == [_summary(a) for a in alone]
     assert sum(a.status == "ok" for r in alone for a in r) >= 100
@@ -208,7 +210,8 @@ async def test_coalesced_answers_equal_one_statement_each(pool: asyncpg.Pool) ->
     cones = [ConeQuery(s["ra"] + 0.0001, s["dec"], 30 / 3600, 5, 2001.0 if i % 2 else None)
              for i, s in enumerate(stars)]
     alone_cones = [await Resolver(pool).cone(q) for q in cones]
-    together_cones = await asyncio.gather(*(Resolver(pool, cone_coalescer=cones_co).cone(q) for q in cones))
+    together_cones = await asyncio.gather(*(Resolver(pool, cone_coalescer=cones_co, cell_coalescer=cells_co).cone(q)
+                                            for q in cones))
     assert [_summary(a) for a in together_cones] == [_summary(a) for a in alone_cones]
     assert all(a for a in alone_cones)
 
