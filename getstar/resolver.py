@@ -6,8 +6,8 @@ hits on ``ident.key``), which also returns the star rows and their identifiers; 
 coalescer (``getstar.coalesce``), the same statement carries the names of other requests made
 meanwhile.  Names without a hit get trigram suggestions.  Positions: small cones without an epoch
 probe the sky cells their circle touches (``CELL_CONE_SQL``, the ``star_cell`` index); the others
-use ``q3c_radial_query`` with the table's columns first, so the q3c index serves it; any number
-of cones a statement.
+use ``q3c_join`` with the table's columns last, so the q3c index serves it; any number of cones
+a statement.
 
 Multiple systems: a name of ``live.system_name`` (built by ``ingest.identity``) answers the
 system's primary component, flagged (``Answer.system``, the components as candidates), or
@@ -41,7 +41,7 @@ from getstar.formats.model import Answer
 from getstar.metrics import DB_QUERIES
 from getstar.names import query_keys
 from getstar.properties import BY_NAME, ORIGIN_CODE
-from getstar.skycells import cell_sql, probe_cells
+from getstar.skycells import SLACK, cell_sql, probe_cells
 
 if TYPE_CHECKING:
     from getstar.simbad.fallback import SimbadFallback
@@ -108,8 +108,13 @@ LIMIT 50
 """
 
 # Cones, any number in one statement ($1: the query index of each; getstar.coalesce): star
-# positions are J2000, with an epoch they are moved by their proper motion first
-CONE_SQL = """
+# positions are J2000, with an epoch they are moved by their proper motion first.  q3c_join (4
+# index ranges a cone, then the exact distance), not q3c_radial_query (100 ranges: planning and
+# probing them was most of a small cone's cost): 320 real cones, 16 a statement, PostgreSQL CPU
+# a cone 2": 250-344 -> 31-94 us, 30': 1,000 -> 687 us; the same rows.  Its own test of the
+# distance is strict (a star exactly at the radius was left out), so it is widened by
+# ``skycells.SLACK`` and the distance test below decides, as ``CELL_CONE_SQL``'s does.
+CONE_SQL = f"""
 WITH p AS (
     SELECT * FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::int[], $6::float8[],
                          $7::float8[]) AS p(qi, ra0, dec0, radius, lim, dt, margin)
@@ -122,7 +127,7 @@ WITH p AS (
                    s.ra + coalesce(s.p_pmra, 0) * p.dt / 3600000.0 / greatest(cos(radians(s.dec)), 1e-6) AS ra_at_epoch,
                    s.dec + coalesce(s.p_pmdec, 0) * p.dt / 3600000.0 AS dec_at_epoch
             FROM live.star s
-            WHERE q3c_radial_query(s.ra, s.dec, p.ra0, p.dec0, p.radius + p.margin)
+            WHERE q3c_join(p.ra0, p.dec0, s.ra, s.dec, p.radius + p.margin + {SLACK!r})
         ) c
         WHERE q3c_dist(c.ra_at_epoch, c.dec_at_epoch, p.ra0, p.dec0) <= p.radius
         ORDER BY dist
@@ -138,11 +143,11 @@ ORDER BY n.qi, n.dist
 
 # Small cones without an epoch (most: a position typed, a cone search of a few arcseconds), any
 # number in one statement: one equality probe of the ``star_cell`` index per sky cell the circle
-# touches (``getstar.skycells``; $2: the cells, one parameter row each), where the q3c cone above
-# probes its index ~100 times.  Same rows and separations (the same ``q3c_dist`` of the same
-# columns); ties at equal separation are broken by star_id.  On the real snapshot, 320 cones of
-# 2" (and of 30"), 16 a statement: 344 (313) -> 94 (63-94) us of PostgreSQL CPU a cone; alone:
-# 1,406-1,469 -> 375-469 us.
+# touches (``getstar.skycells``; $2: the cells, one parameter row each).  Same rows and
+# separations as ``CONE_SQL`` (the same ``q3c_dist`` of the same columns); ties at equal
+# separation are broken by star_id.  320 real cones of 2" and 30", PostgreSQL CPU a cone, three
+# alternating runs: alone 281-438 us against q3c_join's 406-594 (q3c_radial_query's
+# 1,375-1,531); 16 a statement 31-94 against 31-125 (250-344).
 CELL_CONE_SQL = f"""
 WITH p AS (
     SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::int[])
@@ -354,7 +359,6 @@ class Resolver:
                                           else None))
                 for r in by_query.get(qi, [])])
         return out
-
 
     async def _cell_cones(self, queries: Sequence[ConeQuery]) -> RowsByName | None:
         """The rows of ``queries`` by ``CELL_CONE_SQL`` when every one is without an epoch and

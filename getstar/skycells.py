@@ -1,11 +1,13 @@
-"""Sky cells for batch matching: every star in one cell, every target probing the few cells
-its circle touches.
+"""Sky cells for batch matching and small cones: every star in one cell, every target probing
+the few cells its circle touches.
 
 Why not q3c for the batch: ``q3c_join`` probes each target with four index range scans
 OR-ed into a bitmap (about 5 us a target); a target whose circle fits in one or two cells
 costs one equality probe each (about 1.5 us), three to four times less on the hot path of
-``POST /v1/xmatch``.  q3c still serves the cone searches and the targets whose circle covers
-too many cells (wide radii, long proper-motion margins, the poles), see ``xmatch.match``.
+``POST /v1/xmatch``; small cone searches without an epoch probe them too
+(``resolver.CELL_CONE_SQL``: q3c's cone probes its index ~100 times).  q3c still serves the
+cones and targets whose circle covers too many cells (wide radii, long proper-motion margins,
+the poles), see ``xmatch.match``, and the cone searches with an epoch.
 
 A cell is a 1-arcminute strip of declination (a zone) cut into 1-arcminute steps of right
 ascension: ``zone * 360 * PER_DEGREE + bucket``.  Its SQL expression (``CELL_SQL``, indexed as
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CELL_SQL", "FAST_PM_MAS_PER_YEAR", "FAST_SQL", "MAX_PROBES", "PER_DEGREE", "cell_sql", "fast_sql",
+__all__ = ["CELL_SQL", "FAST_PM_MAS_PER_YEAR", "FAST_SQL", "MAX_PROBES", "PER_DEGREE", "SLACK", "cell_sql", "fast_sql",
            "probe_cells", "star_cells"]
 
 #: Cells per degree, in declination and in right ascension (1 arcmin: a 2" circle touches one
@@ -29,7 +31,7 @@ _BUCKETS = 360 * PER_DEGREE
 #: A target touching more cells than this is matched with q3c instead.
 MAX_PROBES = 16
 #: Widening of every search radius (degrees, 0.36 mas): covers float rounding of the bounds.
-_SLACK = 1e-7
+SLACK = 1e-7
 
 
 def cell_sql(ra: str, dec: str) -> str:
@@ -73,13 +75,13 @@ def probe_cells(ra: np.ndarray, dec: np.ndarray, radius: np.ndarray) -> tuple[np
     asin(sin R / cos d) (all of it when the circle reaches a pole).
     """
     n = len(ra)
-    r = radius + _SLACK
+    r = radius + SLACK
     zone_lo = np.floor((np.maximum(dec - r, -90.0) + 90.0) * PER_DEGREE).astype(np.int64)
     zone_hi = np.floor((np.minimum(dec + r, 90.0) + 90.0) * PER_DEGREE).astype(np.int64)
     polar = np.abs(dec) + r >= 90.0
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.sin(np.radians(r)) / np.cos(np.radians(dec))
-        half = np.where(polar | (ratio >= 1.0), 180.0, np.degrees(np.arcsin(np.minimum(ratio, 1.0))) + _SLACK)
+        half = np.where(polar | (ratio >= 1.0), 180.0, np.degrees(np.arcsin(np.minimum(ratio, 1.0))) + SLACK)
     bucket_lo = np.floor((ra - half) * PER_DEGREE).astype(np.int64)
     bucket_hi = np.floor((ra + half) * PER_DEGREE).astype(np.int64)
     zones = zone_hi - zone_lo + 1

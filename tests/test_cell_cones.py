@@ -14,7 +14,7 @@ import pytest_asyncio
 from getstar.coalesce import LookupCoalescer
 from getstar.config import Settings
 from getstar.db import create_pool
-from getstar.resolver import CELL_CONE_SQL, ConeQuery, Resolver
+from getstar.resolver import CELL_CONE_SQL, CONE_SQL, MAX_PM_ARCSEC_PER_YEAR, ConeQuery, Resolver
 
 REFUSING_SQL = "SELECT no_such_column"  # a coalescer that fails if it is used
 
@@ -87,3 +87,40 @@ async def test_which_cones_go_to_the_cells(pool: asyncpg.Pool) -> None:
     assert await to_cells.cone(ConeQuery(star["ra"], star["dec"], 0.5, 5, None)) is not None  # wide: alone, q3c
     with pytest.raises(asyncpg.UndefinedColumnError):
         await to_cells.cone(ConeQuery(star["ra"], star["dec"], 5 / 3600, 5, None))
+
+
+async def test_q3c_join_finds_what_q3c_radial_query_found(pool: asyncpg.Pool) -> None:
+    """``CONE_SQL``'s prefilter (``q3c_join``) gives the rows the ``q3c_radial_query`` it replaced
+    gave: wide cones, the poles, and epochs whose margin widens the search."""
+    radial = CONE_SQL.replace("q3c_join(p.ra0, p.dec0, s.ra, s.dec, ", "q3c_radial_query(s.ra, s.dec, p.ra0, p.dec0, ")
+    assert radial != CONE_SQL
+    cones = await _cones(pool)
+    cones += [ConeQuery(q.ra, q.dec, q.radius_deg, 50, epoch) for q in cones[:40] for epoch in (1900.0, 2016.0)]
+    cones += [ConeQuery(q.ra, q.dec, 0.4, 50, None) for q in cones[:5]]
+    dts = [(q.epoch - 2000.0) if q.epoch is not None else 0.0 for q in cones]
+    args = (list(range(len(cones))), [q.ra for q in cones], [q.dec for q in cones], [q.radius_deg for q in cones],
+            [q.limit for q in cones], dts, [MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0 for dt in dts])
+    by_join = await pool.fetch(CONE_SQL, *args)
+    by_radial = await pool.fetch(radial, *args)
+    assert sorted((r["qi"], r["star_id"], r["separation_arcsec"]) for r in by_join) == \
+        sorted((r["qi"], r["star_id"], r["separation_arcsec"]) for r in by_radial)
+    assert len(by_join) >= 150  # 208 (test snapshot)
+
+
+async def test_a_star_exactly_at_the_radius_is_in_the_cone(pool: asyncpg.Pool) -> None:
+    """A cone whose radius is a star's very separation holds the star, by the cells and by q3c
+    (whose own test of the distance is strict: it is widened, and ``q3c_dist <= radius`` decides);
+    and a star at the centre is found with the tiniest radius."""
+    stars = await pool.fetch("SELECT star_id, ra, dec FROM live.star TABLESAMPLE SYSTEM (3) REPEATABLE (4) "
+                             "WHERE ra IS NOT NULL AND abs(dec) < 85 LIMIT 40")
+    resolver = Resolver(pool)
+    rng = random.Random(9)
+    for s in stars:
+        ra0, dec0 = s["ra"] + rng.uniform(-10, 10) / 3600, s["dec"] + rng.uniform(-10, 10) / 3600
+        radius = await pool.fetchval("SELECT q3c_dist($1::float8, $2::float8, $3::float8, $4::float8)",
+                                     s["ra"], s["dec"], ra0, dec0)
+        for epoch in (None, 2000.0):  # by the cells, by q3c
+            found = await resolver.cone(ConeQuery(ra0, dec0, radius, 50, epoch))
+            assert s["star_id"] in [a.star["star_id"] for a in found], (s["star_id"], ra0, dec0, radius, epoch)
+            at_centre = await resolver.cone(ConeQuery(s["ra"], s["dec"], 1e-12, 50, epoch))
+            assert s["star_id"] in [a.star["star_id"] for a in at_centre], (s["star_id"], epoch)
