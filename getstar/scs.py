@@ -66,7 +66,7 @@ def _param(request: Request, name: str) -> str | None:
     return None
 
 
-def _number(request: Request, name: str, required: bool = True) -> float | None:
+def _number(request: Request, name: str, required: bool = True, unit: str = " of degrees") -> float | None:
     text = _param(request, name)
     if text is None or not text.strip():
         if required:
@@ -75,9 +75,9 @@ def _number(request: Request, name: str, required: bool = True) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise BadRequest(f"{name} must be a decimal number of degrees, got {text[:40]!r}") from None
+        raise BadRequest(f"{name} must be a decimal number{unit}, got {text[:40]!r}") from None
     if not math.isfinite(value):
-        raise BadRequest(f"{name} must be a finite number of degrees, got {text[:40]!r}")
+        raise BadRequest(f"{name} must be a finite number{unit}, got {text[:40]!r}")
     return value
 
 
@@ -86,13 +86,13 @@ def parse_query(request: Request, max_radius_deg: float, max_records: int) -> tu
     ra, dec, sr = _number(request, "RA"), _number(request, "DEC"), _number(request, "SR")
     assert ra is not None and dec is not None and sr is not None
     if not 0.0 <= ra <= 360.0:
-        raise BadRequest(f"RA must be within [0, 360] degrees, got {ra:g}")
+        raise BadRequest(f"RA must be within [0, 360] degrees, got {ra!r}")
     if not -90.0 <= dec <= 90.0:
-        raise BadRequest(f"DEC must be within [-90, 90] degrees, got {dec:g}")
+        raise BadRequest(f"DEC must be within [-90, 90] degrees, got {dec!r}")
     if sr < 0:
-        raise BadRequest(f"SR must not be negative, got {sr:g}")
+        raise BadRequest(f"SR must not be negative, got {sr!r}")
     if sr > max_radius_deg:
-        raise BadRequest(f"SR must be at most {max_radius_deg:g} deg (the service's largest cone), got {sr:g}")
+        raise BadRequest(f"SR must be at most {max_radius_deg:g} deg (the service's largest cone), got {sr!r}")
     verb_text = _param(request, "VERB")
     verb = DEFAULT_VERB
     if verb_text is not None and verb_text.strip():
@@ -103,10 +103,10 @@ def parse_query(request: Request, max_radius_deg: float, max_records: int) -> tu
         if verb not in VERBS:
             raise BadRequest(f"VERB must be 1, 2 or 3, got {verb}")
     limit = max_records
-    maxrec = _number(request, "MAXREC", required=False)
+    maxrec = _number(request, "MAXREC", required=False, unit="")
     if maxrec is not None:
         if maxrec < 0 or maxrec != int(maxrec):
-            raise BadRequest(f"MAXREC must be a whole number >= 0, got {maxrec:g}")
+            raise BadRequest(f"MAXREC must be a whole number >= 0, got {maxrec!r}")
         limit = min(int(maxrec), max_records)
     return ConeQuery(ra=ra % 360.0, dec=dec, radius_deg=sr, limit=limit, epoch=None), verb
 

@@ -80,6 +80,9 @@ def test_parameter_names_are_case_insensitive_and_maxrec_caps(live_server) -> No
     ({"RA": 1, "DEC": 5, "SR": 30}, "SR must be at most"),
     ({"RA": 1, "DEC": 5, "SR": "nan"}, "finite"),
     ({"RA": 1, "DEC": 5, "SR": 0.1, "VERB": 7}, "VERB must be 1, 2 or 3"),
+    ({"RA": "360.0000001", "DEC": 1, "SR": 0.1}, "got 360.0000001"),  # not rounded to 360
+    ({"RA": 1, "DEC": 5, "SR": 0.1, "MAXREC": "inf"}, "MAXREC must be a finite number, got"),  # no degrees
+    ({"RA": 1, "DEC": 5, "SR": 0.1, "MAXREC": "2.5"}, "MAXREC must be a whole number &gt;= 0, got 2.5"),
 ])
 def test_errors_are_votables_with_an_error_info(live_server, params: dict[str, object],  # type: ignore[no-untyped-def]
                                                 words: str) -> None:
