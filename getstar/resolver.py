@@ -260,6 +260,9 @@ class Resolver:
                 if found_near:
                     found_near[0].query = names[qi]
                     answers[qi] = found_near[0]
+        for qi in cones:  # no star near a position: identifiers spelled like it are no suggestion
+            if answers[qi] is None:
+                answers[qi] = Answer(query=names[qi], status="not_found")
         if any(a is None and qi not in asked for qi, a in enumerate(answers)):
             async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
                 for qi, name in enumerate(names):

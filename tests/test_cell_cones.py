@@ -46,6 +46,15 @@ async def _cones(pool: asyncpg.Pool) -> list[ConeQuery]:
     return cones
 
 
+@pytest.mark.parametrize("n", [1, 40])
+async def test_cell_cones_use_the_cell_index(pool: asyncpg.Pool, n: int) -> None:
+    """One cone or many in a statement: each cell is a probe of ``star_cell``, never a scan."""
+    plan = "\n".join(r[0] for r in await pool.fetch(
+        "EXPLAIN " + CELL_CONE_SQL, list(range(n)), [5_000_000 + i for i in range(n)], [101.287] * n, [-16.716] * n,
+        [0.001] * n, [10] * n))
+    assert "star_cell" in plan and "Seq Scan on star" not in plan
+
+
 async def test_cell_cones_find_what_q3c_finds(pool: asyncpg.Pool) -> None:
     """Every cone gives, through the cells, the stars and separations q3c gives (an epoch of
     J2000.0 moves nothing, but sends the cone to q3c), closest first."""

@@ -59,6 +59,15 @@ def test_one_unknown_name_is_404_with_suggestions(live_server) -> None:  # type:
     assert v.status_code == 404 and 'name="QUERY_STATUS" value="ERROR"' in v.text
 
 
+def test_a_position_typed_with_no_star_near_is_404_without_suggestions(live_server) -> None:  # type: ignore[no-untyped-def]
+    """Identifiers spelled like '0 0' are no suggestion for a position (the review helper got some)."""
+    for typed in ("0 0", "00 00 00.0 +00 00 00"):
+        r = get(live_server, "/v1/stars", name=typed)
+        assert r.status_code == 404, r.text
+        assert "suggestions" not in r.json() and "not found" in r.json()["detail"]
+        assert get(live_server, "/v1/stars", name=["Vega", typed]).json()["results"][1]["suggestions"] == []
+
+
 async def test_names_are_resolved_in_one_round_trip(snapshot_dsn: str) -> None:
     from getstar.config import Settings
     from getstar.db import create_pool
