@@ -6,8 +6,9 @@ each with 32 connections over the same mix of 1,000 real names and positions tak
 the snapshot (``--positions 0``: names only, as SPEC's row reads).  Prints requests/s, p50,
 p99 and the ratio to the baseline measured in the same run.  The same for the database floor
 (``bench/floor_app.py``: each request one look-up of a ready answer in PostgreSQL, through
-getstar's pool and coalescer, and nothing else): what the database round trip alone leaves of
-the baseline on this machine.  And, less disturbed by the other load on a shared machine, the
+getstar's pool and coalescer, and nothing else; its table is in a schema ``bench_floor`` of the
+snapshot's database, dropped at the end): what the database round trip alone leaves of the
+baseline on this machine.  And, less disturbed by the other load on a shared machine, the
 CPU time per request of the service process and of its PostgreSQL backends (found by
 ``application_name``; shown when the server runs on this machine).  Set GETSTAR_BENCH_DSN to
 reuse a loaded snapshot; otherwise a throw-away cluster is created and the default snapshot
@@ -153,6 +154,8 @@ def main() -> None:
     parser.add_argument("--positions", type=float, default=0.25,
                         help="share of positions in the mix (SPEC's row is names only: 0)")
     opts = parser.parse_args()
+    if not 0.0 <= opts.positions <= 1.0:
+        parser.error("--positions is a share, from 0 to 1")
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     with ExitStack() as stack:
