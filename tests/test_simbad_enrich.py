@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -74,29 +75,32 @@ def world(make_database: Any, settings: Settings, cluster: Any) -> Iterator[Worl
     except IngestError as exc:
         pytest.skip(f"{exc}; or {MISSING}")
     folder = Path(tempfile.mkdtemp(prefix="getstar-enrich-"))
-    hip, gaia = subset_files(folder)
-    base = make_database(BASE_DB)
-    for source, paths in (("hipparcos", [hip]), ("gaia", [gaia]), ("stellarium", [])):
-        asyncio.run(run_ingest(base, settings, source, paths, progress=lambda _label: None))
-    rows = fetch(base, "SELECT star_id, ra, dec, p_gaia AS gaia, p_hip AS hip, p_hd AS hd FROM live.star "
-                       "ORDER BY star_id")
-    stars = [Star(r["star_id"], r["ra"], r["dec"], r["gaia"], r["hip"], r["hd"]) for r in rows]
-    objects, expected = make_simbad(stars)
+    try:  # the subset files are removed afterwards (they were left in /tmp by every run)
+        hip, gaia = subset_files(folder)
+        base = make_database(BASE_DB)
+        for source, paths in (("hipparcos", [hip]), ("gaia", [gaia]), ("stellarium", [])):
+            asyncio.run(run_ingest(base, settings, source, paths, progress=lambda _label: None))
+        rows = fetch(base, "SELECT star_id, ra, dec, p_gaia AS gaia, p_hip AS hip, p_hd AS hd FROM live.star "
+                           "ORDER BY star_id")
+        stars = [Star(r["star_id"], r["ra"], r["dec"], r["gaia"], r["hip"], r["hd"]) for r in rows]
+        objects, expected = make_simbad(stars)
 
-    def clone(name: str) -> str:
-        async def go() -> None:
-            conn = await asyncpg.connect(cluster.admin_dsn())
-            try:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{BASE_DB}"')
-            finally:
-                await conn.close()
+        def clone(name: str) -> str:
+            async def go() -> None:
+                conn = await asyncpg.connect(cluster.admin_dsn())
+                try:
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                    await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{BASE_DB}"')
+                finally:
+                    await conn.close()
 
-        asyncio.run(go())
-        return str(make_database(name))
+            asyncio.run(go())
+            return str(make_database(name))
 
-    with running_dachs([SCHEMA], prepare=lambda _name, target: write_rows(target, objects)) as dachs:
-        yield World(clone, stars, objects, expected, dachs)
+        with running_dachs([SCHEMA], prepare=lambda _name, target: write_rows(target, objects)) as dachs:
+            yield World(clone, stars, objects, expected, dachs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture()
