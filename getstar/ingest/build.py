@@ -765,19 +765,42 @@ async def swap(conn: asyncpg.Connection, sources: dict[str, dict[str, Any]], cou
     return version
 
 
+#: Longest wait of one attempt to drop an old snapshot for a lock (seconds).  Far below
+#: PostgreSQL's ``deadlock_timeout`` (1 s): ``DROP SCHEMA ... CASCADE`` locks its tables one by one,
+#: and a reader that had locked one of them and then waits for another the drop already holds
+#: would otherwise be the one the deadlock check cancels (a failed request, seen under load with
+#: the replica test).  Now the drop lets go first and tries again.
+DROP_ATTEMPT_LOCK_TIMEOUT = 0.05
+
+
 async def drop_retired(conn: asyncpg.Connection, lock_timeout: float = SWAP_LOCK_TIMEOUT) -> list[str]:
     """Drop the old snapshots no reader holds; return those still read (a later swap drops them).
 
     Each drop waits at most ``lock_timeout`` seconds for in-flight readers (a long TAP query
-    can hold a snapshot until its own timeout), so a swap never hangs on them.
+    can hold a snapshot until its own timeout), so a swap never hangs on them; it waits in
+    attempts of ``DROP_ATTEMPT_LOCK_TIMEOUT``, holding none of its locks between two.
     """
     kept = []
     for name in await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2 "
                                  "ORDER BY nspname", RETIRED_PREFIX, RETIRED_PREFIX + "\\_%"):
-        try:
-            async with conn.transaction():
-                await conn.execute(f"SET LOCAL lock_timeout = '{round(lock_timeout * 1000)}ms'")
-                await conn.execute(f'DROP SCHEMA "{name[0]}" CASCADE')
-        except asyncpg.LockNotAvailableError:
+        if not await _drop_schema_when_free(conn, name[0], lock_timeout):
             kept.append(name[0])
     return kept
+
+
+async def _drop_schema_when_free(conn: asyncpg.Connection, schema: str, budget: float) -> bool:
+    """``DROP SCHEMA schema CASCADE`` in attempts that give up their locks at once when one is
+    taken; False when ``budget`` seconds were not enough."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget
+    attempt_ms = max(1, round(min(DROP_ATTEMPT_LOCK_TIMEOUT, budget) * 1000))
+    while True:
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = '{attempt_ms}ms'")
+                await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            return True
+        except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(DROP_ATTEMPT_LOCK_TIMEOUT)
