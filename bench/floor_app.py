@@ -19,7 +19,6 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +26,7 @@ from starlette.routing import Route
 
 from getstar.coalesce import LookupCoalescer
 from getstar.config import Settings
+from getstar.db import create_pool
 
 SCHEMA = "bench_floor"
 LOOKUP_SQL = f"""
@@ -38,8 +38,7 @@ JOIN {SCHEMA}.answer a ON a.key = q.key
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings = Settings.from_env()
-    pool = await asyncpg.create_pool(os.environ["GETSTAR_DATABASE_URL"], min_size=settings.pool_min,
-                                     max_size=settings.pool_max)
+    pool = await create_pool(os.environ["GETSTAR_DATABASE_URL"], settings)
     app.state.lookups = LookupCoalescer(pool, LOOKUP_SQL, "floor", acquire_timeout=settings.db_acquire_timeout,
                                         max_inflight=max(1, settings.lookup_inflight))
     try:
