@@ -55,13 +55,18 @@ COMPUTED = ORIGIN_CODE["computed"]
 #: Positions typed in place of a name are searched within this radius (arcsec).
 NAME_POSITION_RADIUS_ARCSEC = 5.0
 
+#: A star's identifiers as every answer lists them (SIMBAD's first, then by spelling), for a
+#: star row ``s``: one expression for the name, star and cone statements below.
+_IDENTIFIERS = ("ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id)"
+                " AS identifiers")
+
 # A key hits stars (live.ident) or the name of a multiple system (live.system_name: the
 # system's primary component, or each candidate when the name is ambiguous); per query the
 # best-ranked key that hits wins, a star reached both ways counts once (as itself).
 # The best rank and the candidates' count are windows over the few hit rows, before the wide
 # star rows are joined (a correlated min() and a window over the joined rows cost PostgreSQL
 # ~16 % more per name: 573 -> 480 us of backend CPU over 750 real names, same rows).
-NAMES_SQL = """
+NAMES_SQL = f"""
 WITH q AS MATERIALIZED (
     SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) AS q(qi, key, rank)
 ), hits AS MATERIALIZED (
@@ -82,15 +87,15 @@ WITH q AS MATERIALIZED (
 SELECT c.qi, c.n_candidates, c.system AS system_name,
        ARRAY(SELECT m.main_id FROM unnest(c.components) WITH ORDINALITY AS u(sid, ord)
              JOIN live.star m ON m.star_id = u.sid ORDER BY u.ord) AS system_components,
-       ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
+       {_IDENTIFIERS},
        s.*
 FROM counted c JOIN live.star s ON s.star_id = c.star_id
 ORDER BY c.qi, s.star_id
 """
 
 #: Star rows (and identifiers) by id: the fallback reads back what it stored.
-STARS_SQL = """
-SELECT ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
+STARS_SQL = f"""
+SELECT {_IDENTIFIERS},
        s.*
 FROM live.star s WHERE s.star_id = any($1::bigint[])
 """
@@ -135,7 +140,7 @@ WITH p AS (
     ) n
 )
 SELECT n.qi, n.dist * 3600 AS separation_arcsec,
-       ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
+       {_IDENTIFIERS},
        s.*
 FROM near n JOIN live.star s ON s.star_id = n.star_id
 ORDER BY n.qi, n.dist
@@ -162,7 +167,7 @@ WITH p AS (
         OFFSET 0) c  -- OFFSET 0: one index probe per cell
 )
 SELECT n.qi, n.dist * 3600 AS separation_arcsec,
-       ARRAY(SELECT i.id FROM live.ident i WHERE i.star_id = s.star_id ORDER BY i.source DESC, i.id) AS identifiers,
+       {_IDENTIFIERS},
        s.*
 FROM near n JOIN live.star s ON s.star_id = n.star_id
 WHERE n.k <= n.lim
