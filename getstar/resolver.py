@@ -350,14 +350,7 @@ class Resolver:
         are small (``COALESCED_CONE_*``, or ``CELL_CONE_SQL``'s) and a coalescer is there."""
         by_query = await self._cell_cones(queries)
         if by_query is None:
-            idx = list(range(len(queries)))
-            dts = [(q.epoch - 2000.0) if q.epoch is not None else 0.0 for q in queries]
-            columns = ([q.ra for q in queries], [q.dec for q in queries], [q.radius_deg for q in queries],
-                       [q.limit for q in queries], dts, [MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0 for dt in dts])
-            # what is searched is the radius and the margin an epoch adds (11"/yr: 3 degrees for 1,000 years)
-            small = all(q.radius_deg + margin <= COALESCED_CONE_RADIUS and q.limit <= COALESCED_CONE_LIMIT
-                        for q, margin in zip(queries, columns[5], strict=True))
-            by_query = await self._lookup(self.cone_coalescer, CONE_SQL, "cone", small, idx, *columns)
+            by_query = await self._q3c_cones(queries)
         out = []
         for qi, q in enumerate(queries):
             label = f"{q.ra:.6f} {q.dec:+.6f}"
@@ -367,6 +360,17 @@ class Resolver:
                                           else None))
                 for r in by_query.get(qi, [])])
         return out
+
+    async def _q3c_cones(self, queries: Sequence[ConeQuery]) -> RowsByName:
+        """The rows of ``queries`` by ``CONE_SQL``: with others' when all are ``COALESCED_CONE_*``."""
+        idx = list(range(len(queries)))
+        dts = [(q.epoch - 2000.0) if q.epoch is not None else 0.0 for q in queries]
+        columns = ([q.ra for q in queries], [q.dec for q in queries], [q.radius_deg for q in queries],
+                   [q.limit for q in queries], dts, [MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0 for dt in dts])
+        # what is searched is the radius and the margin an epoch adds (11"/yr: 3 degrees for 1,000 years)
+        small = all(q.radius_deg + margin <= COALESCED_CONE_RADIUS and q.limit <= COALESCED_CONE_LIMIT
+                    for q, margin in zip(queries, columns[5], strict=True))
+        return await self._lookup(self.cone_coalescer, CONE_SQL, "cone", small, idx, *columns)
 
     async def _cell_cones(self, queries: Sequence[ConeQuery]) -> RowsByName | None:
         """The rows of ``queries`` by ``CELL_CONE_SQL`` when every one is without an epoch and
