@@ -22,6 +22,15 @@ service's, its PostgreSQL backends' (with a throw-away or kept cluster: found by
 Also: wall time and peak RSS of ``getstar ingest synthetic --rows N`` (a child process; the
 PostgreSQL server's own memory is not in that figure: its settings bound it).
 
+Two floors, the least each target's work costs here, whatever the code around it:
+  * matching in the database (``database_floor``): for the largest size, the positions
+    statement the service runs, on one connection, with no key property and then with
+    getstar's (JSON), its rows counted where they are made (not sent); astropy's time beside it;
+  * writing the stars (``write_floor``, on the synthetic snapshot): its stars written once
+    into an empty table shaped like the star table, each row formed from the synthetic
+    source's columns (as any build must form them), the same rows copied as they are, and
+    one q3c index.
+
     .venv/bin/python bench/xmatch.py [--rows 2500000] [--sizes 10000,100000] [--repeat 3] [--home DIR]
 
 Without ``--home`` a throw-away PostgreSQL cluster is created in a temporary directory and
@@ -198,6 +207,83 @@ def csv_body(ra: np.ndarray, dec: np.ndarray) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------
+# Floors
+
+
+async def database_floor(dsn: str, ra: np.ndarray, dec: np.ndarray) -> dict[str, tuple[float, float]]:
+    """PostgreSQL's part of matching ``ra``, ``dec`` (no names, 2 arcsec), on one connection:
+    {what: (least wall seconds, CPU seconds of the backend then)} of the positions statement
+    with no key property, then with getstar's (JSON)."""
+    from getstar.db import connect
+    from getstar.xmatch.match import KEY_PROPERTIES, TargetSet, load_targets, match_sql
+    from getstar.xmatch.render import params
+
+    n = len(ra)
+    targets = TargetSet(ra, dec, np.full(n, np.nan), np.full(n, RADIUS_ARCSEC / 3600.0), [None] * n, {})
+    conn = await connect(dsn)
+    cpu = partial(proc_cpu, await conn.fetchval("SELECT pg_backend_pid()"))
+    out: dict[str, tuple[float, float]] = {}
+    try:
+        async with conn.transaction():
+            await load_targets(conn, targets)
+            for what, props in (("matching", ()), ("matching and rendering", KEY_PROPERTIES)):
+                sql = f"SELECT count(*), sum(length(xm_text)) FROM ({match_sql('json', props)[0]}) x"
+                args = params("json") if props else []
+                runs = []
+                for _ in range(2):
+                    c0, t0 = cpu(), time.perf_counter()
+                    await conn.fetchrow(sql, *args)
+                    runs.append((time.perf_counter() - t0, cpu() - c0))
+                out[what] = min(runs)
+    finally:
+        await conn.close()
+    return out
+
+
+async def write_floor(dsn: str) -> dict[str, float]:
+    """Seconds to write the synthetic snapshot's stars once, three ways (the module's docstring),
+    and the star table's number of columns."""
+    from getstar.db import connect
+    from getstar.ingest.synthetic import COLUMNS
+    from getstar.properties import BY_NAME
+
+    prop = {"ra": "RAJ2000", "dec": "DEJ2000", "pmra": "pmRa", "pmdec": "pmDec", "plx": "plx", "v": "V", "g": "G",
+            "k": "K"}
+    sources = [name for name, _ in COLUMNS[1:]]
+    targets = ", ".join(BY_NAME[prop[name]].column for name in sources)
+    steps = {
+        "formed from the source": f"INSERT INTO bench_floor.star (star_id, main_id, {targets}) "
+                                  f"SELECT n, 'SYN ' || n, {', '.join(sources)} FROM raw.synthetic",
+        "copied as they are": "CREATE UNLOGGED TABLE bench_floor.copy AS SELECT * FROM live.star",
+        "a q3c index": "CREATE INDEX ON bench_floor.copy (q3c_ang2ipix(ra, dec))",
+    }
+    conn = await connect(dsn)
+    out: dict[str, float] = {}
+    try:
+        out["columns"] = await conn.fetchval("SELECT count(*) FROM pg_attribute WHERE attrelid = 'live.star'::regclass "
+                                             "AND attnum > 0 AND NOT attisdropped")
+        out["stars"] = await conn.fetchval("SELECT count(*) FROM raw.synthetic")
+        await conn.execute("DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor; "
+                           "CREATE UNLOGGED TABLE bench_floor.star (LIKE live.star)")
+        for what, sql in steps.items():
+            start = time.perf_counter()
+            await conn.execute(sql)
+            out[what] = time.perf_counter() - start
+    finally:
+        await conn.execute("DROP SCHEMA IF EXISTS bench_floor CASCADE")
+        await conn.close()
+    return out
+
+
+def print_write_floor(floor: dict[str, float]) -> None:
+    stars = floor["stars"]
+    print(f"  write floor ({floor['columns']:.0f} columns a star): "
+          + ", ".join(f"{what} {floor[what]:.1f} s" for what in ("formed from the source", "copied as they are",
+                                                                   "a q3c index"))
+          + f" ({floor['formed from the source'] / stars * 1e6:.1f} us a star formed)", flush=True)
+
+
+# ---------------------------------------------------------------------------------------
 # The three contenders
 
 
@@ -356,6 +442,11 @@ def bench_snapshot(label: str, dsn: str, sizes: list[int], repeat: int, work: Pa
             if c_getstar is not None and c_astropy is not None:
                 print(f"  {n:>7,} positions, CPU seconds: getstar {c_getstar:6.2f} (service, PostgreSQL, curl) | "
                       f"astropy {c_astropy:6.2f} (getstar {c_astropy / c_getstar:4.1f}x)", flush=True)
+            if n == max(sizes):
+                floor = asyncio.run(database_floor(dsn, ra, dec))
+                print(f"  {n:>7,} positions, PostgreSQL alone on one connection: "
+                      + ", ".join(f"{what} {wall:.2f} s ({spent:.2f} CPU s)" for what, (wall, spent) in floor.items())
+                      + f" | astropy whole {t_astropy:.2f} s", flush=True)
         print(f"  service peak RSS: {service.peak_rss_mb():.0f} MB")
     finally:
         service.stop()
@@ -395,6 +486,7 @@ def main() -> int:
             print(f"  ingest: {seconds:.1f} s ({args.rows / seconds:,.0f} stars/s), peak RSS {rss:.0f} MB "
                   f"(SPEC: < {INGEST_TARGET_S} s, < 2048 MB: "
                   f"{'OK' if seconds < INGEST_TARGET_S and rss < 2048 else 'MISSED'})")
+        print_write_floor(asyncio.run(write_floor(synth)))
         results += bench_snapshot("synthetic", synth, sizes, args.repeat, work, dbs.cpu)
     finally:
         shutil.rmtree(work, ignore_errors=True)
