@@ -7,12 +7,13 @@ from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import coords
-from getstar.answers import make_meta, render_off_loop, seconds_until_retry, until
+from getstar.answers import RENDER_INLINE_MAX, make_meta, render_off_loop, seconds_until_retry, until
 from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
 from getstar.formats import choose_format, render_error
 from getstar.httpcache import cache_key, etag_for, header, not_modified, respond
 from getstar.metrics import NOT_MODIFIED
-from getstar.resolver import ConeQuery
+from getstar.offload import admitted
+from getstar.resolver import Answer, ConeQuery
 from getstar.state import State, get_state
 
 DEFAULT_LIMIT = 10
@@ -138,21 +139,29 @@ async def _compute(request: Request, fmt: str) -> tuple[bytes, str, int | None]:
             limit=_limit(params.get("limit")),
             epoch=coords.parse_epoch(params.get("epoch")),
         )
-        answers = await state.resolver.cone(query)
+        async with admitted(query.limit > RENDER_INLINE_MAX):
+            answers = await state.resolver.cone(query)
+            return await _rendered(request, fmt, answers)
     elif names:
         if len(names) > state.settings.max_names:
             raise BadRequest(f"at most {state.settings.max_names} names per request, got {len(names)}")
         if any(len(n) > 200 for n in names):
             raise BadRequest("a name is longer than 200 characters")
-        answers = await state.resolver.resolve_names(names, epoch=coords.parse_epoch(params.get("epoch")))
-        if len(answers) == 1 and answers[0].status == "not_found":
-            # 404 with what is known; when SIMBAD could not be asked, the note and Retry-After
-            miss = answers[0]
-            raise StarNotFound(miss.query, miss.suggestions, note=getattr(miss.error, "message", None),
-                               retry_after=seconds_until_retry(answers))
-        if len(answers) == 1 and answers[0].status == "ambiguous":
-            raise AmbiguousName(answers[0].query, answers[0].candidates)
-    else:
-        raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
+        epoch = coords.parse_epoch(params.get("epoch"))
+        async with admitted(len(names) > RENDER_INLINE_MAX):
+            answers = await state.resolver.resolve_names(names, epoch=epoch)
+            if len(answers) == 1 and answers[0].status == "not_found":
+                # 404 with what is known; when SIMBAD could not be asked, the note and Retry-After
+                miss = answers[0]
+                raise StarNotFound(miss.query, miss.suggestions, note=getattr(miss.error, "message", None),
+                                   retry_after=seconds_until_retry(answers))
+            if len(answers) == 1 and answers[0].status == "ambiguous":
+                raise AmbiguousName(answers[0].query, answers[0].candidates)
+            return await _rendered(request, fmt, answers)
+    raise BadRequest("give name=NAME (repeatable), names=A|B|C, or ra=…&dec=…")
+
+
+async def _rendered(request: Request, fmt: str, answers: list[Answer]) -> tuple[bytes, str, int | None]:
+    """The document, and the wait when SIMBAD could not be asked about a name."""
     body, media_type = await render_off_loop(fmt, answers, await make_meta(request))
-    return body, media_type, seconds_until_retry(answers)  # a wait: SIMBAD could not be asked about a name
+    return body, media_type, seconds_until_retry(answers)

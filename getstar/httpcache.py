@@ -42,7 +42,7 @@ ANSWER_PARAMS: dict[str, tuple[str, ...]] = {
     # GetStar's options and user values change the answer (format is keyed apart)
     "/sclwsGetStarProxy.php": ("star", "diagnose", "scenario", "forceUpdate", "V", "e_V", "J", "e_J", "H", "e_H",
                                "K", "e_K", "SP_TYPE"),
-    "/scs": ("RA", "DEC", "SR", "VERB", "MAXREC"),
+    # /scs keys its answers by its parameters as read (``scs.canonical``): they are read in any case
 }
 
 

@@ -28,7 +28,7 @@ from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import usermags
-from getstar.answers import make_meta, render_off_loop, seconds_until_retry, until
+from getstar.answers import RENDER_INLINE_MAX, make_meta, render_off_loop, seconds_until_retry, until
 from getstar.coords import format_dec_dms, format_ra_hms
 from getstar.errors import BadRequest, GetStarError
 from getstar.formats import Answer
@@ -36,7 +36,7 @@ from getstar.formats._common import utc_iso
 from getstar.formats.model import GetStarParams
 from getstar.httpcache import cache_key, etag_for, respond
 from getstar.logs import OUTCOME_KEY
-from getstar.offload import off_loop
+from getstar.offload import admitted, off_loop
 from getstar.properties import BY_NAME
 from getstar.state import get_state
 
@@ -159,6 +159,12 @@ def _found_line(a: Answer, snapshot: str) -> str:
 
 async def _answer(request: Request, names: list[str], star: str, fmt: str, key: str,
                   options: GetStarParams, user: usermags.UserValues) -> CachedAnswer:
+    async with admitted(len(names) > RENDER_INLINE_MAX):  # many stars: their rows, a few at once
+        return await _document(request, names, star, fmt, key, options, user)
+
+
+async def _document(request: Request, names: list[str], star: str, fmt: str, key: str,
+                    options: GetStarParams, user: usermags.UserValues) -> CachedAnswer:
     answers = await get_state(request).resolver.resolve_names(names, suggest=False)
     found = [a for a in answers if a.status == "ok"]
     wait = seconds_until_retry(answers)  # SIMBAD could not be asked about some names now

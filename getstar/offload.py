@@ -21,20 +21,22 @@ client is the connection's peer, or the address a trusted proxy gives, named per
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import ipaddress
 import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ParamSpec, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from getstar.errors import ServiceUnavailable
 
-__all__ = ["LANE_PER_CLIENT", "LANE_WAIT", "SWITCH_INTERVAL", "Lane", "LaneShareExceeded", "off_loop",
-           "off_loop_or_busy", "served", "serving", "use_lane_share", "use_short_switch_interval"]
+__all__ = ["BIG_AT_ONCE", "LANE_PER_CLIENT", "LANE_WAIT", "SWITCH_INTERVAL", "Lane", "LaneShareExceeded",
+           "admitted", "off_loop", "off_loop_or_busy", "served", "serving", "use_lane_share",
+           "use_short_switch_interval"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -82,10 +84,11 @@ def served(token: contextvars.Token[str | None]) -> None:
 
 
 class _LaneState:
-    """One worker's lane: the semaphore, and each client's big requests waiting or running."""
+    """One worker's lane (or admission, ``admitted``): the semaphore, and each client's big
+    requests waiting or running."""
 
-    def __init__(self) -> None:
-        self.semaphore = asyncio.Semaphore(1)
+    def __init__(self, width: int = 1) -> None:
+        self.semaphore = asyncio.Semaphore(width)
         self.clients: dict[str, int] = {}
 
     def enter(self, client: str | None) -> None:
@@ -213,3 +216,50 @@ def _release_when_done(lane: Lane, work: asyncio.Future[Any]) -> None:
     lane.release()
     if not work.cancelled():
         work.exception()  # retrieved: a caller cancelled meanwhile does not log it as never retrieved
+
+
+#: Big requests (``admitted``) a worker fetches and renders at once.  Each holds its stars' wide
+#: rows, their answers and the document made of them (a 2,000-name VOTable request: ~40 MB at
+#: its peak): twelve at once took a worker from 63 to 490 MB, where SPEC allows 250.
+BIG_AT_ONCE = 2
+
+# One admission per event loop, as the lane.
+_admissions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LaneState] = weakref.WeakKeyDictionary()
+
+
+def _admission() -> _LaneState:
+    loop = asyncio.get_running_loop()
+    state = _admissions.get(loop)
+    if state is None:
+        state = _admissions[loop] = _LaneState(BIG_AT_ONCE)
+    return state
+
+
+@contextlib.asynccontextmanager
+async def admitted(big: bool) -> AsyncIterator[None]:
+    """Around everything a big request does (``big``; else nothing): from before it fetches a row
+    to its rendered answer, at most ``BIG_AT_ONCE`` at once per worker.  The lane alone bounds
+    the rendering, but requests waiting for it already hold their rows: the memory bound has to
+    come before the database.  503 with Retry-After after ``LANE_WAIT`` seconds of waiting, or at
+    once (``LaneShareExceeded``) for a client that already has its share waiting or running."""
+    if not big:
+        yield
+        return
+    state, client = _admission(), _client.get()
+    if _over_share(state, client):
+        raise LaneShareExceeded("you already have as many large requests as one client may have running: "
+                                "try again shortly", retry_after=5)
+    state.enter(client)
+    try:
+        try:
+            async with asyncio.timeout(LANE_WAIT):
+                await state.semaphore.acquire()
+        except TimeoutError:
+            raise ServiceUnavailable("the service is busy with other large requests: try again shortly",
+                                     retry_after=5) from None
+        try:
+            yield
+        finally:
+            state.semaphore.release()
+    finally:
+        state.leave(client)

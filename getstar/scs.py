@@ -31,12 +31,14 @@ from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import __version__
+from getstar.answers import RENDER_INLINE_MAX
 from getstar.errors import BadRequest, GetStarError
 from getstar.formats._common import PropertyReader, confidence_name, esc_attr, esc_text, origin_name, utc_seconds
 from getstar.formats.model import Answer
 from getstar.formats.vobase import INT_NULL, prolog
 from getstar.formats.votable import field_element, format_repr, group_element, value_formatter
-from getstar.httpcache import cache_key, etag_for, respond
+from getstar.httpcache import etag_for, respond
+from getstar.offload import admitted
 from getstar.properties import BY_NAME, PROPERTIES, Property
 from getstar.resolver import ConeQuery
 from getstar.state import get_state
@@ -245,26 +247,40 @@ async def error_response(request: Request, exc: GetStarError, headers: dict[str,
 # Endpoint
 
 
+def canonical(query: ConeQuery, verb: int) -> str:
+    """The parameters as the answer reads them (any case, the first of each, RA in [0, 360)):
+    what keys the cached answer and what the answer says it was asked.
+
+    Why not the query string (``httpcache.cache_key``): SCS parameters are read in any case,
+    so ``?ra=…&RA=…`` and ``?RA=…`` would share a key made of the upper-case names only while
+    their answers differ, and a first requester's query would be served to the next.
+    """
+    return f"RA={query.ra!r}&DEC={query.dec!r}&SR={query.radius_deg!r}&VERB={verb}&MAXREC={query.limit}"
+
+
 async def cone_search(request: Request) -> Response:
-    """``GET /scs``: cached whole like /v1/stars answers (keyed by snapshot version and query)."""
+    """``GET /scs``: cached whole like /v1/stars answers (keyed by snapshot version and the
+    parameters as read: ``canonical``)."""
     state = get_state(request)
-    key = cache_key(state.snapshot, "scs", request)
+    query, verb = parse_query(request, state.settings.max_cone_radius_deg, state.settings.scs_max_records)
+    text = canonical(query, verb)
+    key = f"{state.snapshot}|scs|{request.scope['path']}|{text}"
     answer = state.cache.get_memory(key)
     if answer is None:
-        answer = await state.cache.fill(key, lambda: _answer(request, key))
+        answer = await state.cache.fill(key, lambda: _answer(request, key, query, verb, text))
     return await respond(request, answer, state.settings.http_max_age)
 
 
-async def _answer(request: Request, key: str) -> CachedAnswer:
+async def _answer(request: Request, key: str, query: ConeQuery, verb: int, text: str) -> CachedAnswer:
     state = get_state(request)
-    query, verb = parse_query(request, state.settings.max_cone_radius_deg, state.settings.scs_max_records)
-    text, snapshot = request.url.query, state.snapshot
+    snapshot = state.snapshot
     if query.radius_deg == 0.0:
         body = write_scs([], verb, query=text, snapshot=snapshot, overflow=False, metadata_only=True)
         return CachedAnswer(body, MEDIA_TYPE, 200, etag_for(key))
-    answers: list[Answer] = []
-    if query.limit > 0:
-        answers = await state.resolver.cone(replace(query, limit=query.limit + 1))  # one more: overflow?
-    overflow = len(answers) > query.limit
-    body = write_scs(answers[:query.limit], verb, query=text, snapshot=snapshot, overflow=overflow)
+    async with admitted(query.limit > RENDER_INLINE_MAX):  # many stars: their rows, a few at once
+        answers: list[Answer] = []
+        if query.limit > 0:
+            answers = await state.resolver.cone(replace(query, limit=query.limit + 1))  # one more: overflow?
+        overflow = len(answers) > query.limit
+        body = write_scs(answers[:query.limit], verb, query=text, snapshot=snapshot, overflow=overflow)
     return CachedAnswer(body, MEDIA_TYPE, 200, etag_for(key))

@@ -244,3 +244,46 @@ def test_a_client_over_its_share_does_not_refuse_others_waiting_for_the_same_ans
         await held
 
     asyncio.run(scenario())
+
+
+def test_big_requests_are_admitted_a_few_at_once_before_they_fetch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``admitted``: at most BIG_AT_ONCE big requests inside at once (each holds its rows), small
+    ones never wait, a client past its share is refused at once, a long wait is a 503."""
+    monkeypatch.setattr(offload, "LANE_WAIT", 0.3)
+    monkeypatch.setattr(offload, "LANE_PER_CLIENT", 3)
+    inside = [0]
+    most = [0]
+
+    async def request(big: bool, client: str | None, hold: float) -> str:
+        token = offload.serving(client)
+        try:
+            async with offload.admitted(big):
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+                await asyncio.sleep(hold)
+                inside[0] -= 1
+                return "done"
+        except ServiceUnavailable as exc:
+            return type(exc).__name__
+        finally:
+            offload.served(token)
+
+    async def scenario() -> None:
+        # five big requests of five clients, each shorter than the wait: all served, two at a time
+        got = await asyncio.gather(*(request(True, f"10.0.0.{k}", 0.05) for k in range(5)))
+        assert got == ["done"] * 5 and most[0] == offload.BIG_AT_ONCE
+        # small requests pass beside big ones holding every place
+        holders = [asyncio.ensure_future(request(True, f"10.0.1.{k}", 1.0)) for k in range(offload.BIG_AT_ONCE)]
+        await asyncio.sleep(0.05)
+        assert await asyncio.wait_for(request(False, "10.0.2.1", 0.0), 0.2) == "done"
+        # a big one waits past LANE_WAIT: 503 (Retry-After), its place given back
+        assert await request(True, "10.0.2.2", 0.0) == "ServiceUnavailable"
+        # one client with its share waiting is refused at once (the lane's fair share)
+        mine = [asyncio.ensure_future(request(True, "10.0.3.1", 0.0)) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        assert await asyncio.wait_for(request(True, "10.0.3.1", 0.0), 0.1) == "LaneShareExceeded"
+        await asyncio.gather(*holders, *mine)
+        # everything given back: a big request goes straight in
+        assert await asyncio.wait_for(request(True, "10.0.4.1", 0.0), 0.1) == "done"
+
+    asyncio.run(scenario())

@@ -118,3 +118,31 @@ def test_pyvo_scs_service(live_server) -> None:  # type: ignore[no-untyped-def]
     assert service.search(pos=SIRIUS, radius=0.01, verbosity=1).fieldnames == ("ID", "RA", "DEC")
     with pytest.raises(pyvo.dal.DALQueryError, match="SR must be at most"):
         service.search(pos=SIRIUS, radius=30)
+
+
+VEGA = (279.2347, 38.7837)
+
+
+def ids(r: httpx.Response) -> list[object]:
+    assert r.status_code == 200, r.text
+    return [row["ID"] for row in rows(r.content)]
+
+
+def test_answers_are_cached_by_the_parameters_as_read(live_server) -> None:  # type: ignore[no-untyped-def]
+    """Parameters are read in any case, the first of each: two queries that read differently
+    never share a cached answer (one requester's cone served to another), and an answer says
+    the parameters it read, not another requester's query string."""
+    sirius = f"RA={SIRIUS[0]}&DEC={SIRIUS[1]}&SR=0.02"
+    # Vega's cone first (lower-case, first), then the upper-case names of Sirius's
+    first = httpx.get(f"{live_server.url}/scs?ra={VEGA[0]}&dec={VEGA[1]}&{sirius}", timeout=30)
+    assert ids(first)[0] == "* alf Lyr"
+    second = httpx.get(f"{live_server.url}/scs?{sirius}", timeout=30)
+    assert ids(second)[0] == "* alf CMa"
+    assert second.headers["etag"] != first.headers["etag"]
+    assert b"ra=" not in second.content and f"RA={SIRIUS[0]!r}".encode() in second.content
+    # all lower-case: not one (empty) key for every cone
+    low = [httpx.get(f"{live_server.url}/scs?ra={ra}&dec={dec}&sr=0.01", timeout=30) for ra, dec in (SIRIUS, VEGA)]
+    assert [ids(r)[0] for r in low] == ["* alf CMa", "* alf Lyr"]
+    # the same cone asked again in another spelling is the same answer (one entry, one ETag)
+    again = httpx.get(f"{live_server.url}/scs?Ra={SIRIUS[0]}&dEc={SIRIUS[1]}&sr=0.02&verb=2", timeout=30)
+    assert again.headers["etag"] == second.headers["etag"]
