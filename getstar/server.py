@@ -7,7 +7,10 @@ slow-drip client holds its connection (and, mid-answer, a database connection) f
 fast C parser stays): a request line and headers over ``max_url_bytes`` / ``max_header_bytes``
 / ``max_headers`` get 414/431 and the connection closed; headers not complete within
 ``header_timeout`` get 408; a body that stalls for ``body_timeout`` or an answer the client
-stops reading for ``write_timeout`` closes the connection.  Idle keep-alive connections and
+stops reading for ``write_timeout`` closes the connection, and so does an answer sent before
+its request's body ended (a GET route never reads one: a client dripping one byte of it now
+and then, each within ``body_timeout``, would otherwise hold the connection as long as it
+likes, and a thousand such held every other client out).  Idle keep-alive connections and
 the number of concurrent connections are uvicorn's own settings (``uvicorn_options``).
 
 ``drop_privileges``: started by root (``deploy/dev.sh run`` as root), ``getstar serve``
@@ -124,6 +127,8 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._write_timer: asyncio.TimerHandle | None = None
         self._refused = False
+        #: between the request's headers and the end of its body
+        self._in_body = False
         self._url_bytes = self._header_bytes = self._header_count = 0
 
     # -- timers -----------------------------------------------------------------------------
@@ -209,6 +214,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         if self._refused:
             return
+        self._in_body = True
         self._arm(self._limits.body_timeout, None, "the request body stalled")
         super().on_headers_complete()
 
@@ -221,6 +227,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         if self._refused:
             return
+        self._in_body = False
         self._disarm()
         super().on_message_complete()
 
@@ -228,6 +235,12 @@ class GuardedHttpTools(HttpToolsProtocol):
         if isinstance(self.transport, HeadHoldingTransport):
             self.transport.flush()  # a head whose body never came (HEAD): it goes now
         super().on_response_complete()
+        if self._in_body and not self.transport.is_closing():
+            # answered, the request's body still coming: nothing will read it (the module's docstring)
+            log.info("closing a connection: answered before its request body ended",
+                     extra={"client": (self.client or ("", 0))[0]})
+            self._disarm()
+            self.transport.close()  # after what is written: the answer goes out whole
 
     def pause_writing(self) -> None:
         super().pause_writing()

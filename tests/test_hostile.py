@@ -483,6 +483,30 @@ def test_slow_clients_are_cut_off(server: LiveServer) -> None:
     assert took < BOUND and not got.startswith(b"HTTP/1.1 5")
 
 
+def test_an_answer_sent_before_its_request_body_ended_closes_the_connection(server: LiveServer) -> None:
+    """A GET route never reads a body: one dripped a byte at a time (each within the body
+    timeout) must not hold the connection once answered (a thousand such held everyone out)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.settimeout(1.0)
+        s.sendall(b"GET /health/ready HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\na")
+        got = b""
+        closed = False
+        while not closed and time.monotonic() - started < BOUND:
+            try:
+                s.sendall(b"a")  # the drip, faster than the body timeout
+                chunk = s.recv(65536)
+            except (BrokenPipeError, ConnectionResetError):
+                chunk = b""
+            except TimeoutError:  # still open, nothing more said
+                break
+            closed = chunk == b""
+            got += chunk
+            time.sleep(0.5)
+    assert got.startswith(b"HTTP/1.1 200") and closed
+    assert time.monotonic() - started < BOUND
+
+
 def test_html_security_headers(server: LiveServer) -> None:
     r = get(server, "/")
     csp = r.headers["content-security-policy"]
