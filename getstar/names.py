@@ -53,7 +53,7 @@ _GREEK_FORMS = (
     ("tau", "tau τ"),
     ("ups", "upsilon υ ϒ"),
     ("phi", "phi φ ϕ"),
-    ("chi", "chi χ"),
+    ("chi", "chi khi χ"),  # khi: the older transliteration (JMDC writes KHI CYG)
     ("psi", "psi ψ"),
     ("ome", "omega ω"),
 )
@@ -180,12 +180,13 @@ for _name, _abbr in _CONSTELLATION_ALIASES.items():
 # Catalogue families. Input reaching these has been cleaned: the only blank is a single ' '.
 _SIGN = r"([+\-\u2212])"  # U+2212 MINUS SIGN arrives from copy-pasted PDFs
 _CATNUM = re.compile(
-    r"(HIP|HIC|HD|HR|SAO|GC|PPM|FK5|GJ|GLIESE|GL)[ -]?0*([0-9]+)(\.[0-9]+)?(?:( ?)([A-Za-z]{1,3}))?",
+    r"(HIP|HIC|HD|HR|BS|SAO|GC|PPM|FK5|GJ|GLIESE|GL)[ -]?0*([0-9]+)(\.[0-9]+)?(?:( ?)([A-Za-z]{1,3}))?",
     re.IGNORECASE | re.ASCII,
 )
-_CATNUM_PREFIX = {"GLIESE": "GJ", "GL": "GJ"}
+# BS: the Bright Star catalogue's number is its HR number (the BSC writes 'BS 2491', SIMBAD 'HR 2491')
+_CATNUM_PREFIX = {"GLIESE": "GJ", "GL": "GJ", "BS": "HR"}
 _DM = re.compile(
-    r"(BD|CD|CPD) ?" + _SIGN + r" ?(?:([0-9]{1,2}) 0*([0-9]+)|([0-9]{2})0*([0-9]+))(?:( ?)([A-Za-z]{1,2}))?",
+    r"(BD|CD|CPD|CP) ?" + _SIGN + r" ?(?:([0-9]{1,2}) 0*([0-9]+)|([0-9]{2})0*([0-9]+))(?:( ?)([A-Za-z]{1,2}))?",
     re.IGNORECASE | re.ASCII,
 )
 _TYC = re.compile(r"TYC ?0*([0-9]+)(?: ?- ?| )0*([0-9]+)(?: ?- ?| )0*([0-9]+)", re.IGNORECASE | re.ASCII)
@@ -215,6 +216,11 @@ _SPACED_COMPONENT = re.compile(
 
 # Typography of pasted text: dashes and minus signs, degree/ordinal signs, curly apostrophes.
 _TYPOGRAPHY = str.maketrans({
+    # full-width forms (East Asian input methods): 'ＨＤ　４８９１５' is 'HD 48915'
+    **{chr(0xFF01 + k): chr(0x21 + k) for k in range(94)}, "\u3000": " ",
+    # invisible characters pasted with a name: zero-width blanks and joiners, the byte-order mark
+    **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", None),
+    "\u0251": "\u03b1",  # LATIN SMALL LETTER ALPHA, typed for the Greek one ('ɑ CMa')
     **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"),
     **dict.fromkeys("\u00b0\u00ba\u02da", " "),
     **dict.fromkeys("\u2018\u2019\u201b\u02bc\u00b4\u2032", "'"),
@@ -265,7 +271,10 @@ def _catnum(m: re.Match[str]) -> str:
 def _dm(m: re.Match[str]) -> str:
     catalogue, sign, zone, number, zone2, number2, blank, component = m.groups()
     sign = "+" if sign == "+" else "-"
-    out = f"{catalogue.upper()}{sign}{int(zone or zone2):02d} {number or number2}"
+    catalogue = catalogue.upper()
+    if catalogue == "CP":  # the BSC writes 'CP-52 1234' for SIMBAD's 'CPD-52 1234'
+        catalogue = "CPD"
+    out = f"{catalogue}{sign}{int(zone or zone2):02d} {number or number2}"
     if component is None:
         return out
     return f"{out}{blank}{component}"  # SIMBAD keeps the case here ('BD+43 4305a', '...p')
@@ -292,7 +301,7 @@ _Family = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 _FAMILIES: dict[str, tuple[_Family, ...]] = {}
 _family: _Family
 for _initial, _family in (
-    ("HSPF", (_CATNUM, _catnum)),
+    ("HSPFB", (_CATNUM, _catnum)),
     ("G", (_CATNUM, _catnum)),
     ("G", (_GAIA, _gaia)),
     ("BC", (_DM, _dm)),
@@ -339,6 +348,9 @@ def _designation(s: str) -> str | None:
         return None
     token = tokens[i]
     i += 1
+    if token in ("V", "v") and count - i >= 2 and tokens[i].isdigit() and tokens[i].isascii():
+        token = "V" + tokens[i]  # 'V 1334 Cyg' (a blank after the V, as JMDC writes some)
+        i += 1
     variable = False  # GCVS-shaped: gets 'V* ' when no prefix was typed
     if token[0] in "0123456789":
         if not _FLAMSTEED.fullmatch(token):
@@ -410,10 +422,35 @@ def _parse(s: str) -> str | None:
     found = _designation(s)
     if found is None and "-" in s:
         found = _hyphenated_designation(s)
+    if found is None:
+        found = _glued_designation(s)
     return found
 
 
+# A designation glued to its constellation: '61Cyg', 'alp1Cen', 'del01Tau', 'mu 1Sco' (KStars, JMDC)
+_GLUED = re.compile(r"(.*?[0-9]|[A-Za-z]{2,7}\.?)([A-Za-z]{3})", re.ASCII)
+
+
+def _glued_designation(s: str) -> str | None:
+    """The designation of ``s`` with its constellation abbreviation typed against the number
+    or Greek letter before it (tried when nothing else parsed ``s``)."""
+    tokens = s.split(" ")
+    for k in (len(tokens) - 1, len(tokens) - 2):  # the constellation, or it then a component
+        if k < 0:
+            continue
+        m = _GLUED.fullmatch(tokens[k])
+        if m is None or m[2].upper() not in _ABBREVIATIONS:
+            continue
+        head = m[1]
+        if not head[-1].isdigit() and head.rstrip(".").lower() not in GREEK:
+            continue  # 'ALTAIR' is not 'ALT' + 'AIR'
+        return _designation(" ".join([*tokens[:k], head, m[2], *tokens[k + 1:]]))
+    return None
+
+
 _DIGITS = frozenset("0123456789")
+#: The 88 IAU abbreviations, upper-cased.
+_ABBREVIATIONS = frozenset(abbreviation.upper() for abbreviation in CONSTELLATIONS.values())
 
 
 def _hyphenated_designation(s: str) -> str | None:
@@ -509,7 +546,10 @@ def _alternatives(s: str, key: str) -> list[str]:
             omicron, other = f"* OMI{designation[1:]} {rest}", f"* {designation.swapcase()} {rest}"
             return [omicron, other] if letter == "o" else [other, omicron]
         if letter.upper() <= "Q":
-            return [f"* {designation.swapcase()} {rest}"]  # a Latin letter in the other case: 'B Per'
+            swapped = f"* {designation.swapcase()} {rest}"  # a Latin letter in the other case: 'B Per'
+            if letter.isupper() and len(designation) == 1:
+                return ["V* " + tail, swapped]  # some capitals are SIMBAD's variables: 'V* G Leo' (20 Leo)
+            return [swapped]
         if len(designation) == 1 and letter.islower():
             return ["V* " + tail.upper()]  # typed 'r Leo' meaning the variable R Leo
         return []
@@ -529,6 +569,42 @@ def _names_a_pair(c: str) -> bool:
     return c[:5] != "NAME " and _TRAILING_COMPONENT.search(c) is not None
 
 
+#: Catalogues whose numbers people type against their acronym ('IRAS06429-1639', 'LHS219',
+#: 'IRC+10024'): SIMBAD writes a blank between them ('CCDMJ…': 'CCDM J…').
+_UNSPACED = re.compile(r"(IRAS|IRC|LHS|LTT|LFT|LP|GCRV|NSV|ADS|TIC|CCDM|ROSS|WOLF|UCAC4|PLX)(J?[+\-]?[0-9].*)",
+                       re.IGNORECASE | re.ASCII)
+#: Punctuation around a name pasted from a list or a sentence: "'Sirius'", 'HD 48915.', 'Vega,'
+_QUOTES = ("''", '""', "()", "[]", "<>")
+
+
+def _untyped(s: str) -> str:
+    """``s`` without the quotes around it and the punctuation after it (cleaned ``s``)."""
+    while len(s) > 2 and s[0] + s[-1] in _QUOTES:
+        s = s[1:-1].strip()
+    return s.rstrip(",;:.!?").rstrip() or s
+
+
+def _spaced(s: str) -> str | None:
+    """``s`` with the blank SIMBAD writes after a catalogue acronym typed without it, else None."""
+    m = _UNSPACED.fullmatch(s)
+    if m is None:
+        return None
+    acronym, rest = m[1], m[2]
+    if acronym.upper() == "CCDM" and rest[:1] in "jJ":
+        rest = "J" + rest[1:]
+    return f"{acronym} {rest}"
+
+
+def _system_of(c: str) -> str | None:
+    """The system a pair's designation names ('* alf Cen AB' -> '* alf Cen', 'HD 119361AB' ->
+    'HD 119361'): the resolver answers a system by its primary (``system_name``)."""
+    m = _PAIR_LETTERS.search(c)
+    return c[:m.start()] if m is not None and _names_a_pair(c) else None
+
+
+_PAIR_LETTERS = re.compile(r" ?A[B-Z]{1,2}$")
+
+
 def query_keys(text: str) -> list[str]:
     """Ordered, de-duplicated candidate keys for a user query (at most 4), best first.
 
@@ -543,15 +619,31 @@ def query_keys(text: str) -> list[str]:
     s = _clean(text)
     if not s:
         return []
-    parsed = _parse(s) if len(s) <= _MAX_PARSE else None
+    if len(s) > _MAX_PARSE:
+        return [_key_of(s)]
+    keys = _keys_of(s)
+    bare = _untyped(s)
+    if bare != s:  # the punctuation typed around it: the bare name's keys next
+        keys[1:1] = _keys_of(bare)
+    return list(dict.fromkeys(keys))[:4]
+
+
+def _keys_of(s: str) -> list[str]:
+    """query_keys of cleaned ``s`` (at most ``_MAX_PARSE`` characters), in order, maybe repeated."""
+    parsed = _parse(s)
     key = _key_of(parsed or s)
     keys = [key]
-    if len(s) <= _MAX_PARSE:
-        if parsed is None:
-            if s[0].isalnum() and any(ch.isalpha() for ch in s):
-                keys.append(_key_of("NAME " + s))  # canonical('NAME ' + s): s is clean
-        else:
-            keys.extend(_alternatives(s, key))
-            if _names_a_pair(parsed):  # SIMBAD names some systems so: 'NAME iot Cas AB'
-                keys.append(_key_of("NAME " + parsed.removeprefix("* ").removeprefix("V* ")))
-    return list(dict.fromkeys(keys))[:4]
+    if parsed is None:
+        spaced = _spaced(s)
+        if spaced is not None:
+            keys.append(_key_of(spaced))
+        if s[0].isalnum() and any(ch.isalpha() for ch in s):
+            keys.append(_key_of("NAME " + s))  # canonical('NAME ' + s): s is clean
+    else:
+        keys.extend(_alternatives(s, key))
+        if _names_a_pair(parsed):  # SIMBAD names some systems so: 'NAME iot Cas AB'
+            keys.append(_key_of("NAME " + parsed.removeprefix("* ").removeprefix("V* ")))
+            system = _system_of(parsed)
+            if system is not None:  # else the system itself, answered by its primary
+                keys.append(_key_of(system))
+    return keys

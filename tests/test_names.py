@@ -351,14 +351,24 @@ QUERY_KEYS = [
     ("hd48915", ["HD 48915"]),
     ("HD 48915 A", ["HD 48915 A", "HD 48915A", "NAME HD 48915 A"]),
     ("BD+43 4305 A", ["BD+43 4305 A", "BD+43 4305A", "NAME BD+43 4305 A"]),
-    ("iot Cas AB", ["* IOT CAS AB", "NAME IOT CAS AB"]),  # SIMBAD names the pair so
+    ("iot Cas AB", ["* IOT CAS AB", "NAME IOT CAS AB", "* IOT CAS"]),  # SIMBAD names the pair so; or the system
+    ("alf Cen AB", ["* ALF CEN AB", "NAME ALF CEN AB", "* ALF CEN"]),  # the system: answered by its primary
+    ("HD 119361AB", ["HD 119361AB", "NAME HD 119361AB", "HD 119361"]),
+    ("G Leo", ["* G LEO", "V* G LEO", "* g LEO"]),  # SIMBAD's 'V* G Leo' is 20 Leo
+    ("Sirius,", ["SIRIUS,", "SIRIUS", "NAME SIRIUS", "NAME SIRIUS,"]),  # pasted from a list
+    ("'Sirius'", ["'SIRIUS'", "SIRIUS", "NAME SIRIUS"]),
+    ("HD 48915.", ["HD 48915.", "HD 48915", "NAME HD 48915."]),
+    ("IRAS06429-1639", ["IRAS06429-1639", "IRAS 06429-1639", "NAME IRAS06429-1639"]),  # the blank left out
+    ("IRC+10024", ["IRC+10024", "IRC +10024", "NAME IRC+10024"]),
+    ("CCDMJ06451-1643A", ["CCDMJ06451-1643A", "CCDM J06451-1643A", "NAME CCDMJ06451-1643A"]),
+    ("LHS219", ["LHS219", "LHS 219", "NAME LHS219"]),
     ("R And", ["V* R AND", "* R AND"]),
     ("R Aps", ["V* R APS", "* R APS"]),
     ("V* R And", ["V* R AND"]),
     ("* R Aps", ["* R APS"]),
     ("r Leo", ["* r LEO", "V* R LEO"]),
     ("b Vel", ["* b VEL", "* B VEL"]),
-    ("B Vel", ["* B VEL", "* b VEL"]),
+    ("B Vel", ["* B VEL", "V* B VEL", "* b VEL"]),
     ("MU Cep", ["V* MU CEP"]),  # the GCVS variable: never Bayer's mu (SIMBAD's case rule)
     ("NU UMa", ["V* NU UMA"]),
     ("nu Pav", ["* NU. PAV"]),  # Bayer's nu: never the GCVS variable NU Pav
@@ -422,6 +432,21 @@ TYPOGRAPHY = [
     # spelled-out Greek with numbers
     ("* ksi01 CMa", "xi1 Canis Majoris", "Xi-1 CMa", "ξ¹ CMa", "xi 1 CMa"),
     ("* pi.03 Ori", "pi3 Ori", "Pi-3 Orionis", "π³ Ori"),
+    # JMDC, KStars and the BSC: the older 'khi', glued designations, BS for HR, CP for CPD, 'V 1334'
+    ("* chi Cyg", "khi Cyg", "KHI CYG", "chi Cygni"),
+    ("* 61 Cyg", "61Cyg", "61CYG"),
+    ("* 61 Cyg A", "61Cyg A"),
+    ("* alf01 Cen", "alp1Cen", "alf01Cen"),
+    ("* gam02 And", "gam2And"),
+    ("* mu.01 Sco", "mu 1Sco", "mu1Sco"),
+    ("* del01 Tau", "* del01Tau", "del01Tau"),
+    ("HR 2491", "BS 2491", "BS2491", "bs 2491"),
+    ("CPD-52 1234", "CP-52 1234", "CP -52 1234"),
+    ("V* V1334 Cyg", "V 1334 Cyg", "V1334 Cyg"),
+    # invisible and full-width characters, the Latin alpha
+    ("HD 48915", "HD\u200b48915", "\ufeffHD 48915", "ＨＤ　４８９１５", "ＨＤ４８９１５", "HD\u00ad48915"),
+    ("Sirius", "\ufeffSirius", "Sirius\u200b"),
+    ("* alf CMa", "ɑ CMa"),
 ]
 
 

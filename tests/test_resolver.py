@@ -27,7 +27,10 @@ def get(server, path: str, **params) -> httpx.Response:  # type: ignore[no-untyp
 @pytest.mark.parametrize("typed", ["Sirius", "sirius", "NAME Sirius", "alf CMa", "alpha CMa", "α CMa",
                                    "* alf CMa", "alpha Canis Majoris", "9 CMa", "hd48915", "HD  48915",
                                    "hd 048915", "HIP 32349", "HR 2491", "SAO 151881", "TYC 5949-2777-1",
-                                   "2MASS J06450887-1642566", "06 45 08.9 -16 42 58", "06:45:08.917 -16:42:57.87"])
+                                   "2MASS J06450887-1642566", "06 45 08.9 -16 42 58", "06:45:08.917 -16:42:57.87",
+                                   # pasted or typed in other catalogues' ways (a helper's battery of real names)
+                                   "BS 2491", "9CMa", "alp CMa", "Sirius,", "'Sirius'", "HD 48915.", "\ufeffSirius",
+                                   "HD\u200b48915", "ＨＤ　４８９１５", "ɑ CMa", "IRAS06429-1639"])
 def test_sirius_in_every_spelling(live_server, typed: str) -> None:  # type: ignore[no-untyped-def]
     r = get(live_server, "/v1/stars", name=typed)
     assert r.status_code == 200, r.text
