@@ -89,9 +89,14 @@ class Settings:
     simbad_negative_ttl: float = 3600.0
     simbad_table_prefix: str = ""
     simbad_batch_size: int = 100
+    # a request waits this long for SIMBAD at most (its query goes on in the background and the
+    # answer is kept for the next request); a SIMBAD answer is read up to this many bytes
+    simbad_request_budget: float = 5.0
+    simbad_max_answer_bytes: int = 16 * 1024 * 1024
     # bulk enrichment (getstar ingest simbad-enrich): stars per uploaded table, seconds per query
     simbad_enrich_batch: int = 10_000
     simbad_enrich_timeout: float = 300.0
+    simbad_enrich_max_answer_bytes: int = 256 * 1024 * 1024
     # snapshot swap: longest wait for a lock; an old snapshot still read by a long (TAP) query
     # is left for a later swap to drop rather than waited for
     swap_lock_timeout: float = 10.0
@@ -191,8 +196,11 @@ class Settings:
             simbad_negative_ttl=_float("GETSTAR_SIMBAD_NEGATIVE_TTL", 3600.0),
             simbad_table_prefix=os.environ.get("GETSTAR_SIMBAD_TABLE_PREFIX", ""),
             simbad_batch_size=_int("GETSTAR_SIMBAD_BATCH_SIZE", 100),
+            simbad_request_budget=_float("GETSTAR_SIMBAD_REQUEST_BUDGET", 5.0),
+            simbad_max_answer_bytes=_int("GETSTAR_SIMBAD_MAX_ANSWER_BYTES", 16 * 1024 * 1024),
             simbad_enrich_batch=_int("GETSTAR_SIMBAD_ENRICH_BATCH", 10_000),
             simbad_enrich_timeout=_float("GETSTAR_SIMBAD_ENRICH_TIMEOUT", 300.0),
+            simbad_enrich_max_answer_bytes=_int("GETSTAR_SIMBAD_ENRICH_MAX_ANSWER_BYTES", 256 * 1024 * 1024),
             swap_lock_timeout=_float("GETSTAR_SWAP_LOCK_TIMEOUT", 10.0),
             tap_host=os.environ.get("GETSTAR_TAP_HOST") or "127.0.0.1",
             tap_port=_int("GETSTAR_TAP_PORT", 8080),

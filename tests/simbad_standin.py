@@ -4,10 +4,14 @@
 - ``sirius_votable()``: the recorded Sirius TAP row laid out as getstar's own query returns it.
 - ``Replay``: which answer for which ADQL query (by the names in its ``q.id`` condition).
 - ``mock_transport``: ``httpx.MockTransport`` around a ``Replay``, counting calls.
+- ``Gate``: a MockTransport handler holding every answer until released; ``fallback_with``: a
+  ``SimbadFallback`` without a database on such a handler and a fake clock.
 - ``StandinServer``: a starlette app under uvicorn on a loopback port, same replay, with
   fault modes: ``slow`` (answers after ``delay`` s), ``hold`` (answers once ``release`` is set),
   ``error`` (HTTP ``status``), ``drop``
-  (closes the connection in the middle of the answer).
+  (closes the connection in the middle of the answer), ``answer`` (answers ``body`` with HTTP
+  ``status``, whatever was asked: a hostile TAP service); ``/probe`` counts who fetched it
+  (``probed``: an answer's reference the service must never follow).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from getstar.simbad.client import TapClient
+from getstar.simbad.fallback import SimbadFallback
+from getstar.simbad.negcache import MemoryNegativeCache
 from tests.conftest import free_port
 
 DATA = Path(__file__).parent / "data" / "simbad"
@@ -149,11 +156,16 @@ class StandinServer:
         self.status = 503
         self.retry_after: str | None = None
         self.received = 0
+        self.body = b""
+        self.queries: list[str] = []
+        self.probed = 0
         #: mode "hold": every query waits until this is set (then answers as "ok")
         self.release = threading.Event()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/sync"
-        app = Starlette(routes=[Route("/sync", self._sync, methods=["POST"])])
+        self.probe_url = f"http://127.0.0.1:{self.port}/probe"
+        app = Starlette(routes=[Route("/sync", self._sync, methods=["POST"]),
+                                Route("/probe", self._probe, methods=["GET", "POST"])])
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -163,6 +175,7 @@ class StandinServer:
         from urllib.parse import parse_qs
 
         query = parse_qs((await request.body()).decode())["QUERY"][0]
+        self.queries.append(query)
         if self.mode == "slow":
             await asyncio.sleep(self.delay)
         elif self.mode == "hold":
@@ -173,7 +186,13 @@ class StandinServer:
             return Response("stand-in failure", status_code=self.status, headers=headers)
         elif self.mode == "drop":
             return _Dropped()
+        elif self.mode == "answer":
+            return Response(self.body, status_code=self.status, media_type=VOTABLE)
         return Response(self.replay.answer(query), media_type=VOTABLE)
+
+    async def _probe(self, request: Request) -> Response:
+        self.probed += 1
+        return Response(b"")
 
     def start(self) -> None:
         self.thread.start()
@@ -202,6 +221,33 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += seconds
         await asyncio.sleep(0)
+
+
+class Gate:
+    """A SIMBAD stand-in that holds every answer until released (so requests surely overlap)."""
+
+    def __init__(self, replay: Replay, fail: bool = False) -> None:
+        self.replay = replay
+        self.fail = fail
+        self.open = asyncio.Event()
+        self.arrived = asyncio.Event()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        query = form_query(request)
+        self.arrived.set()
+        await self.open.wait()
+        if self.fail:
+            self.replay.calls += 1
+            return httpx.Response(500)
+        return httpx.Response(200, content=self.replay.answer(query))
+
+
+def fallback_with(handler: Any, clock: FakeClock | None = None, **settings: Any) -> SimbadFallback:
+    clock = clock or FakeClock()
+    cfg = simbad_settings(**settings)
+    client = TapClient(cfg, transport=httpx.MockTransport(handler), clock=clock, sleep=clock.sleep)
+    negative = MemoryNegativeCache(cfg.simbad_negative_ttl, clock=clock)
+    return SimbadFallback(cfg, pool=None, client=client, negative=negative)  # type: ignore[arg-type]
 
 
 def simbad_settings(**changes: Any) -> Any:

@@ -75,18 +75,21 @@ async def test_empty_answer_is_no_objects() -> None:
     assert await client.query(lookup_query(["TEST"])) == []
 
 
-@pytest.mark.parametrize(("response", "message"), [
-    (httpx.Response(500, content=b"Internal Server Error"), "HTTP 500"),
-    (httpx.Response(400, content=recorded("dachs_query_error.vot")), "Could not parse your query"),
-    (ok(recorded("dachs_query_error.vot")), "SIMBAD refused the query: Field query: Could not parse"),
-    (ok(recorded("tap_query_object_M1.vot")[:1500]), "unreadable"),
-    (httpx.Response(404, content=b"<html>not here</html>"), "HTTP 404"),
+@pytest.mark.parametrize(("response", "message", "logged"), [
+    (httpx.Response(500, content=b"Internal Server Error"), "HTTP 500", "HTTP 500"),
+    (httpx.Response(400, content=recorded("dachs_query_error.vot")), "SIMBAD answered HTTP 400$",
+     "Could not parse your query"),
+    (ok(recorded("dachs_query_error.vot")), "SIMBAD refused the query$", "Field query: Could not parse"),
+    (ok(recorded("tap_query_object_M1.vot")[:1500]), "could not be used$", "cannot read"),
+    (httpx.Response(404, content=b"<html>not here</html>"), "HTTP 404", "HTTP 404"),
 ])
-async def test_non_transient_failures_are_not_retried(response: httpx.Response, message: str) -> None:
+async def test_non_transient_failures_are_not_retried(response: httpx.Response, message: str, logged: str,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     script = Script(response)
     client, clock = client_with(script)
     with pytest.raises(ServiceUnavailable, match=message) as info:
         await client.query(M1)
+    assert logged in caplog.text  # SIMBAD's own words: in the log, never in the error clients see
     assert script.calls == 1 and clock.sleeps == []
     assert info.value.retry_after and info.value.retry_after >= 1
     assert client.counters["errors"] == 1 and client.last_error is not None

@@ -7,44 +7,14 @@ need no snapshot; storing is covered end to end in test_simbad_e2e.py.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
 
 from getstar.errors import ServiceUnavailable
-from getstar.simbad.client import TapClient
-from getstar.simbad.fallback import SimbadFallback, attribute, literals
-from getstar.simbad.negcache import MemoryNegativeCache
+from getstar.simbad.fallback import attribute, literals
 from getstar.simbad.parse import parse_votable
-from tests.simbad_standin import FakeClock, Replay, form_query, mock_transport, names_in, recorded, simbad_settings
-
-
-class Gate:
-    """A SIMBAD stand-in that holds every answer until released (so requests surely overlap)."""
-
-    def __init__(self, replay: Replay, fail: bool = False) -> None:
-        self.replay = replay
-        self.fail = fail
-        self.open = asyncio.Event()
-        self.arrived = asyncio.Event()
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        query = form_query(request)
-        self.arrived.set()
-        await self.open.wait()
-        if self.fail:
-            self.replay.calls += 1
-            return httpx.Response(500)
-        return httpx.Response(200, content=self.replay.answer(query))
-
-
-def fallback_with(handler: Any, clock: FakeClock | None = None, **settings: Any) -> SimbadFallback:
-    clock = clock or FakeClock()
-    cfg = simbad_settings(**settings)
-    client = TapClient(cfg, transport=httpx.MockTransport(handler), clock=clock, sleep=clock.sleep)
-    negative = MemoryNegativeCache(cfg.simbad_negative_ttl, clock=clock)
-    return SimbadFallback(cfg, pool=None, client=client, negative=negative)  # type: ignore[arg-type]
+from tests.simbad_standin import FakeClock, Gate, Replay, fallback_with, mock_transport, names_in, recorded
 
 
 async def test_50_concurrent_lookups_of_one_missing_name_make_one_simbad_query() -> None:

@@ -67,7 +67,7 @@ def local_names(snapshot_dsn: str) -> list[str]:
 @pytest.fixture(scope="module")
 def patient_server(snapshot_dsn: str, settings: Settings, standin: StandinServer) -> Iterator[LiveServer]:
     cfg = replace(settings, simbad_enabled=True, simbad_tap_url=standin.url, simbad_timeout=PATIENT,
-                  simbad_retries=0, simbad_negative_ttl=0,
+                  simbad_request_budget=PATIENT, simbad_retries=0, simbad_negative_ttl=0,
                   db_acquire_timeout=PATIENT)  # about SIMBAD not holding local lookups, not the pool's wait
     live = LiveServer(snapshot_dsn, cfg)
     live.start()

@@ -74,14 +74,14 @@ async def unknown_locally(pool: asyncpg.Pool, names: Sequence[str]) -> list[str]
 async def lookup_batch(fallback: SimbadFallback, names: list[str],
                        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> list[Outcome]:
     """Outcomes of one batch; names SIMBAD could not be asked about are retried (Retry-After)."""
-    outcomes = await fallback.lookup(names, max_wait=BULK_MAX_WAIT)
+    outcomes = await fallback.lookup(names, max_wait=BULK_MAX_WAIT, patient=True)
     for _ in range(BATCH_ATTEMPTS - 1):
         failed = [i for i, o in enumerate(outcomes) if o.error is not None]
         if not failed:
             break
         pause = max((outcomes[i].error.retry_after or 1.0) for i in failed)  # type: ignore[union-attr]
         await sleep(min(MAX_PAUSE, pause))
-        again = await fallback.lookup([names[i] for i in failed], max_wait=BULK_MAX_WAIT)
+        again = await fallback.lookup([names[i] for i in failed], max_wait=BULK_MAX_WAIT, patient=True)
         for i, outcome in zip(failed, again, strict=True):
             outcomes[i] = outcome
     return outcomes

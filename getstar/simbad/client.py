@@ -12,7 +12,13 @@ and jitter on transient failures only (connect errors, dropped connections, time
 A ``Retry-After`` from SIMBAD (429/503) is honoured: no query goes out before it expires.
 
 Failures leave as the service's named errors: ``UpstreamTimeout`` (504) for timeouts,
-``ServiceUnavailable`` (503) otherwise, both with ``retry_after``.
+``ServiceUnavailable`` (503) otherwise, both with ``retry_after``.  Their message is ours, short
+and fixed ("SIMBAD answered HTTP 400", "SIMBAD did not answer within 5 s"): it reaches clients
+and ``/health``.  What SIMBAD or the OS said (an error document quoting the query, an exception
+text) goes to the log only.
+
+An answer is read up to ``simbad_max_answer_bytes`` (announced or as it arrives), then parsed in
+the worker's CPU lane (``getstar.offload``), never on the event loop, after ``parse.check_safe``.
 """
 
 from __future__ import annotations
@@ -25,12 +31,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from getstar import __version__
 from getstar.config import Settings
 from getstar.errors import GetStarError, ServiceUnavailable, UploadTooLarge, UpstreamRefused, UpstreamTimeout
+from getstar.offload import off_loop
 from getstar.simbad.breaker import OPEN, CircuitBreaker
 from getstar.simbad.parse import (
     SimbadObject,
@@ -48,6 +56,9 @@ BACKOFF_BASE = 0.25
 #: Seconds suggested to clients when nothing better is known.
 DEFAULT_RETRY_AFTER = 5.0
 VOTABLE_TYPE = "application/x-votable+xml"
+#: Characters of SIMBAD's or the OS's words kept in a log line.
+LOG_DETAIL = 300
+_CONTROL = str.maketrans({c: " " for c in range(32)})
 
 T = TypeVar("T")
 Files = Mapping[str, tuple[str, bytes, str]]
@@ -56,17 +67,41 @@ log = logging.getLogger("getstar.simbad")
 
 
 class _Failure(Exception):
-    """One failed attempt, classified."""
+    """One failed attempt, classified: ``message`` in our words (for clients), ``detail`` with
+    what SIMBAD or the OS said (for the log only)."""
 
-    def __init__(self, message: str, *, transient: bool, timeout: bool = False,
+    def __init__(self, message: str, detail: str = "", *, transient: bool, timeout: bool = False,
                  retry_after: float | None = None, refused: bool = False, too_large: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail
         self.transient = transient
         self.timeout = timeout
         self.retry_after = retry_after
         self.refused = refused  # the service answered, and said no: the same query will fail again
         self.too_large = too_large  # ... because the upload is too large (413): a smaller one may pass
+
+
+class _AnswerTooLarge(Exception):
+    """The answer is longer than ``max_answer_bytes``."""
+
+
+def public_url(url: str) -> str:
+    """``url`` without credentials, query or fragment: what ``/health`` may show of it."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "(unreadable URL)"
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+def _for_log(text: str) -> str:
+    """Someone else's words, on one line and short, for a log line."""
+    return text.translate(_CONTROL)[:LOG_DETAIL]
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -93,6 +128,7 @@ class TapClient:
                  jitter: Callable[[], float] = random.random, purpose: str = "SIMBAD fallback") -> None:
         self.url = settings.simbad_tap_url
         self.timeout = settings.simbad_timeout
+        self.max_answer_bytes = settings.simbad_max_answer_bytes
         self.retries = max(0, settings.simbad_retries)
         self.clock = clock
         self.sleep = sleep
@@ -163,37 +199,71 @@ class TapClient:
     # -- pieces -----------------------------------------------------------------------------
     async def _once(self, form: dict[str, str], files: Files | None, read: Callable[[bytes], T]) -> T:
         self.counters["calls"] += 1
-        try:
-            async with asyncio.timeout(self.timeout):
-                response = await self.http.post(self.url, data=form, files=files)
-        except (TimeoutError, httpx.TimeoutException):
-            raise _Failure(f"SIMBAD did not answer within {self.timeout:g} s", transient=True, timeout=True) from None
-        except httpx.TransportError as exc:
-            # the OS's words ("[Errno -2] Name or service not known") go to the log, ours to the client
-            log.warning("SIMBAD request failed: %s: %s", type(exc).__name__, exc)
-            what = "could not connect" if isinstance(exc, httpx.ConnectError) else "the connection failed"
-            raise _Failure(f"SIMBAD cannot be reached ({what})", transient=True) from None
-        status = response.status_code
+        status, headers, content = await self._post(form, files)
         if status in TRANSIENT_STATUS:
-            wait = parse_retry_after(response.headers.get("retry-after"))
+            wait = parse_retry_after(headers.get("retry-after"))
             if wait is not None:
                 self._hold_until = max(self._hold_until, self.clock() + wait)
             raise _Failure(f"SIMBAD answered HTTP {status}", transient=True, retry_after=wait)
-        if status == 413:
-            raise _Failure(f"SIMBAD refuses an upload this large (HTTP 413){_error_detail(response.content)}",
-                           transient=False, refused=True, too_large=True)
         if status >= 400:
-            detail = _error_detail(response.content)
-            raise _Failure(f"SIMBAD answered HTTP {status}{detail}", transient=False,
-                           refused=bool(detail) and status < 500)
+            raise await self._refusal(status, content)
+        return await self._parse(read, content)
+
+    async def _post(self, form: dict[str, str], files: Files | None) -> tuple[int, httpx.Headers, bytes]:
+        """Status, headers and body of one query, within ``timeout`` and ``max_answer_bytes``."""
         try:
-            return read(response.content)
+            async with asyncio.timeout(self.timeout):
+                async with self.http.stream("POST", self.url, data=form, files=files) as response:
+                    return response.status_code, response.headers, await self._body(response)
+        except (TimeoutError, httpx.TimeoutException):
+            raise _Failure(f"SIMBAD did not answer within {self.timeout:g} s", transient=True, timeout=True) from None
+        except _AnswerTooLarge:
+            raise _Failure(f"SIMBAD's answer is larger than {self.max_answer_bytes} bytes", transient=False) from None
+        except httpx.TransportError as exc:
+            what = "could not connect" if isinstance(exc, httpx.ConnectError) else "the connection failed"
+            raise _Failure(f"SIMBAD cannot be reached ({what})", f"{type(exc).__name__}: {exc}",
+                           transient=True) from None
+        except httpx.HTTPError as exc:  # a body that does not decode, a redirect loop
+            raise _Failure("SIMBAD's answer could not be used", f"{type(exc).__name__}: {exc}",
+                           transient=False) from None
+
+    async def _body(self, response: httpx.Response) -> bytes:
+        """The answer's bytes; ``_AnswerTooLarge`` past ``max_answer_bytes``, announced or as they arrive."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_answer_bytes:
+            raise _AnswerTooLarge
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_answer_bytes:
+                raise _AnswerTooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _refusal(self, status: int, content: bytes) -> _Failure:
+        """An HTTP error answer (4xx, 500): SIMBAD's message, if it sent one, goes to the log only."""
+        message = await off_loop(error_message, content)
+        detail = f"SIMBAD answered HTTP {status}: {message}" if message else ""
+        if status == 413:
+            return _Failure("SIMBAD refuses an upload this large (HTTP 413)", detail, transient=False,
+                            refused=True, too_large=True)
+        return _Failure(f"SIMBAD answered HTTP {status}", detail, transient=False,
+                        refused=bool(message) and status < 500)
+
+    async def _parse(self, read: Callable[[bytes], T], content: bytes) -> T:
+        """``read(content)`` in the CPU lane; an answer that cannot be used is a failure."""
+        try:
+            return await off_loop(read, content)
         except TapOverflowError as exc:
-            raise _Failure(f"SIMBAD's answer is incomplete: {exc}", transient=False, refused=True) from None
+            raise _Failure("SIMBAD's answer is incomplete (cut at the row limit)", str(exc), transient=False,
+                           refused=True) from None
         except TapQueryError as exc:
-            raise _Failure(f"SIMBAD refused the query: {exc}", transient=False, refused=True) from None
-        except TapFormatError as exc:
-            raise _Failure(f"SIMBAD's answer is unreadable: {exc}", transient=False) from None
+            raise _Failure("SIMBAD refused the query", f"SIMBAD refused the query: {exc}", transient=False,
+                           refused=True) from None
+        except TapFormatError as exc:  # unreadable, or refused unread (parse.check_safe)
+            raise _Failure("SIMBAD's answer could not be used", f"{type(exc).__name__}: {exc}",
+                           transient=False) from None
 
     def _refuse_if_closed_for_now(self) -> None:
         hold = self._hold_until - self.clock()
@@ -218,6 +288,10 @@ class TapClient:
     def _record(self, failure: _Failure) -> None:
         self.counters["errors"] += 1
         self.breaker.record_failure()
+        if failure.detail:
+            log.warning("%s (%s)", failure.message, _for_log(failure.detail))
+        else:
+            log.warning("%s", failure.message)
         self.last_error = {"message": failure.message, "at": datetime.now(UTC).isoformat(),
                            "timeout": failure.timeout}
 
@@ -239,22 +313,23 @@ class TapClient:
         if not await self.limiter.acquire(self.timeout):
             raise ServiceUnavailable("no SIMBAD rate slot free (rate limit)", retry_after=self.limiter.next_free_in())
         self.counters["calls"] += 1
+        shown = public_url(url)
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self.http.get(url)
+                async with self.http.stream("GET", url) as response:
+                    status, content = response.status_code, await self._body(response)
+        except _AnswerTooLarge:
+            raise ServiceUnavailable(f"{shown}: more than {self.max_answer_bytes} bytes",
+                                     retry_after=DEFAULT_RETRY_AFTER) from None
         except (TimeoutError, httpx.HTTPError) as exc:
-            raise ServiceUnavailable(f"{url}: {type(exc).__name__}: {exc}", retry_after=DEFAULT_RETRY_AFTER) from None
-        if response.status_code != 200:
-            raise ServiceUnavailable(f"{url}: HTTP {response.status_code}", retry_after=DEFAULT_RETRY_AFTER)
-        return response.content
+            log.warning("GET %s failed: %s", shown, _for_log(f"{type(exc).__name__}: {exc}"))
+            raise ServiceUnavailable(f"{shown}: {type(exc).__name__}", retry_after=DEFAULT_RETRY_AFTER) from None
+        if status != 200:
+            raise ServiceUnavailable(f"{shown}: HTTP {status}", retry_after=DEFAULT_RETRY_AFTER)
+        return content
 
     def status(self) -> dict[str, Any]:
         hold = self._hold_until - self.clock()
-        return {"url": self.url, "breaker": self.breaker.snapshot(), "last_error": self.last_error,
+        return {"url": public_url(self.url), "breaker": self.breaker.snapshot(), "last_error": self.last_error,
                 "retry_after_hold_s": round(hold, 3) if hold > 0 else None, **self.counters}
 
-
-
-def _error_detail(content: bytes) -> str:
-    message = error_message(content)
-    return f": {message[:300]}" if message else ""

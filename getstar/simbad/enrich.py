@@ -266,7 +266,8 @@ async def enrich(conn: asyncpg.Connection, settings: Settings, options: EnrichOp
     if client is None:
         limiter, redis = make_limiter(settings, options.rate)
         # retries are the batch loop's (its backoff is longer), not the client's
-        client = TapClient(replace(settings, simbad_timeout=settings.simbad_enrich_timeout, simbad_retries=0),
+        client = TapClient(replace(settings, simbad_timeout=settings.simbad_enrich_timeout, simbad_retries=0,
+                                   simbad_max_answer_bytes=settings.simbad_enrich_max_answer_bytes),
                            limiter=limiter, purpose="SIMBAD enrichment")
     started = time.monotonic()
     run = await _open_run(conn, options)

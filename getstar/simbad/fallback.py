@@ -6,9 +6,15 @@ per batch of names, then the answer is stored (``store.learn``: live snapshot + 
 transaction) and the caller gets the star ids to read back from the snapshot.  The fetch runs
 in a task of its own: a client that goes away does not cancel what others wait for.
 
+A request waits ``simbad_request_budget`` seconds at most for all its names (the SPEC: a slow
+SIMBAD must not make a request slow); past it, a name is answered "SIMBAD did not answer in
+time" while its query goes on, within the client's own timeout and retries, and what SIMBAD
+answers is stored (or remembered as unknown) for the next request.  The bulk tools wait for
+the whole query (``patient``).
+
 The outcome per name is ``Outcome``: star ids (found and stored), none (SIMBAD does not know
 the name: remembered in the negative cache), or an error (``ServiceUnavailable`` /
-``UpstreamTimeout``: the caller answers 503/504 for that name, nothing is cached).
+``UpstreamTimeout``: the caller answers not found for now, with Retry-After; nothing is cached).
 """
 
 from __future__ import annotations
@@ -25,10 +31,10 @@ import asyncpg
 import httpx
 
 from getstar.config import Settings
-from getstar.errors import GetStarError, ServiceUnavailable
+from getstar.errors import GetStarError, ServiceUnavailable, UpstreamTimeout
 from getstar.names import canonical, ident_key, query_keys
 from getstar.simbad.adql import lookup_query, table_prefix
-from getstar.simbad.client import TapClient
+from getstar.simbad.client import DEFAULT_RETRY_AFTER, TapClient
 from getstar.simbad.learned import ensure_tables
 from getstar.simbad.negcache import MemoryNegativeCache, NegativeCache
 from getstar.simbad.parse import SimbadObject
@@ -95,9 +101,10 @@ class SimbadFallback:
         self.negative: NegativeCache = (negative if negative is not None  # (an empty cache is falsy)
                                         else MemoryNegativeCache(settings.simbad_negative_ttl))
         self.batch_size = max(1, settings.simbad_batch_size)
+        self.budget = settings.simbad_request_budget
         self.flights: SingleFlight[Outcome] = SingleFlight()
         self.counters = {"lookups": 0, "hits": 0, "misses": 0, "negative_cache_hits": 0,
-                         "unavailable": 0, "learned": 0}
+                         "unavailable": 0, "learned": 0, "budget_exceeded": 0}
         self._tasks: set[asyncio.Task[None]] = set()
         self._tables_ready = False
 
@@ -107,8 +114,13 @@ class SimbadFallback:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.close()
 
-    async def lookup(self, names: Sequence[str], *, max_wait: float | None = None) -> list[Outcome]:
-        """One ``Outcome`` per name, in order (``max_wait``: how long to queue for a rate slot)."""
+    async def lookup(self, names: Sequence[str], *, max_wait: float | None = None,
+                     patient: bool = False) -> list[Outcome]:
+        """One ``Outcome`` per name, in order (``max_wait``: how long to queue for a rate slot).
+
+        Within the request budget unless ``patient`` (the bulk tools: wait for the whole query).
+        """
+        deadline = None if patient else asyncio.get_running_loop().time() + self.budget
         outcomes: list[Outcome] = [Outcome()] * len(names)
         waiting: list[tuple[int, asyncio.Future[Outcome]]] = []
         leading: list[tuple[str, str]] = []
@@ -129,8 +141,19 @@ class SimbadFallback:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         for i, fut in waiting:
-            outcomes[i] = await self.flights.wait(fut)
+            outcomes[i] = await self._wait(fut, deadline)
         return outcomes
+
+    async def _wait(self, fut: asyncio.Future[Outcome], deadline: float | None) -> Outcome:
+        """The flight's outcome, or "no answer in time" once the request's budget is spent (the
+        flight goes on: what SIMBAD answers is kept for the next request)."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self.flights.wait(fut)
+        except TimeoutError:
+            self.counters["budget_exceeded"] += 1
+            return Outcome(error=UpstreamTimeout(f"SIMBAD did not answer within {self.budget:g} s",
+                                                 retry_after=DEFAULT_RETRY_AFTER))
 
     async def _fetch(self, chunk: list[tuple[str, str]], max_wait: float | None) -> None:
         """Ask SIMBAD for a batch of names, store the answer, settle every name's flight."""
@@ -193,5 +216,6 @@ class SimbadFallback:
                          "errors": c["errors"], "retries": c["retries"], "rejected": c["rejected"],
                          "lookups": self.counters["lookups"],
                          "negative_cache_hits": self.counters["negative_cache_hits"],
-                         "unavailable": self.counters["unavailable"], "learned": self.counters["learned"]},
+                         "unavailable": self.counters["unavailable"], "learned": self.counters["learned"],
+                         "budget_exceeded": self.counters["budget_exceeded"]},
         }

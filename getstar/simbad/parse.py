@@ -8,6 +8,10 @@ so the raw store and the snapshot build read them like the SIMBAD dump.  A docum
 matters (the bulk enrichment); an unreadable or truncated document raises ``TapFormatError``;
 no TABLE or no rows is an empty answer (SIMBAD's "not found").  ``parse_matches`` reads an
 upload answer: the objects and which uploaded star each one answers (column ``star``).
+
+Before astropy reads an answer, ``check_safe`` refuses what would make it open a file or a
+URL, or build more than it should (``TapUnsafeError``): the TAP URL is configuration, and
+whoever answers there must not reach the server's files or network through us.
 """
 
 from __future__ import annotations
@@ -15,15 +19,18 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from getstar.errors import GetStarError
 from getstar.ingest.simbad_dump import COLUMNS
 from getstar.names import ident_key
 from getstar.simbad_columns import EXTRA_COLUMNS
+from getstar.xmatch.votable_guard import check_votable
 
 #: SIMBAD's column name -> raw.simbad column name, where they differ.
 RENAMED = {"plx_value": "plx", "rvz_radvel": "rv", "rvz_err": "rv_err", "rvz_qual": "rv_qual"}
@@ -47,6 +54,11 @@ class TapFormatError(TapAnswerError):
 
 class TapOverflowError(TapAnswerError):
     """The service cut the answer at MAXREC (``QUERY_STATUS=OVERFLOW``): it is incomplete."""
+
+
+class TapUnsafeError(TapFormatError):
+    """The answer is refused unread: it refers to a file or URL, has a DTD or entities, FITS
+    data, or declares a table too large to build (``check_safe``)."""
 
 
 @dataclass
@@ -112,9 +124,29 @@ def query_status(votable: Any) -> tuple[str, str]:
     return found[0] if found else ("", "")
 
 
+#: An XInclude element, under any prefix (astropy ignores them; nothing in a TAP answer needs one).
+_XINCLUDE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?include[\s/>]")
+
+
+def check_safe(content: bytes) -> None:
+    """Raise ``TapUnsafeError`` unless astropy may read ``content`` without opening anything.
+
+    The uploads' guard (``xmatch.votable_guard``): data inline only (TABLEDATA, or BINARY/BINARY2
+    as base64: SIMBAD's TAP service answers ``FORMAT=votable`` in BINARY), no ``STREAM href``, no
+    FITS, no DOCTYPE or entities, declared sizes bounded; and no XInclude.
+    """
+    if _XINCLUDE.search(content):
+        raise TapUnsafeError("the answer holds an XInclude element")
+    try:
+        check_votable(content, max_rows=None)
+    except GetStarError as exc:
+        raise TapUnsafeError(exc.message) from None
+
+
 def _read(content: bytes) -> Any:
     from astropy.io.votable import parse
 
+    check_safe(content)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
