@@ -602,7 +602,8 @@ def _system_of(c: str) -> str | None:
     return c[:m.start()] if m is not None and _names_a_pair(c) else None
 
 
-_PAIR_LETTERS = re.compile(r" ?A[B-Z]{1,2}$")
+#: A pair's or triple's letters: 'AB', 'ABC' (not 'AC': A with another star than the primary's mate)
+_PAIR_LETTERS = re.compile(r" ?AB[C-Z]?$")
 
 
 def query_keys(text: str) -> list[str]:

@@ -354,6 +354,7 @@ QUERY_KEYS = [
     ("iot Cas AB", ["* IOT CAS AB", "NAME IOT CAS AB", "* IOT CAS"]),  # SIMBAD names the pair so; or the system
     ("alf Cen AB", ["* ALF CEN AB", "NAME ALF CEN AB", "* ALF CEN"]),  # the system: answered by its primary
     ("HD 119361AB", ["HD 119361AB", "NAME HD 119361AB", "HD 119361"]),
+    ("alf Cen AC", ["* ALF CEN AC", "NAME ALF CEN AC"]),  # A with Proxima: not the system's primary
     ("G Leo", ["* G LEO", "V* G LEO", "* g LEO"]),  # SIMBAD's 'V* G Leo' is 20 Leo
     ("Sirius,", ["SIRIUS,", "SIRIUS", "NAME SIRIUS", "NAME SIRIUS,"]),  # pasted from a list
     ("'Sirius'", ["'SIRIUS'", "SIRIUS", "NAME SIRIUS"]),
