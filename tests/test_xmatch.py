@@ -245,6 +245,56 @@ def test_epoch_moves_the_catalogue_to_the_observation(live_server: LiveServer,
     assert [r["main_id"] for r in as_param] == [s["main_id"] for s in fast_movers]
 
 
+@pytest.mark.parametrize("radius", ["2arcsec", "60arcsec"])
+def test_a_far_epoch_finds_each_mover_alone_and_with_its_name(live_server: LiveServer,
+                                                              fast_movers: list[asyncpg.Record], radius: str) -> None:
+    """At 2140 an ordinary star may have moved 70" (0.5"/yr): a 60" circle widened by that is too
+    wide for the sky cells and goes to q3c, and the fast movers are looked for apart in their own
+    index (0.3-1.2"/yr: some in each).  Every star is found at its moved position, by its position
+    alone and with its name (the positions of named rows are searched the same way)."""
+    ra = np.array([s["ra"] for s in fast_movers])
+    dec = np.array([s["dec"] for s in fast_movers])
+    pmra = np.array([s["pmra"] for s in fast_movers])
+    pmdec = np.array([s["pmdec"] for s in fast_movers])
+    moved = propagate_many(ra, dec, pmra, pmdec, 2000.0, 2140.0)
+    alone = [{"ra": float(a), "dec": float(d), "epoch": 2140.0} for a, d in zip(*moved, strict=True)]
+    named = [dict(r, name=s["main_id"]) for r, s in zip(alone, fast_movers, strict=True)]
+    got = answers(post(live_server, csv_body(alone + named, ["name", "ra", "dec", "epoch"]), radius=radius), "json")
+    assert [r["main_id"] for r in got] == [s["main_id"] for s in fast_movers] * 2
+    assert {r["match"] for r in got[:len(alone)]} <= {"position", "ambiguous"}
+    assert {r["match"] for r in got[len(alone):]} == {"name+position"}
+    assert max(r["separation_arcsec"] for r in got) < 0.01
+
+
+def _copied(data: bytes, types: list[str]) -> np.ndarray:
+    """The rows of a binary COPY made by ``match._binary_copy`` (header 19 bytes, trailer 2)."""
+    fields = [("count", ">i2")]
+    for k, kind in enumerate(types):
+        fields += [(f"len{k}", ">i4"), (f"v{k}", kind)]
+    return np.frombuffer(data[19:-2], np.dtype(fields)) if data else np.empty(0, np.dtype(fields))
+
+
+def test_wide_circles_at_an_epoch_leave_the_fast_movers_to_their_own_search() -> None:
+    """What made 100,000 positions at radius=60&epoch=2150 take 12 s: a circle too wide for the
+    cells was one q3c cone over the whole catalogue widened for the fastest star (11"/yr: 0.46
+    degree at 2150).  Its cone is now widened for the ordinary stars only, the fast movers looked
+    for apart, as for the cells; and a named row's position is searched as the others are (it was
+    a q3c cone a row)."""
+    from getstar.skycells import FAST_PM_MAS_PER_YEAR
+    from getstar.xmatch.match import Target, TargetSet, _plan
+
+    targets = TargetSet.of([Target(None, 10.0, 10.0, 2150.0, 60 / 3600),
+                            Target("Sirius", 101.287, -16.716, None, 2 / 3600)])
+    plan = _plan(targets, {"Sirius": ([7], None)}, 0)
+    row = [">i4", *[">f8"] * 5]  # i, ra, dec, r, dt, margin
+    wide, moving = _copied(plan.copies["xm_wide"], row), _copied(plan.copies["xm_moving"], row)
+    assert list(wide["v0"]) == list(moving["v0"]) == [0]
+    assert wide["v5"][0] == pytest.approx(FAST_PM_MAS_PER_YEAR / 3_600_000 * 150)  # the ordinary stars' margin
+    assert moving["v5"][0] == pytest.approx(11.0 / 3600 * 150)  # the fast movers': the whole one
+    probes = _copied(plan.copies["xm_name_probe"], [">i8", ">i4", ">f8", ">f8", ">f8", ">f8"])
+    assert set(probes["v1"]) == {1} and not plan.copies["xm_probe"]
+
+
 # ---------------------------------------------------------------------------------------
 # Names and flags
 

@@ -255,6 +255,7 @@ async def xmatch_endpoint(request: Request) -> Response:
         raise ServiceUnavailable("the database is not connected", retry_after=5)
     body = await read_limited(request, settings.xmatch_max_bytes, state.upload_budget, settings.xmatch_body_deadline)
     held = len(body)
+    release_memory()  # the pieces the body arrived in, joined and freed: not kept while the batch runs
     try:
         await take_turn(state.batch_slots, settings.xmatch_queue_timeout)
     except BaseException:
@@ -267,6 +268,7 @@ async def xmatch_endpoint(request: Request) -> Response:
         finally:
             del body
             state.upload_budget.give(held)
+            release_memory()  # the body and its decoded text: the table read from them is what stays
         reading = Reading(table, radius_deg=radius_deg, max_radius_deg=settings.xmatch_max_radius_deg, epoch=epoch)
         writer = make_writer(fmt, Layout.of(table), await make_meta(request), table.nrows)
         # batches match through temporary tables, which a standby cannot create: the write pool
@@ -274,6 +276,7 @@ async def xmatch_endpoint(request: Request) -> Response:
         run, first, errors = await start(state.write_pool or state.pool, reading, fmt,
                                          statement_timeout=settings.xmatch_statement_timeout,
                                          acquire_timeout=settings.db_acquire_timeout)
+        release_memory()  # what loading the targets took: not held while the answer streams
     except BaseException:
         state.batch_slots.release()
         release_memory()

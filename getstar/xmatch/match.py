@@ -10,11 +10,13 @@ COPYed (binary, built by numpy) into temporary tables that live for the transact
   that neighbouring probes read neighbouring pages; at an epoch the circle is widened for
   the motion of ordinary stars only, and the fast movers (``skycells.FAST_PM_MAS_PER_YEAR``)
   are looked for apart in their own q3c index; the few circles touching too many cells
-  (wide radii, very long epochs, the poles) are probed with ``q3c_join`` instead.  One window
-  over all (target, candidate) pairs then gives each target its nearest star, the number of
-  candidates and the separation of the second;
-* targets whose name resolves, with their position if they have one: the name's star(s)
-  and the position's nearest, per target (names are few next to positions).
+  (wide radii, very long epochs, the poles) are probed with ``q3c_join`` instead, widened
+  alike (a cone widened for the fastest star, 0.46 degree at 2150, made 100,000 targets take
+  12 s).  One window over all (target, candidate) pairs then gives each target its nearest
+  star, the number of candidates and the separation of the second;
+* targets whose name resolves, with their position if they have one: the name's star(s),
+  and the position's nearest, searched as above from tables of their own (a q3c cone per
+  row cost ten times as much).
 
 Each statement gives its rows in input order, with the flag and the row's output cells
 already rendered (``render``: a candidate's cells are rendered where its row is read, once);
@@ -46,7 +48,9 @@ system stands for its primary component (``name_system`` gives the system).
 from __future__ import annotations
 
 import collections
+import itertools
 import math
+import operator
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -76,13 +80,30 @@ KEY_PROPERTIES: tuple[Property, ...] = tuple(BY_NAME[n] for n in (
 ))
 
 _MAS_TO_RAD = math.pi / (180.0 * 3_600_000.0)
-_WIDE = "xm_wide"
-_MOVING = "xm_moving"
-_PROBES = "xm_probe"
 _NAMES = "xm_name"
 _OUT = "xm_answer"
 #: The columns of a batch's rows (``Batch.fetch``): row number, flag, star id, output cells.
 ROW, FLAG, STAR, TEXT = range(4)
+
+
+@dataclass(frozen=True)
+class _Probes:
+    """The temporary tables a group of positions is searched from: its cell probes, its
+    circles too wide for cells (q3c), and its targets with an epoch (their fast movers)."""
+
+    cells: str
+    wide: str
+    moving: str
+
+    def tables(self) -> tuple[str, str, str]:
+        return self.cells, self.wide, self.moving
+
+
+#: Positions without a resolved name (their answer is the position's), and the positions of
+#: targets whose name resolves (the name's star is checked against them): searched alike,
+#: kept apart so that each statement reads only its own.
+_ALONE = _Probes("xm_probe", "xm_wide", "xm_moving")
+_NAMED = _Probes("xm_name_probe", "xm_name_wide", "xm_name_moving")
 
 
 @dataclass(slots=True)
@@ -195,27 +216,36 @@ def _literal(text: str) -> str:
 
 def _positions_sql(star: str) -> str:
     """Targets with a position and no name: each one's nearest star within its radius, their
-    number and the second's separation, from one window over all (target, candidate) pairs
-    (cell probes, plus q3c for wide targets); its rows come out in target order."""
+    number and the second's separation (``_nearest_sql``); its rows come out in target order."""
     return f"""
 SELECT x.i AS xm_i, CASE WHEN x.n > 1 THEN 'ambiguous' ELSE 'position' END AS xm_flag, x.star_id AS xm_star,
        x.main_id AS xm_main_id, x.frag AS xm_frag, x.d * 3600.0 AS xm_sep, x.n AS xm_n, x.sep2 * 3600.0 AS xm_sep2,
        NULL::text AS xm_name_main_id, NULL::float8 AS xm_name_sep, NULL::text AS xm_name_system
+FROM ({_nearest_sql(star, _ALONE)}) x"""
+
+
+def _nearest_sql(star: str, probes: _Probes) -> str:
+    """Per target of ``probes`` with a star within its radius: the nearest (``star_id``,
+    ``main_id``, ``frag``, ``d``), the number of them (``n``) and the second's separation
+    (``sep2``), from one window over all (target, candidate) pairs, in target order."""
+    return f"""
+SELECT x.i, x.star_id, x.main_id, x.frag, x.d, x.n, x.sep2
 FROM (SELECT x.*, row_number() OVER w AS rank, count(*) OVER w AS n, lead(x.d) OVER w AS sep2
-      FROM ({_pairs_sql(star)}) x
+      FROM ({_pairs_sql(star, probes)}) x
       -- one window (one pass, one copy of the rows) for the rank, the count and the next
       WINDOW w AS (PARTITION BY x.i ORDER BY x.d, x.star_id ROWS BETWEEN UNBOUNDED PRECEDING
                    AND UNBOUNDED FOLLOWING)) x
 WHERE x.rank = 1"""
 
 
-def _pairs_sql(star: str) -> str:
+def _pairs_sql(star: str, probes: _Probes) -> str:
     """Every (target, star within its radius, separation, the star's rendered cells): cell
-    probes (at an epoch: of the stars that are not fast movers), the fast movers of targets
-    with an epoch, and q3c cones for wide targets."""
+    probes and q3c cones for wide targets (at an epoch: of the stars that are not fast
+    movers, whose margin is ``FAST_PM_MAS_PER_YEAR``'s), and the fast movers of targets with
+    an epoch (a cone per target in their own small index, with the whole margin)."""
     return f"""
     SELECT p.i, c.star_id, c.main_id, c.d, c.frag
-    FROM {_PROBES} p
+    FROM {probes.cells} p
     CROSS JOIN LATERAL (
         SELECT s.star_id, s.main_id, sep.d, {star} AS frag
         FROM live.star s CROSS JOIN LATERAL (SELECT {_distance("s", "p")} AS d) sep
@@ -224,7 +254,7 @@ def _pairs_sql(star: str) -> str:
         OFFSET 0) c  -- OFFSET 0: one index probe per cell, never a join over the whole table
     UNION ALL
     SELECT mv.i, c.star_id, c.main_id, c.d, c.frag
-    FROM {_MOVING} mv
+    FROM {probes.moving} mv
     CROSS JOIN LATERAL (  -- a cone per target in the small index of the fast movers
         SELECT s.star_id, s.main_id, sep.d, {star} AS frag
         FROM live.star s CROSS JOIN LATERAL (SELECT {_distance("s", "mv")} AS d) sep
@@ -232,16 +262,18 @@ def _pairs_sql(star: str) -> str:
         OFFSET 0) c
     UNION ALL
     SELECT wt.i, c.star_id, c.main_id, c.d, c.frag
-    FROM {_WIDE} wt
+    FROM {probes.wide} wt
     CROSS JOIN LATERAL (
         SELECT s.star_id, s.main_id, sep.d, {star} AS frag
         FROM live.star s CROSS JOIN LATERAL (SELECT {_distance("s", "wt")} AS d) sep
         WHERE q3c_join(wt.ra, wt.dec, s.ra, s.dec, wt.r + wt.margin) AND sep.d <= wt.r
+          AND (wt.dt = 0 OR NOT coalesce({fast_sql("s")}, false))
         OFFSET 0) c"""
 
 
 def _names_sql(star: str) -> str:
-    # ns: the name's star(s), nearest to the position first; b: the position's nearest star
+    # ns: the name's star(s), nearest to the position first; b: the position's nearest star (searched
+    # as the positions alone are, from the _NAMED tables: a q3c cone per row cost ten times as much)
     return f"""
 SELECT nm.i AS xm_i, f.flag AS xm_flag, f.star_id AS xm_star, f.main_id AS xm_main_id, f.frag AS xm_frag,
        CASE WHEN f.flag = 'name+position' THEN ns.sep ELSE b.d END * 3600.0 AS xm_sep,
@@ -256,13 +288,7 @@ CROSS JOIN LATERAL (
            string_agg(x.main_id, '|' ORDER BY x.main_id) AS main_ids, count(*) AS n
     FROM (SELECT s.star_id, s.main_id, {star} AS frag, CASE WHEN nm.pos THEN {_distance("s", "nm")} END AS d
           FROM live.star s WHERE s.star_id = ANY(nm.stars)) x) ns
-LEFT JOIN LATERAL (
-    SELECT c.star_id, c.main_id, c.frag, c.d, count(*) OVER () AS n, lead(c.d) OVER (ORDER BY c.d, c.star_id) AS sep2
-    FROM (SELECT s.star_id, s.main_id, {star} AS frag, {_distance("s", "nm")} AS d
-          FROM live.star s WHERE q3c_join(nm.ra, nm.dec, s.ra, s.dec, nm.r + nm.margin)) c
-    WHERE c.d <= nm.r
-    ORDER BY c.d, c.star_id
-    LIMIT 1) b ON nm.pos
+LEFT JOIN ({_nearest_sql(star, _NAMED)}) b ON b.i = nm.i AND nm.pos
 CROSS JOIN LATERAL (
     SELECT CASE
              WHEN NOT nm.pos THEN CASE WHEN ns.n = 1 THEN 'name' WHEN ns.n > 1 THEN 'ambiguous' ELSE 'none' END
@@ -288,6 +314,7 @@ WITH q AS MATERIALIZED (SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) A
 SELECT q.qi, q.rank, i.star_id, NULL::text AS system FROM q JOIN live.ident i ON i.key = q.key
 UNION ALL
 SELECT q.qi, q.rank, y.star_id, y.system FROM q JOIN live.system_name y ON y.key = q.key
+ORDER BY 1, 2
 """
 
 
@@ -326,20 +353,21 @@ OFF_LOOP_MIN = 200
 
 
 def _best_hits(n: int, rows: Sequence[Sequence[Any]]) -> list[tuple[list[int], str | None]]:
-    """Per name (``rows``: NAMES_SQL's), the star ids of its best-ranked key that hits, and its system."""
-    found: list[dict[int, dict[int, str | None]]] = [{} for _ in range(n)]
-    for qi, rank, star_id, system in rows:
-        stars = found[qi].setdefault(rank, {})
-        stars[star_id] = None if star_id in stars and stars[star_id] is None else system
-    out: list[tuple[list[int], str | None]] = []
-    for hits in found:
-        if not hits:
-            out.append(([], None))
-            continue
-        stars = hits[min(hits)]
+    """Per name (``rows``: NAMES_SQL's, by name then rank), the star ids of its best-ranked key that
+    hits, and its system; a name at a time (a dict per name for all of a 100,000-name batch at once
+    was 30 MB more of the worker's peak)."""
+    found: list[tuple[list[int], str | None] | None] = [None] * n
+    for qi, hits in itertools.groupby(rows, key=operator.itemgetter(0)):
+        stars: dict[int, str | None] = {}
+        best = None
+        for _, rank, star_id, system in hits:
+            if best is not None and rank != best:
+                break  # the best rank's rows come first
+            best = rank
+            stars[star_id] = None if star_id in stars and stars[star_id] is None else system
         ids = sorted(stars)
-        out.append((ids, stars[ids[0]] if len(ids) == 1 else None))
-    return out
+        found[qi] = (ids, stars[ids[0]] if len(ids) == 1 else None)
+    return [([], None) if hit is None else hit for hit in found]
 
 
 async def _name_stars(conn: asyncpg.Connection, targets: TargetSet) -> dict[str, tuple[list[int], str | None]]:
@@ -443,26 +471,24 @@ class _Source:
 
 async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int = 0) -> int:
     """Look the names up, COPY the targets (numbered from ``offset``) into temporary tables
-    that live for the transaction: the cell probes of positions without a resolved name,
-    the few such positions too wide for cells, and the targets whose name resolves (their
-    number is returned)."""
+    that live for the transaction: the targets whose name resolves (their number is
+    returned), and the positions' cell probes, circles too wide for cells and targets with
+    an epoch, those of the named targets apart (``_ALONE``, ``_NAMED``)."""
     stars = await _name_stars(conn, targets)
     plan = await off_loop(_plan, targets, stars, offset) if len(targets) > OFF_LOOP_MIN else \
         _plan(targets, stars, offset)
-    await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_WIDE}, pg_temp.{_MOVING}, pg_temp.{_PROBES}, "
-                       f"pg_temp.{_NAMES}")
+    tables = [*_ALONE.tables(), *_NAMED.tables(), _NAMES]
+    await conn.execute("DROP TABLE IF EXISTS " + ", ".join(f"pg_temp.{t}" for t in tables))
     # no indexes and no ANALYZE: each table is read once, whole (writing an index and
     # sampling 100,000 rows would cost more than the query saves)
-    await conn.execute(f"""
-        CREATE TEMPORARY TABLE {_PROBES} (cell bigint, i integer, ra float8, dec float8, r float8, dt float8)
-            ON COMMIT DROP;
-        CREATE TEMPORARY TABLE {_WIDE} (i integer, ra float8, dec float8, r float8, dt float8, margin float8)
-            ON COMMIT DROP;
-        CREATE TEMPORARY TABLE {_MOVING} (i integer, ra float8, dec float8, r float8, dt float8, margin float8)
-            ON COMMIT DROP;
-        CREATE TEMPORARY TABLE {_NAMES} (i integer, stars bigint[], pos boolean, ra float8, dec float8, r float8,
-            dt float8, margin float8, system text) ON COMMIT DROP""")
-    for table, data in ((_PROBES, plan.probes), (_WIDE, plan.wide), (_MOVING, plan.moving)):
+    circles = "(i integer, ra float8, dec float8, r float8, dt float8, margin float8)"
+    await conn.execute(";".join(
+        [f"CREATE TEMPORARY TABLE {table} {columns} ON COMMIT DROP" for p in (_ALONE, _NAMED)
+         for table, columns in ((p.cells, "(cell bigint, i integer, ra float8, dec float8, r float8, dt float8)"),
+                                (p.wide, circles), (p.moving, circles))]
+        + [f"CREATE TEMPORARY TABLE {_NAMES} (i integer, stars bigint[], pos boolean, ra float8, dec float8, "
+           "r float8, dt float8, system text) ON COMMIT DROP"]))
+    for table, data in plan.copies.items():
         if data:
             await conn.copy_to_table(table, source=_chunks(data), format="binary")
     if plan.named:
@@ -474,15 +500,20 @@ async def load_targets(conn: asyncpg.Connection, targets: TargetSet, offset: int
 class _Plan:
     """What ``load_targets`` COPYs, ready to send (built in one synchronous step: see OFF_LOOP_MIN)."""
 
-    probes: bytes  # binary COPY, b"" when none
-    wide: bytes
-    moving: bytes
+    copies: dict[str, bytes]  # table -> binary COPY (b"" when none) of the positions' probes
     names: bytes  # text COPY of the targets whose name resolves
     named: int
 
 
 def _plan(targets: TargetSet, stars: dict[str, tuple[list[int], str | None]], offset: int) -> _Plan:
     c = _columns(targets, offset)
+    named, lines = _named(targets, stars, c, offset)
+    return _Plan(_position_copies(c, named), "".join(lines).encode(), len(lines))
+
+
+def _named(targets: TargetSet, stars: dict[str, tuple[list[int], str | None]], c: dict[str, np.ndarray],
+           offset: int) -> tuple[np.ndarray, list[str]]:
+    """Which targets' names resolve, and their rows of the names table (text COPY)."""
     named = np.zeros(len(targets), bool)
     lines = []
     for k, name in enumerate(targets.names):
@@ -491,22 +522,36 @@ def _plan(targets: TargetSet, stars: dict[str, tuple[list[int], str | None]], of
             ids = ",".join(map(str, hit[0]))
             lines.append(f"{offset + k}\t{{{ids}}}\t{'t' if c['pos'][k] else 'f'}\t{float(c['ra'][k])!r}\t"
                          f"{float(c['dec'][k])!r}\t{float(c['r'][k])!r}\t{float(c['dt'][k])!r}\t"
-                         f"{float(c['margin'][k])!r}\t{_copy_text(hit[1])}\n")
-    positioned = np.flatnonzero(c["pos"] & ~named)
-    # cells hold the stars that are not fast movers: their margin is the fast movers' bound
-    slow_margin = FAST_PM_MAS_PER_YEAR / 3_600_000.0 * np.abs(c["dt"][positioned])
+                         f"{_copy_text(hit[1])}\n")
+    return named, lines
+
+
+def _position_copies(c: dict[str, np.ndarray], named: np.ndarray) -> dict[str, bytes]:
+    """The positions' search tables (binary COPY, b"" when empty), the named targets' apart:
+    cell probes, circles too wide for cells, and targets with an epoch (their fast movers).
+
+    Cells and wide circles hold the stars that are not fast movers: their margin is the fast
+    movers' bound (``FAST_PM_MAS_PER_YEAR``); the fast movers' own search has the whole one."""
+    positioned = np.flatnonzero(c["pos"])
+    slow_margin = FAST_PM_MAS_PER_YEAR / 3_600_000.0 * np.abs(c["dt"])
     probe_of, cells, wide_of = probe_cells(c["ra"][positioned], c["dec"][positioned],
-                                           c["r"][positioned] + slow_margin)
+                                           c["r"][positioned] + slow_margin[positioned])
     wide = positioned[wide_of]
-    moving = positioned[~wide_of & (c["dt"][positioned] != 0)]
+    moving = positioned[c["dt"][positioned] != 0]
     rows = positioned[probe_of]
 
-    def copy(which: np.ndarray) -> bytes:
-        return _binary_copy([c[k][which] for k in ("i", "ra", "dec", "r", "dt", "margin")]) if len(which) else b""
+    def circles(which: np.ndarray, margin: np.ndarray) -> bytes:
+        return _binary_copy([*(c[k][which] for k in ("i", "ra", "dec", "r", "dt")), margin[which]]) \
+            if len(which) else b""
 
-    probes = _binary_copy([cells, c["i"][rows], c["ra"][rows], c["dec"][rows], c["r"][rows], c["dt"][rows]]) \
-        if len(rows) else b""
-    return _Plan(probes, copy(wide), copy(moving), "".join(lines).encode(), len(lines))
+    copies: dict[str, bytes] = {}
+    for probes, mine in ((_ALONE, ~named), (_NAMED, named)):
+        own = mine[rows]
+        copies[probes.cells] = _binary_copy([cells[own], *(c[k][rows[own]] for k in ("i", "ra", "dec", "r", "dt"))]) \
+            if own.any() else b""
+        copies[probes.wide] = circles(wide[mine[wide]], slow_margin)
+        copies[probes.moving] = circles(moving[mine[moving]], c["margin"])
+    return copies
 
 
 def _copy_text(value: str | None) -> str:

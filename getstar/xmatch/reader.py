@@ -11,11 +11,12 @@ per row and reported in that row's ``status``.
 from __future__ import annotations
 
 import codecs
+import contextvars
 import csv
 import io
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -177,7 +178,7 @@ def read_csv(text: str, delimiter: str, max_rows: int | None, max_cells: int | N
 
 
 def _read_with_csv(text: str, delimiter: str, max_rows: int | None, max_cells: int | None = None) -> InputTable:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[list[Any]] = []
     errors: dict[int, str] = {}
@@ -207,56 +208,109 @@ def _read_with_csv(text: str, delimiter: str, max_rows: int | None, max_cells: i
     return InputTable(header, rows, errors, plain=not errors and _plain(text, delimiter))
 
 
+#: Lines with their line breaks, as ``io.StringIO(text, newline="")`` reads them.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time, line breaks kept, as a ``StringIO`` gives them to the
+    csv module: a StringIO holds four bytes a character (128 MB for a 32 MB body)."""
+    for m in _LINE.finditer(text):
+        yield m.group()
+
+
+#: Characters of a big body read at a time (``_read_unquoted``): the copies made to check and
+#: split it are this small, whatever the body's size (they were four of the whole body).
+_BLOCK_CHARS = 1 << 20
+
+
 def _read_unquoted(text: str, delimiter: str, max_rows: int | None,
                    max_cells: int | None = None) -> InputTable | None:
     """The usual big body (no quotes, two columns or more, every line a row with all its
-    cells) split in one ``str.split`` and held by column, in a fifth of the csv module's
-    time; None for anything else, which ``read_csv`` reads with the csv module."""
+    cells) split by ``str.split`` and held by column, in a fifth of the csv module's time;
+    None for anything else, which ``read_csv`` reads with the csv module."""
     if '"' in text or "\x00" in text or text.count("\r") != text.count("\r\n"):
         return None
-    text = text.replace("\r\n", "\n")
-    start = 0
-    while start < len(text):  # blank and comment lines before the header, as read_csv skips them
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        line = text[start:end]
-        if line and (delimiter in line or line.strip()) and not line.lstrip().startswith("#"):
-            break
-        start = end + 1
-    else:
+    found = _header_line(text, delimiter)
+    if found is None:
         return None
+    line, first = found
     header = _unique(line.split(delimiter))
     width = len(header)
-    body = text[end + 1:].rstrip("\n")
-    if width < 2 or not body:
+    last = len(text)
+    while last > first and text[last - 1] in "\r\n":
+        last -= 1
+    if width < 2 or last <= first:
         return None
-    # each line must hold exactly width - 1 delimiters: the separators, in order, must be
-    # width - 1 delimiters then a line break, again and again (UTF-8 never hides these bytes)
-    raw = np.frombuffer((body + "\n").encode("utf-8"), np.uint8)
-    is_break = raw == 10
-    kinds = is_break[np.flatnonzero(is_break | (raw == ord(delimiter)))]
-    if len(kinds) % width or not np.array_equal(kinds.reshape(-1, width)[:, -1], np.ones(len(kinds) // width, bool)) \
-            or kinds.reshape(-1, width)[:, :-1].any():
+    columns: list[list[str]] = [[] for _ in range(width)]
+    nrows = 0
+    for block in _blocks(text, first, last):
+        if "\r" in block:  # every CR is a CRLF's (checked above); a block ends before an LF
+            block = block.replace("\r\n", "\n").removesuffix("\r")
+        n = _whole_lines(block, delimiter, width)
+        if n is None:
+            return None
+        nrows += n
+        if max_rows is not None and nrows > max_rows:
+            raise _too_many(max_rows)
+        if max_cells is not None and nrows * width > max_cells:
+            raise too_many_cells(max_cells)
+        cells = block.replace("\n", delimiter).split(delimiter)
+        for k, column in enumerate(columns):
+            column += cells[k::width]
+    return InputTable(header, None, {}, plain=_plain(text, delimiter), by_column=columns)
+
+
+def _header_line(text: str, delimiter: str) -> tuple[str, int] | None:
+    """The header line (without its line break) and where the line after it starts; blank and
+    comment lines before it are skipped, as ``read_csv`` skips them."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].removesuffix("\r")
+        if line and (delimiter in line or line.strip()) and not line.lstrip().startswith("#"):
+            return line, end + 1
+        start = end + 1
+    return None
+
+
+def _blocks(text: str, first: int, last: int) -> Iterator[str]:
+    """``text[first:last]`` in pieces of whole lines, about ``_BLOCK_CHARS`` each (without the
+    line break between two pieces)."""
+    pos = first
+    while pos < last:
+        stop = text.find("\n", min(pos + _BLOCK_CHARS, last), last)
+        stop = last if stop < 0 else stop
+        yield text[pos:stop]
+        pos = stop + 1
+
+
+def _whole_lines(block: str, delimiter: str, width: int) -> int | None:
+    """The lines of ``block`` when each holds exactly ``width - 1`` delimiters, else None: its
+    separators, in order, must be width - 1 delimiters then a line break, again and again
+    (UTF-8 never hides these bytes)."""
+    raw = np.frombuffer(block.encode("utf-8"), np.uint8)
+    kinds = np.append(raw[np.flatnonzero((raw == 10) | (raw == ord(delimiter)))] == 10, True)
+    if len(kinds) % width:
         return None
-    nrows = len(kinds) // width
-    if max_rows is not None and nrows > max_rows:
-        raise _too_many(max_rows)
-    if max_cells is not None and nrows * width > max_cells:
-        raise too_many_cells(max_cells)
-    cells = body.replace("\n", delimiter).split(delimiter)
-    return InputTable(header, None, {}, plain=_plain(text, delimiter),
-                      by_column=[cells[k::width] for k in range(width)])
+    grid = kinds.reshape(-1, width)
+    if not grid[:, -1].all() or grid[:, :-1].any():
+        return None
+    return len(grid)
 
 
 def _plain(text: str, delimiter: str) -> bool:
     """Whether cells read from ``text`` need no escaping (see ``InputTable.plain``): without
     quotes a cell holds no delimiter nor line break; the rest is checked on the text."""
-    checked = text if delimiter == "," else text.replace(delimiter, "")
-    return '"' not in text and _ESCAPED.search(checked) is None and (delimiter == "," or "," not in text)
+    escaped = _ESCAPED if delimiter == "," else _ESCAPED_BUT_TAB
+    return '"' not in text and escaped.search(text) is None and (delimiter == "," or "," not in text)
 
 
 #: Characters JSON or CSV would escape or quote in a cell (line breaks end CSV lines).
 _ESCAPED = re.compile(r'["\\\x00-\x09\x0b\x0c\x0e-\x1f\x7f]')
+#: The same, a tab left out (a TSV body's delimiter: not in any cell read from it).
+_ESCAPED_BUT_TAB = re.compile(r'["\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
 
 
 #: Lists and objects in a JSON cell are echoed back: nested this deep at most.
@@ -343,19 +397,14 @@ def _python(v: Any) -> Any:
 def read_votable(body: bytes, max_rows: int | None, max_cells: int | None = None) -> InputTable:
     """The first table of a VOTable document (any version; TABLEDATA, or BINARY/BINARY2 inline), via
     astropy, after ``check_votable`` has refused stream references and oversized tables."""
-    from astropy.io.votable import parse
-
     check_votable(body, max_rows, max_cells)  # nothing referenced is opened, nothing oversized is built
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            table = parse(io.BytesIO(body), verify="ignore", table_number=0).get_first_table()
-    except Exception as exc:  # noqa: BLE001 - astropy raises many kinds on a bad document
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise BadRequest(f"cannot read the VOTable body: {message[:300]}") from None
+    table = _first_table(body, len(body) if max_rows is None else max_rows)
+    array = table.array
+    if not table.fields or not array.dtype.names:
+        raise BadRequest("the first TABLE of the VOTable body has no FIELD: declare its columns (name and/or "
+                         "ra, dec)")
     columns = _unique([f.name or f.ID or "" for f in table.fields])
     ucds = [f.ucd or "" for f in table.fields]
-    array = table.array
     if max_rows is not None and len(array) > max_rows:
         raise _too_many(max_rows)
     cols: list[list[Any]] = []
@@ -371,6 +420,59 @@ def read_votable(body: bytes, max_rows: int | None, max_cells: int | None = None
         cols.append(values)
     rows = [list(cells) for cells in zip(*cols, strict=True)] if cols else [[] for _ in range(len(array))]
     return InputTable(columns, rows, {}, ucds)
+
+
+#: Rows astropy may build for the document this thread parses (``_first_table``); None: no bound.
+_MOST_ROWS: contextvars.ContextVar[int | None] = contextvars.ContextVar("getstar_votable_rows", default=None)
+
+
+def _first_table(body: bytes, most_rows: int) -> Any:
+    """astropy's first table of ``body``, never of more than ``most_rows`` rows (413 beyond).
+
+    Why a bound of astropy's own, when ``check_votable`` counts the rows first: astropy's readers
+    loop until the data runs out, so a row read that takes no input would loop for good while
+    holding the worker's batch slot and CPU lane (a thread cannot be stopped from outside).  The
+    guard makes every row take bytes; this stops any such loop at ``most_rows`` rows (the row
+    limit, or the body's size in bytes: a row takes one byte at least), whatever it missed."""
+    from astropy.io.votable import parse
+
+    _bound_astropy_rows()
+    token = _MOST_ROWS.set(most_rows)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return parse(io.BytesIO(body), verify="ignore", table_number=0).get_first_table()
+    except PayloadTooLarge:
+        raise
+    except Exception as exc:  # noqa: BLE001 - astropy raises many kinds on a bad document
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise BadRequest(f"cannot read the VOTable body: {message[:300]}") from None
+    finally:
+        _MOST_ROWS.reset(token)
+
+
+def _bound_astropy_rows() -> None:
+    """Make astropy's table growth (``_resize_strategy``, which its TABLEDATA and BINARY readers
+    call as rows arrive, and which it keeps apart so it may be replaced) stop at ``_MOST_ROWS``."""
+    from astropy.io.votable import tree
+
+    cls = tree.TableElement
+    if not getattr(cls._resize_strategy, "getstar_bounded", False):
+        cls._resize_strategy = _bounded_resize(cls._resize_strategy)
+
+
+def _bounded_resize(grow: Callable[[Any, int], int]) -> Callable[[Any, int], int]:
+    def resize(table: Any, size: int) -> int:
+        most = _MOST_ROWS.get()
+        if most is None:
+            return grow(table, size)
+        if size > most:  # asked to grow past ``most`` rows: it holds more than that already
+            raise PayloadTooLarge(f"more than {most} rows: the limit is {most} rows per request "
+                                  "(split the list into several requests)")
+        return min(grow(table, size), most + 1)
+
+    resize.getstar_bounded = True  # type: ignore[attr-defined]
+    return resize
 
 
 def read_body(body: bytes, kind: str, charset: str = "utf-8", *, max_rows: int | None = None,

@@ -80,12 +80,13 @@ def _given(v: Any) -> bool:
     return bool(v.strip()) if type(v) is str else True
 
 
-def _number_or_text(v: Any) -> Any:
+def _number_or_text(v: Any, what: str) -> Any:
     """What coords' parsers take: text, or a float for any real number (ints, numpy scalars)."""
     if isinstance(v, str | float):
         return v
     if isinstance(v, bool) or not isinstance(v, int):
-        raise BadRequest(f"expected a number or text, got {type(v).__name__}")
+        got = {"list": "a list", "dict": "an object", "bool": "true or false"}.get(type(v).__name__, type(v).__name__)
+        raise BadRequest(f"{what}: expected a number or text, got {got}")
     return float(v)
 
 
@@ -118,7 +119,7 @@ def _position(ra_v: Any, dec_v: Any) -> tuple[float, float]:
         else:
             if 0.0 <= ra < 360.0 and -90.0 <= dec <= 90.0:
                 return ra + 0.0, dec
-    return coords.parse_ra(_number_or_text(ra_v)), coords.parse_dec(_number_or_text(dec_v))
+    return coords.parse_ra(_number_or_text(ra_v, "ra")), coords.parse_dec(_number_or_text(dec_v, "dec"))
 
 
 def _target(row: Sequence[Any], roles: Roles, radius_deg: float, max_radius_deg: float,
@@ -135,9 +136,9 @@ def _target(row: Sequence[Any], roles: Roles, radius_deg: float, max_radius_deg:
     if name is None and ra is None:
         raise BadRequest("the row has neither a name nor ra/dec")
     if roles.epoch is not None and _given(row[roles.epoch]):
-        epoch = check_epoch(coords.parse_epoch(_number_or_text(row[roles.epoch])))
+        epoch = check_epoch(coords.parse_epoch(_number_or_text(row[roles.epoch], "epoch")))
     if roles.radius is not None and _given(row[roles.radius]):
-        radius_deg = coords.parse_radius(_number_or_text(row[roles.radius]), radius_deg,
+        radius_deg = coords.parse_radius(_number_or_text(row[roles.radius], "radius"), radius_deg,
                                          maximum=max_radius_deg)
     return Target(name, ra, dec, epoch, radius_deg)
 
@@ -169,13 +170,13 @@ def to_targets(table: InputTable, roles: Roles, *, radius_deg: float, max_radius
     ok &= ~(blank & np.array([v is None for v in names], bool))  # neither name nor position
     epochs = np.full(n, np.nan if epoch is None else epoch)
     if roles.epoch is not None:
-        _read_column(table, roles.epoch, lambda v: check_epoch(coords.parse_epoch(_number_or_text(v))), epochs,
+        _read_column(table, roles.epoch, lambda v: check_epoch(coords.parse_epoch(_number_or_text(v, "epoch"))), epochs,
                      errors)
     radii = np.full(n, radius_deg)
     if roles.radius is not None:
         _read_column(table, roles.radius,
-                     lambda v: coords.parse_radius(_number_or_text(v), radius_deg, maximum=max_radius_deg), radii,
-                     errors)
+                     lambda v: coords.parse_radius(_number_or_text(v, "radius"), radius_deg, maximum=max_radius_deg),
+                     radii, errors)
     slow = sorted(set(np.flatnonzero(~ok).tolist()) | set(table.errors) | errors)
     out = TargetSet(ra + 0.0, dec, epochs, radii, names, {})
     for k, target in zip(slow, _row_targets(table, roles, slow, radius_deg, max_radius_deg, epoch), strict=True):
@@ -192,14 +193,20 @@ def to_targets(table: InputTable, roles: Roles, *, radius_deg: float, max_radius
 def _read_column(table: InputTable, col: int, parse: Callable[[Any], float | None], out: np.ndarray,
                  errors: set[int]) -> None:
     """Each given cell of ``col`` into ``out`` (blank cells keep its default; None is NaN),
-    each distinct value parsed once; the rows whose value cannot be read go into ``errors``."""
+    each distinct text or number parsed once; the rows whose value cannot be read go into
+    ``errors`` (a list or an object, from JSON or a VOTable array, among them)."""
     seen: dict[Any, float | None] = {}
     for k, cell in enumerate(table.column(col)):
         if not _given(cell):
             continue
-        key = (type(cell), cell)
+        key = (type(cell), cell) if isinstance(cell, str | int | float) else None  # lists are not hashable
         try:
-            value = seen[key] if key in seen else seen.setdefault(key, parse(cell))
+            if key is None:
+                value = parse(cell)
+            elif key in seen:
+                value = seen[key]
+            else:
+                value = seen[key] = parse(cell)
         except BadRequest:
             errors.add(k)
             continue

@@ -43,7 +43,7 @@ async def read_limited(request: Request, max_bytes: int, budget: UploadBudget | 
         raise UnsupportedMediaType(f"cannot read a body with Content-Encoding {coding[:40]!r}: send it uncompressed")
     declared = request.headers.get("content-length", "")
     limit = f"the body is larger than the limit of {max_bytes} bytes (split the list into several requests)"
-    if declared.isdigit() and int(declared) > max_bytes:
+    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:  # "²".isdigit() too, int() fails
         raise PayloadTooLarge(limit)
     chunks: list[bytes] = []
     size = 0

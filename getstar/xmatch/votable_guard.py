@@ -8,11 +8,22 @@ entities), refuses any stream reference, ``FITS`` data, an encoding other than t
 VOTable is written in, and oversized cells, and counts the rows of ``TABLEDATA`` and of inline
 ``BINARY``/``BINARY2`` streams as it goes, so a body over the row limit is refused (413) at
 the first row too many, before astropy builds anything.  DaCHS refuses the same references.
+
+The row counts are astropy's own only if this pass reads the document as astropy does: the
+FIELDs a table's rows are made of, and the bytes each takes in a BINARY row.  So the places
+that decide it are checked (a FIELD directly in its TABLE, the TABLE in a RESOURCE, the DATA
+in its TABLE...: astropy reads a FIELD wrapped in an unknown element as the table's), and no
+FIELD may take 0 bytes a row: astropy's BINARY reader stops at the first short read, and a
+row of 0 bytes never reads short (``arraysize="0"`` made it loop for good).  Attributes are
+counted too (each is a Python object to expat and to astropy), and no single tag, comment or
+processing instruction may exceed ``MAX_TAG_BYTES``: expat builds all of a tag's attributes
+before this pass sees the first.
 """
 
 from __future__ import annotations
 
 import binascii
+import math
 import re
 import struct
 import xml.parsers.expat
@@ -20,7 +31,8 @@ from typing import Any
 
 from getstar.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["MAX_CELL_VALUES", "check_votable"]
+__all__ = ["MAX_ATTRIBUTES", "MAX_CELL_VALUES", "MAX_ELEMENT_ATTRIBUTES", "MAX_TAG_BYTES", "check_votable",
+           "whole_number"]
 
 #: Values in one cell of a fixed-size array FIELD at most (a target list needs a few: a
 #: name, a coordinate pair); ``*`` (variable) cells are bounded by the body size.
@@ -38,9 +50,43 @@ MAX_OTHER_ELEMENTS = 10_000
 #: copies. 100,000 rows of a ``char[64]`` name are 6.4 MB; text declared ``arraysize="*"``
 #: costs what is sent.
 MAX_TABLE_BYTES = 16 * 1024 * 1024
+#: Attributes of one element at most (a FIELD has a dozen at most), and of the whole document
+#: (a TD has none; a million on one TD cost astropy 450 MB).
+MAX_ELEMENT_ATTRIBUTES = 100
+MAX_ATTRIBUTES = 100_000
+#: Bytes of one tag (or comment, processing instruction) at most: expat holds it whole, and
+#: builds every attribute of a start tag before the handler below may count them.  Checked
+#: each time ``_FEED_BYTES`` more are given to expat: a tag still open this many bytes after
+#: its start is refused (one that ends within the next piece passes).
+MAX_TAG_BYTES = 256 * 1024
+_FEED_BYTES = 64 * 1024
+#: Where the elements that decide what astropy reads may be (their parent; None: the root).
+#: TR and TD are not tracked: astropy reads either outside its TABLEDATA as an unknown
+#: element, whose children it reads as its parent's, and so does this pass.
+_PARENTS: dict[str, frozenset[str | None]] = {
+    "VOTABLE": frozenset({None}),
+    "RESOURCE": frozenset({"VOTABLE", "RESOURCE"}),
+    "TABLE": frozenset({"RESOURCE"}),
+    "FIELD": frozenset({"TABLE"}),
+    "DATA": frozenset({"TABLE"}),
+    "TABLEDATA": frozenset({"DATA"}),
+    "BINARY": frozenset({"DATA"}),
+    "BINARY2": frozenset({"DATA"}),
+    "STREAM": frozenset({"BINARY", "BINARY2"}),
+}
+_ROW_ELEMENTS = frozenset({"TR", "TD"})
 #: Encodings a VOTable document may declare (ASCII-compatible, read by expat itself).
 ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"})
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number written in ASCII digits (spaces around allowed), else None.
+
+    Why not ``str.isdigit``: it is true of "²" and "٣", which ``int`` then refuses or reads."""
+    text = text.strip()
+    return int(text) if _DIGITS.fullmatch(text) else None
 
 #: Bytes per value of each VOTable datatype in BINARY serialization ('bit' is counted apart).
 _SIZES = {"boolean": 1, "unsignedByte": 1, "short": 2, "int": 4, "long": 8, "char": 1, "unicodeChar": 2,
@@ -64,29 +110,51 @@ class _Field:
                 if dim.endswith("*"):
                     if k != len(dims) - 1:
                         raise BadRequest(f"{kind} {name[:40]!r}: only the last dimension of arraysize may be '*'")
+                    if dim[:-1].strip() and whole_number(dim[:-1]) is None:  # "10*": at most 10
+                        raise BadRequest(f"{kind} {name[:40]!r} has an unreadable arraysize {arraysize[:40]!r}")
                     self.variable = True
                     continue
-                if not dim.isdigit():
+                n = whole_number(dim)
+                if n is None:
                     raise BadRequest(f"{kind} {name[:40]!r} has an unreadable arraysize {arraysize[:40]!r}")
-                self.values *= int(dim)
+                if n == 0:  # a cell of no value: astropy reads 0 bytes a row, and its BINARY reader never ends
+                    raise BadRequest(f"{kind} {name[:40]!r} declares arraysize={arraysize[:40]!r}: a dimension "
+                                     "of 0 holds no value (a cell holds at least one)")
+                self.values *= n
                 if self.values > MAX_CELL_VALUES:
                     raise PayloadTooLarge(f"{kind} {name[:40]!r} declares arraysize={arraysize[:40]!r}: at most "
                                           f"{MAX_CELL_VALUES} values per cell are read")
 
+    @property
+    def unit_bytes(self) -> int:
+        """Bytes of one value (fixed), or of one counted unit (variable), as astropy reads them: bits
+        are packed within a unit, never across units (a 'bit *' cell takes a byte per bit)."""
+        return math.ceil(self.values / 8) if self.bit else self.values * self.size
+
     def nbytes(self, count: int) -> int:
-        n = self.values * count
-        return (n + 7) // 8 if self.bit else n * self.size
+        return count * self.unit_bytes
 
     @property
     def fixed_bytes(self) -> int:
-        return self.nbytes(1)
+        return self.unit_bytes
+
+    @property
+    def least_bytes(self) -> int:
+        """Bytes this FIELD takes in every BINARY row at least (a variable cell: its count)."""
+        return 4 if self.variable else self.fixed_bytes
 
 
 def _count_binary_rows(data: bytes, fields: list[_Field], null_mask: bool, limit: int | None) -> int:
-    """Rows in a decoded BINARY (or BINARY2, with its per-row null mask) stream; stops past ``limit``."""
+    """Rows in a decoded BINARY (or BINARY2, with its per-row null mask) stream; stops past ``limit``.
+
+    astropy reads rows until one read comes short: a row must take bytes, or it reads forever."""
     mask = (len(fields) + 7) // 8 if null_mask else 0
     if not fields:
+        if data:
+            raise BadRequest("a BINARY stream in a TABLE without FIELDs: its rows would be of no bytes")
         return 0
+    if mask + sum(f.least_bytes for f in fields) <= 0:
+        raise BadRequest("a BINARY row of this table would take no bytes: every FIELD must hold a value")
     if not any(f.variable for f in fields):
         row = mask + sum(f.fixed_bytes for f in fields)
         return -(-len(data) // row) if row else 0
@@ -110,11 +178,12 @@ def _count_binary_rows(data: bytes, fields: list[_Field], null_mask: bool, limit
 
 
 class _Walk:
-    """expat handlers: the current table's FIELDs, rows counted so far, the inline stream being read.
+    """expat handlers: the current table's FIELDs, rows counted so far, the inline stream being read,
+    the elements open.
 
     Most elements of a big upload are TD and TR: the start handler returns for a TD at once,
-    and the end and text handlers are set only while a STREAM is open (a Python call per
-    element is the whole cost of this pass).
+    the end handler for a TR or TD, and the text handler is set only while a STREAM is open (a
+    Python call per element is the whole cost of this pass).
     """
 
     def __init__(self, parser: Any, max_rows: int | None, max_cells: int | None = None) -> None:
@@ -128,6 +197,8 @@ class _Walk:
         self.tds = 0
         self.others = 0
         self.declared_rows = 0  # the current TABLE's nrows (astropy allocates that many at once)
+        self.attributes = 0
+        self.open: list[str] = []  # the elements open, TR and TD left out
         self.stream: list[bytes] = []
         self.streaming = False
         self.container = ""  # BINARY or BINARY2: where a STREAM is
@@ -155,18 +226,16 @@ class _Walk:
         if self.streaming:
             raise BadRequest("a STREAM holds base64 text only, not elements")
         if tag == "TD":
-            self.tds += 1
-            if self.max_cells is not None and self.tds > self.max_cells:
-                raise self._too_many_cells()
+            self._td(attrs)
             return
         if tag.count(":") > 1:  # astropy and this pass would disagree on what the element is
             raise BadRequest(f"element <{tag[:40]}> has more than one namespace prefix")
         name = tag.rpartition(":")[2]
         if name == "TD":
-            self.tds += 1
-            if self.max_cells is not None and self.tds > self.max_cells:
-                raise self._too_many_cells()
+            self._td(attrs)
             return
+        if attrs:
+            self._count_attributes(name, attrs)
         if name == "TR":
             self.rows += 1
             self._check()
@@ -175,6 +244,7 @@ class _Walk:
         if self.others > MAX_OTHER_ELEMENTS:
             raise PayloadTooLarge(f"more than {MAX_OTHER_ELEMENTS} elements besides TR and TD: a target list "
                                   "needs a few")
+        parent = self._enter(name)
         if name == "TABLE":
             self.fields, self.row_values, self.row_bytes = [], 1, 1
             self.declared_rows = self._nrows(attrs.get("nrows"))
@@ -195,10 +265,8 @@ class _Walk:
         elif name == "PARAM":  # a PARAM's value is allocated at its declared arraysize too
             _Field(attrs.get("name") or attrs.get("ID") or "", attrs.get("datatype", "char"), attrs.get("arraysize"),
                    kind="PARAM")
-        elif name in ("BINARY", "BINARY2"):
-            self.container = name
-        elif name == "FITS":
-            raise BadRequest("FITS data inside a VOTable is not read: send TABLEDATA, or BINARY/BINARY2 "
+        elif name in ("FITS", "PARQUET"):
+            raise BadRequest(f"{name} data inside a VOTable is not read: send TABLEDATA, or BINARY/BINARY2 "
                              "with the data inline (base64)")
         elif name == "STREAM":
             if "href" in attrs:
@@ -206,24 +274,57 @@ class _Walk:
                                  "inline, as TABLEDATA or base64 BINARY/BINARY2")
             if attrs.get("encoding", "").strip().lower() != "base64":
                 raise BadRequest("an inline STREAM must have encoding=\"base64\"")
-            if not self.container:
-                raise BadRequest("a STREAM outside BINARY/BINARY2 is not read")
+            self.container = parent or ""
             self.stream, self.streaming = [], True
             self.parser.CharacterDataHandler = self.text
-            self.parser.EndElementHandler = self.end
+
+    def _td(self, attrs: dict[str, str]) -> None:
+        self.tds += 1
+        if self.max_cells is not None and self.tds > self.max_cells:
+            raise self._too_many_cells()
+        if attrs:
+            self._count_attributes("TD", attrs)
+
+    def _count_attributes(self, name: str, attrs: dict[str, str]) -> None:
+        if len(attrs) > MAX_ELEMENT_ATTRIBUTES:
+            raise PayloadTooLarge(f"<{name[:40]}> has {len(attrs)} attributes: at most {MAX_ELEMENT_ATTRIBUTES} "
+                                  "per element are read")
+        self.attributes += len(attrs)
+        if self.attributes > MAX_ATTRIBUTES:
+            raise PayloadTooLarge(f"more than {MAX_ATTRIBUTES} attributes in the document: a target list "
+                                  "needs a few")
+
+    def _enter(self, name: str) -> str | None:
+        """Open ``name`` (its parent must be one ``_PARENTS`` allows); returns its parent."""
+        parent = self.open[-1] if self.open else None
+        allowed = _PARENTS.get(name)
+        if allowed is not None and parent not in allowed:
+            where = "at the top of the document" if parent is None else f"inside <{parent[:40]}>"
+            places = " or ".join(f"<{p}>" if p else "the document's root" for p in sorted(allowed, key=str))
+            raise BadRequest(f"<{name}> {where} is not read: it must be directly inside {places}")
+        self.open.append(name)
+        return parent
 
     @staticmethod
     def _nrows(text: str | None) -> int:
         if text is None or not text.strip():
             return 0
-        if not text.strip().isdigit():
+        n = whole_number(text)
+        if n is None:
             raise BadRequest(f"TABLE nrows={text[:40]!r} is not a whole number")
-        return int(text)
+        return n
 
     def end(self, tag: str) -> None:
-        """Only set while a STREAM is open: its end is the next end tag (a STREAM holds text only)."""
+        """Close the innermost element open (TR and TD are not tracked); a STREAM holds text only,
+        so while one is open the next end tag is its own."""
+        if self.streaming:
+            self._end_stream()
+        if tag == "TD" or tag == "TR" or tag.rpartition(":")[2] in _ROW_ELEMENTS:
+            return
+        self.open.pop()
+
+    def _end_stream(self) -> None:
         self.parser.CharacterDataHandler = None
-        self.parser.EndElementHandler = None
         self.streaming = False
         try:
             data = binascii.a2b_base64(b"".join(self.stream))
@@ -261,9 +362,25 @@ def check_votable(body: bytes, max_rows: int | None, max_cells: int | None = Non
     parser.EntityDeclHandler = _refuse("an ENTITY declaration")
     parser.ExternalEntityRefHandler = _refuse("an external entity")
     parser.StartElementHandler = walk.start
+    parser.EndElementHandler = walk.end
     parser.buffer_text = True
     try:
-        parser.Parse(body, True)
+        _feed(parser, body)
     except xml.parsers.expat.ExpatError as exc:
         raise BadRequest(f"line {exc.lineno}: cannot read the VOTable body: "
                          f"{xml.parsers.expat.errors.messages[exc.code]}") from None
+
+
+def _feed(parser: Any, body: bytes) -> None:
+    """``body`` to expat a piece at a time; 413 as soon as one tag (or comment) is over ``MAX_TAG_BYTES``.
+
+    expat reports where its last event began: more than that many bytes given since, and the
+    token it is in (text never counts: it is reported as it comes) is too big."""
+    view = memoryview(body)
+    for start in range(0, len(body), _FEED_BYTES):
+        end = min(start + _FEED_BYTES, len(body))
+        parser.Parse(view[start:end], False)
+        if end - max(parser.CurrentByteIndex, 0) > MAX_TAG_BYTES:
+            raise PayloadTooLarge(f"a tag (or comment) of more than {MAX_TAG_BYTES // 1024} KiB at line "
+                                  f"{parser.CurrentLineNumber}: a target list needs none")
+    parser.Parse(b"", True)
