@@ -234,8 +234,10 @@ class GuardedHttpTools(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         if isinstance(self.transport, HeadHoldingTransport):
             self.transport.flush()  # a head whose body never came (HEAD): it goes now
+        # the body still coming is the answered request's own, not a pipelined next one's
+        unread = self._in_body and not self.pipeline
         super().on_response_complete()
-        if self._in_body and not self.transport.is_closing():
+        if unread and not self.transport.is_closing():
             # answered, the request's body still coming: nothing will read it (the module's docstring)
             log.info("closing a connection: answered before its request body ended",
                      extra={"client": (self.client or ("", 0))[0]})

@@ -615,6 +615,24 @@ def test_an_answer_sent_before_its_request_body_ended_closes_the_connection(serv
     assert time.monotonic() - started < BOUND
 
 
+def test_a_pipelined_request_whose_body_is_still_coming_is_not_cut(server: LiveServer) -> None:
+    """The closing above is for the answered request's own body: a POST pipelined behind a GET,
+    its body still arriving when the GET is answered, is read and answered too."""
+    body = b"ra,dec\n101.2871553,-16.7161159\n"
+    head = (b"GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /v1/xmatch?format=csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.settimeout(BOUND)
+        s.sendall(head + body[:5])
+        time.sleep(0.5)  # the GET is answered meanwhile
+        s.sendall(body[5:])
+        got = b""
+        while chunk := s.recv(65536):
+            got += chunk
+    assert got.count(b"HTTP/1.1 200") == 2 and b"* alf CMa" in got
+
+
 def test_html_security_headers(server: LiveServer) -> None:
     r = get(server, "/")
     csp = r.headers["content-security-policy"]
