@@ -603,7 +603,7 @@ def _system_of(c: str) -> str | None:
 
 
 #: A pair's or triple's letters: 'AB', 'ABC' (not 'AC': A with another star than the primary's mate)
-_PAIR_LETTERS = re.compile(r" ?AB[C-Z]?$")
+_PAIR_LETTERS = re.compile(r" ?ABC?$")
 
 
 def query_keys(text: str) -> list[str]:

@@ -355,6 +355,7 @@ QUERY_KEYS = [
     ("alf Cen AB", ["* ALF CEN AB", "NAME ALF CEN AB", "* ALF CEN"]),  # the system: answered by its primary
     ("HD 119361AB", ["HD 119361AB", "NAME HD 119361AB", "HD 119361"]),
     ("alf Cen AC", ["* ALF CEN AC", "NAME ALF CEN AC"]),  # A with Proxima: not the system's primary
+    ("alf Cen ABD", ["* ALF CEN ABD", "NAME ALF CEN ABD"]),
     ("G Leo", ["* G LEO", "V* G LEO", "* g LEO"]),  # SIMBAD's 'V* G Leo' is 20 Leo
     ("Sirius,", ["SIRIUS,", "SIRIUS", "NAME SIRIUS", "NAME SIRIUS,"]),  # pasted from a list
     ("'Sirius'", ["'SIRIUS'", "SIRIUS", "NAME SIRIUS"]),

@@ -132,6 +132,23 @@ async def test_a_refused_answer_is_a_simbad_failure(secret: Path) -> None:
     await fb.close()
 
 
+@pytest.mark.parametrize("status", [302, 307])
+async def test_a_redirect_is_not_followed(status: int) -> None:
+    """A TAP answer redirecting elsewhere (an internal address) is a SIMBAD failure: nothing is
+    sent there, neither a GET nor our query (httpx followed them: a helper's probe)."""
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(status, headers={"location": "http://127.0.0.1:9/internal-admin?x=1"})
+
+    fb = fallback_with(answer, simbad_retries=2)
+    (outcome,) = await fb.lookup(["Zork Redirect"])
+    assert isinstance(outcome.error, ServiceUnavailable) and "not followed" in outcome.error.message
+    assert all("internal-admin" not in url for url in asked) and len(asked) == 1
+    await fb.close()
+
+
 async def test_answers_are_parsed_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     import getstar.simbad.client as client_module
 

@@ -139,7 +139,9 @@ class TapClient:
                                      else TokenBucket(settings.simbad_rate, clock=clock, sleep=sleep))
         self.http = httpx.AsyncClient(
             transport=transport, timeout=httpx.Timeout(self.timeout),
-            headers={"User-Agent": f"getstar/{__version__} ({purpose})"}, follow_redirects=True)
+            headers={"User-Agent": f"getstar/{__version__} ({purpose})"},
+            # never followed: a redirect would send our query (and a GET) wherever the answer says
+            follow_redirects=False)
         self.counters = {"calls": 0, "errors": 0, "retries": 0, "rejected": 0}
         self.last_error: dict[str, Any] | None = None
         self._hold_until = 0.0
@@ -205,6 +207,8 @@ class TapClient:
             if wait is not None:
                 self._hold_until = max(self._hold_until, self.clock() + wait)
             raise _Failure(f"SIMBAD answered HTTP {status}", transient=True, retry_after=wait)
+        if 300 <= status < 400:
+            raise _Failure(f"SIMBAD answered HTTP {status} (a redirect: not followed)", transient=False)
         if status >= 400:
             raise await self._refusal(status, content)
         return await self._parse(read, content)
