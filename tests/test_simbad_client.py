@@ -179,6 +179,7 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == pytest.approx(30)
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    assert parse_retry_after("²") is None and parse_retry_after("٣") is None  # digits int() and float() refuse
 
 
 async def test_breaker_opens_fails_fast_then_probes_and_closes() -> None:

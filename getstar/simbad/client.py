@@ -50,6 +50,7 @@ from getstar.simbad.parse import (
     parse_votable,
 )
 from getstar.simbad.ratelimit import RateLimiter, TokenBucket
+from getstar.xmatch.votable_guard import whole_number
 
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 BACKOFF_BASE = 0.25
@@ -108,9 +109,10 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent/bad."""
     if not value:
         return None
+    seconds = whole_number(value)
+    if seconds is not None:
+        return float(seconds)
     value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -233,8 +235,8 @@ class TapClient:
 
     async def _body(self, response: httpx.Response) -> bytes:
         """The answer's bytes; ``_AnswerTooLarge`` past ``max_answer_bytes``, announced or as they arrive."""
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_answer_bytes:
+        declared = whole_number(response.headers.get("content-length", ""))
+        if declared is not None and declared > self.max_answer_bytes:
             raise _AnswerTooLarge
         chunks: list[bytes] = []
         size = 0

@@ -7,6 +7,7 @@ import asyncio
 from starlette.requests import ClientDisconnect, Request
 
 from getstar.errors import ClientGone, PayloadTooLarge, RequestTimeout, ServiceUnavailable, UnsupportedMediaType
+from getstar.xmatch.votable_guard import whole_number
 
 __all__ = ["UploadBudget", "read_limited"]
 
@@ -41,9 +42,9 @@ async def read_limited(request: Request, max_bytes: int, budget: UploadBudget | 
     coding = request.headers.get("content-encoding", "").strip().lower()
     if coding not in ("", "identity"):
         raise UnsupportedMediaType(f"cannot read a body with Content-Encoding {coding[:40]!r}: send it uncompressed")
-    declared = request.headers.get("content-length", "")
+    declared = whole_number(request.headers.get("content-length", ""))
     limit = f"the body is larger than the limit of {max_bytes} bytes (split the list into several requests)"
-    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:  # "²".isdigit() too, int() fails
+    if declared is not None and declared > max_bytes:
         raise PayloadTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
