@@ -80,7 +80,12 @@ def header(request: Request, name: bytes) -> str | None:
 
 
 def cache_key(snapshot: str, fmt: str, request: Request) -> str:
-    return f"{snapshot}|{fmt}|{request.scope['path']}|{canonical_query(request)}"
+    return answer_key(snapshot, fmt, request.scope["path"], canonical_query(request))
+
+
+def answer_key(snapshot: str, fmt: str, path: str, query: str) -> str:
+    """The key of a cached answer (and of its ETag), from its answer-defining query."""
+    return f"{snapshot}|{fmt}|{path}|{query}"
 
 
 def etag_for(key: str) -> str:

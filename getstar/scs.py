@@ -37,7 +37,7 @@ from getstar.formats._common import PropertyReader, confidence_name, esc_attr, e
 from getstar.formats.model import Answer
 from getstar.formats.vobase import INT_NULL, prolog
 from getstar.formats.votable import field_element, format_repr, group_element, value_formatter
-from getstar.httpcache import etag_for, respond
+from getstar.httpcache import answer_key, etag_for, respond
 from getstar.offload import admitted
 from getstar.properties import BY_NAME, PROPERTIES, Property
 from getstar.resolver import ConeQuery
@@ -264,7 +264,7 @@ async def cone_search(request: Request) -> Response:
     state = get_state(request)
     query, verb = parse_query(request, state.settings.max_cone_radius_deg, state.settings.scs_max_records)
     text = canonical(query, verb)
-    key = f"{state.snapshot}|scs|{request.scope['path']}|{text}"
+    key = answer_key(state.snapshot, "scs", request.scope["path"], text)
     answer = state.cache.get_memory(key)
     if answer is None:
         answer = await state.cache.fill(key, lambda: _answer(request, key, query, verb, text))
