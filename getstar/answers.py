@@ -3,8 +3,10 @@ and the answer served but never cached."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -13,7 +15,8 @@ from getstar import __version__
 from getstar.formats import Meta, render
 from getstar.formats.model import Answer
 from getstar.httpcache import canonical_query
-from getstar.offload import off_loop_or_busy
+from getstar.offload import admitted, off_loop_or_busy
+from getstar.resolver import ConeQuery, Resolver
 from getstar.state import get_state
 
 #: Answers with more stars than this are rendered in the CPU lane (``getstar.offload``): a
@@ -26,6 +29,24 @@ async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[
     if len(answers) <= RENDER_INLINE_MAX:
         return render(fmt, answers, meta)
     return await off_loop_or_busy(render, fmt, answers, meta)
+
+
+@contextlib.asynccontextmanager
+async def cone_admitted(resolver: Resolver, query: ConeQuery) -> AsyncIterator[list[Answer]]:
+    """The cone's answers, held (with their rendering, in the ``with`` block) inside ``admitted``
+    when there are more than ``RENDER_INLINE_MAX`` of them.  A cone's limit does not say how many
+    stars it holds (an SCS MAXREC is 10,000 for a cone of three stars; treating every such cone as
+    big refused a client's sixth parallel cone at once), so a first fetch of ``RENDER_INLINE_MAX``
+    + 1 tells, and only a big cone is fetched whole, once admitted."""
+    first = replace(query, limit=min(query.limit, RENDER_INLINE_MAX + 1))
+    answers = await resolver.cone(first)
+    big = query.limit > first.limit and len(answers) > RENDER_INLINE_MAX
+    if not big:
+        yield answers
+        return
+    del answers  # not held while waiting for admission
+    async with admitted(True):
+        yield await resolver.cone(query)
 
 
 async def make_meta(request: Request) -> Meta:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import coords
-from getstar.answers import RENDER_INLINE_MAX, make_meta, render_off_loop, seconds_until_retry, until
+from getstar.answers import RENDER_INLINE_MAX, cone_admitted, make_meta, render_off_loop, seconds_until_retry, until
 from getstar.errors import AmbiguousName, BadRequest, GetStarError, StarNotFound
 from getstar.formats import choose_format, render_error
 from getstar.httpcache import cache_key, etag_for, header, not_modified, respond
@@ -139,8 +139,7 @@ async def _compute(request: Request, fmt: str) -> tuple[bytes, str, int | None]:
             limit=_limit(params.get("limit")),
             epoch=coords.parse_epoch(params.get("epoch")),
         )
-        async with admitted(query.limit > RENDER_INLINE_MAX):
-            answers = await state.resolver.cone(query)
+        async with cone_admitted(state.resolver, query) as answers:
             return await _rendered(request, fmt, answers)
     elif names:
         if len(names) > state.settings.max_names:

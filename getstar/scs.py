@@ -31,14 +31,13 @@ from starlette.responses import Response
 
 from cache import CachedAnswer
 from getstar import __version__
-from getstar.answers import RENDER_INLINE_MAX
+from getstar.answers import cone_admitted
 from getstar.errors import BadRequest, GetStarError
 from getstar.formats._common import PropertyReader, confidence_name, esc_attr, esc_text, origin_name, utc_seconds
 from getstar.formats.model import Answer
 from getstar.formats.vobase import INT_NULL, prolog
 from getstar.formats.votable import field_element, format_repr, group_element, value_formatter
 from getstar.httpcache import answer_key, etag_for, respond
-from getstar.offload import admitted
 from getstar.properties import BY_NAME, PROPERTIES, Property
 from getstar.resolver import ConeQuery
 from getstar.state import get_state
@@ -277,10 +276,11 @@ async def _answer(request: Request, key: str, query: ConeQuery, verb: int, text:
     if query.radius_deg == 0.0:
         body = write_scs([], verb, query=text, snapshot=snapshot, overflow=False, metadata_only=True)
         return CachedAnswer(body, MEDIA_TYPE, 200, etag_for(key))
-    async with admitted(query.limit > RENDER_INLINE_MAX):  # many stars: their rows, a few at once
-        answers: list[Answer] = []
-        if query.limit > 0:
-            answers = await state.resolver.cone(replace(query, limit=query.limit + 1))  # one more: overflow?
+    if query.limit == 0:
+        body = write_scs([], verb, query=text, snapshot=snapshot, overflow=False)
+        return CachedAnswer(body, MEDIA_TYPE, 200, etag_for(key))
+    # one more than asked: is there an overflow?  Many stars: their rows, a few at once (cone_admitted)
+    async with cone_admitted(state.resolver, replace(query, limit=query.limit + 1)) as answers:
         overflow = len(answers) > query.limit
         body = write_scs(answers[:query.limit], verb, query=text, snapshot=snapshot, overflow=overflow)
     return CachedAnswer(body, MEDIA_TYPE, 200, etag_for(key))

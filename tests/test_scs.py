@@ -146,3 +146,38 @@ def test_answers_are_cached_by_the_parameters_as_read(live_server) -> None:  # t
     # the same cone asked again in another spelling is the same answer (one entry, one ETag)
     again = httpx.get(f"{live_server.url}/scs?Ra={SIRIUS[0]}&dEc={SIRIUS[1]}&sr=0.02&verb=2", timeout=30)
     assert again.headers["etag"] == second.headers["etag"]
+
+
+def test_small_cones_are_never_refused_as_big(snapshot_dsn: str, settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A cone is big (``admitted``, a few at once) by the stars it holds, not by its limit: an SCS
+    client's parallel small cones (MAXREC 10,000 by default) are all answered while no big
+    request can get in, and a cone of more than 20 stars is the one that waits (503, Retry-After)."""
+    import asyncio
+
+    from getstar import offload
+    from tests.conftest import LiveServer
+
+    monkeypatch.setattr(offload, "BIG_AT_ONCE", 0)  # the server's new loop gets no place for a big request
+    monkeypatch.setattr(offload, "LANE_WAIT", 0.3)
+    server = LiveServer(snapshot_dsn, settings)
+    server.start()
+    try:
+        async def many() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+                cones = [client.get("/scs", params={"RA": SIRIUS[0] + k / 3600, "DEC": SIRIUS[1], "SR": 0.01})
+                         for k in range(3 * offload.LANE_PER_CLIENT)]  # more than one client's share
+                return await asyncio.gather(*cones)
+
+        answers = asyncio.run(many())
+        assert [r.status_code for r in answers] == [200] * len(answers)
+        assert all(ids(r)[0] == "* alf CMa" for r in answers)
+        # /v1/stars: a cone of more than 20 stars waits for a place; the same cone limited to 20 does not
+        wide = {"ra": SIRIUS[0], "dec": SIRIUS[1], "radius": "1deg"}
+        twenty = httpx.get(f"{server.url}/v1/stars", params={**wide, "limit": 20}, timeout=30)
+        assert twenty.status_code == 200 and len(twenty.json()["results"]) == 20
+        big = httpx.get(f"{server.url}/v1/stars", params={**wide, "limit": 100}, timeout=30)
+        assert big.status_code == 503 and int(big.headers["retry-after"]) > 0
+        assert httpx.get(f"{server.url}/scs", params={"RA": SIRIUS[0], "DEC": SIRIUS[1], "SR": 1},
+                         timeout=30).status_code == 503
+    finally:
+        server.stop()
