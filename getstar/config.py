@@ -146,9 +146,12 @@ class Settings:
     http_max_headers: int = 100
     http_header_timeout: float = 5.0
     http_body_timeout: float = 30.0
+    http_body_min_rate: float = 500.0
+    http_body_grace: float = 10.0
     http_write_timeout: float = 60.0
     http_keepalive_timeout: int = 5
     http_max_concurrency: int = 1000
+    http_max_connections_per_client: int = 200
     #: big requests (renders of > 20 stars, compression of big answers, uploads) one client may have
     #: waiting for or in a worker's CPU lane; more get 503 at once (0: no limit)
     lane_per_client: int = 4
@@ -234,9 +237,12 @@ class Settings:
             http_max_headers=_int("GETSTAR_HTTP_MAX_HEADERS", 100),
             http_header_timeout=_float("GETSTAR_HTTP_HEADER_TIMEOUT", 5.0),
             http_body_timeout=_float("GETSTAR_HTTP_BODY_TIMEOUT", 30.0),
+            http_body_min_rate=_float("GETSTAR_HTTP_BODY_MIN_RATE", 500.0),
+            http_body_grace=_float("GETSTAR_HTTP_BODY_GRACE", 10.0),
             http_write_timeout=_float("GETSTAR_HTTP_WRITE_TIMEOUT", 60.0),
             http_keepalive_timeout=_int("GETSTAR_HTTP_KEEPALIVE_TIMEOUT", 5),
             http_max_concurrency=_int("GETSTAR_HTTP_MAX_CONCURRENCY", 1000),
+            http_max_connections_per_client=_int("GETSTAR_HTTP_MAX_CONNECTIONS_PER_CLIENT", 200),
             lane_per_client=_int("GETSTAR_LANE_PER_CLIENT", 4),
             trusted_proxies=os.environ.get("GETSTAR_TRUSTED_PROXIES", "").strip(),
             run_as_user=os.environ.get("GETSTAR_RUN_AS", "nobody").strip(),

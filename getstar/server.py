@@ -6,7 +6,8 @@ slow-drip client holds its connection (and, mid-answer, a database connection) f
 ``GuardedHttpTools`` is uvicorn's own protocol with those bounds added (a subclass, so the
 fast C parser stays): a request line and headers over ``max_url_bytes`` / ``max_header_bytes``
 / ``max_headers`` get 414/431 and the connection closed; headers not complete within
-``header_timeout`` get 408; a body that stalls for ``body_timeout`` or an answer the client
+``header_timeout`` get 408; a body that stalls for ``body_timeout`` or arrives slower than
+``body_min_rate`` bytes a second (after ``body_grace``), or an answer the client
 stops reading for ``write_timeout`` closes the connection, and so does an answer sent before
 its request's body ended (a GET route never reads one: a client dripping one byte of it now
 and then, each within ``body_timeout``, would otherwise hold the connection as long as it
@@ -22,11 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import logging
 import os
 import pwd
 import stat
 import sys
+import weakref
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -37,6 +40,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from getstar.config import Settings
 from getstar.errors import GetStarError
 from getstar.metrics import observe_request
+from getstar.offload import client_share
 
 log = logging.getLogger("getstar.server")
 
@@ -48,13 +52,57 @@ class HttpLimits:
     max_headers: int = 100
     header_timeout: float = 5.0
     body_timeout: float = 30.0
+    #: a body arrives at this average rate (bytes/s) or faster, after ``body_grace`` seconds
+    body_min_rate: float = 500.0
+    body_grace: float = 10.0
     write_timeout: float = 60.0
+    #: connections one client address (an IPv6 one: its /64) may have open to a worker (0: any)
+    max_connections_per_client: int = 200
+    #: addresses never counted (``GETSTAR_TRUSTED_PROXIES``: every client comes through them)
+    uncounted: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, settings: Settings) -> HttpLimits:
         return cls(max_url_bytes=settings.http_max_url_bytes, max_header_bytes=settings.http_max_header_bytes,
                    max_headers=settings.http_max_headers, header_timeout=settings.http_header_timeout,
-                   body_timeout=settings.http_body_timeout, write_timeout=settings.http_write_timeout)
+                   body_timeout=settings.http_body_timeout, body_min_rate=settings.http_body_min_rate,
+                   body_grace=settings.http_body_grace, write_timeout=settings.http_write_timeout,
+                   max_connections_per_client=settings.http_max_connections_per_client,
+                   uncounted=tuple(p.strip() for p in settings.trusted_proxies.split(",") if p.strip()))
+
+    def counts(self, address: str) -> bool:
+        """Whether ``address``'s connections are counted against ``max_connections_per_client``."""
+        return self.max_connections_per_client > 0 and not _among(address, self.uncounted)
+
+
+@functools.lru_cache(maxsize=1024)
+def _among(address: str, networks: tuple[str, ...]) -> bool:
+    """``address`` is one of ``networks`` (addresses or CIDR networks; ``*``: every address)."""
+    if "*" in networks:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address in networks
+    for net in networks:
+        try:
+            if ip in ipaddress.ip_network(net, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+# Connections open to this worker by client (``client_share``), one count per event loop (tests
+# run several servers in one process, each on its own loop).
+_open_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def _open_connections(loop: asyncio.AbstractEventLoop) -> dict[str, int]:
+    counts = _open_by_loop.get(loop)
+    if counts is None:
+        counts = _open_by_loop[loop] = {}
+    return counts
 
 
 @functools.cache
@@ -129,6 +177,11 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._refused = False
         #: between the request's headers and the end of its body
         self._in_body = False
+        #: when the body's rate is counted from, and its bytes since (``_arm_body``)
+        self._body_start = 0.0
+        self._body_bytes = 0
+        #: the client this connection is counted against (``max_connections_per_client``)
+        self._counted: str | None = None
         self._url_bytes = self._header_bytes = self._header_count = 0
 
     # -- timers -----------------------------------------------------------------------------
@@ -147,8 +200,9 @@ class GuardedHttpTools(HttpToolsProtocol):
             return
         if status is None and self.flow is not None and self.flow.read_paused:
             # we stopped reading (the application has not asked for more of the body yet, e.g. a
-            # batch waiting for its turn): that is not the client stalling
-            self._arm(self._limits.body_timeout, None, reason)
+            # batch waiting for its turn): that is not the client stalling, nor slow (its rate
+            # is counted again from now)
+            self._start_body()
             return
         log.info("closing a connection: %s", reason, extra={"client": (self.client or ("", 0))[0]})
         if status is not None:
@@ -156,14 +210,36 @@ class GuardedHttpTools(HttpToolsProtocol):
         else:
             self.transport.close()  # the application sees the client gone (http.disconnect)
 
+    def _start_body(self) -> None:
+        self._body_start = self.loop.time()
+        self._body_bytes = 0
+        self._arm_body()
+
+    def _arm_body(self) -> None:
+        """The body's timer: it stalls (nothing for ``body_timeout``) or arrives too slowly.
+
+        Why a rate: a client dripping a byte now and then, each within ``body_timeout``, held its
+        connection up to the upload deadline (120 s), and a thousand such connections were every
+        connection the worker takes (``limit_concurrency``): everyone else got 503.  As Apache's
+        mod_reqtimeout (``body=…,MinRate=500``), the body may take ``body_grace`` seconds plus a
+        second for each ``body_min_rate`` bytes received: a 1,000-byte body, 12 s.
+        """
+        limits = self._limits
+        wait = limits.body_timeout
+        if limits.body_min_rate > 0:
+            due = self._body_start + limits.body_grace + self._body_bytes / limits.body_min_rate
+            wait = min(wait, max(0.0, due - self.loop.time()))
+        self._arm(wait, None, "the request body stalled or arrived too slowly")
+
     def _refuse(self, status: int, reason: str) -> None:
         """Answer before the application sees anything, and close."""
         self._refused = True
         self._disarm()
         observe_request("", status, 0.0)
         body = (reason + "\n").encode()
+        retry = "retry-after: 5\r\n" if status == 503 else ""
         head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode()
+                f"content-length: {len(body)}\r\n{retry}connection: close\r\n\r\n").encode()
         if not self.transport.is_closing():
             self.transport.write(head + body)
             self.transport.close()
@@ -172,8 +248,36 @@ class GuardedHttpTools(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(HeadHoldingTransport(transport))  # type: ignore[arg-type]
         self._arm(self._limits.header_timeout, 408, "the request headers did not arrive in time")
+        self._count_connection()
+
+    def _count_connection(self) -> None:
+        """Count the connection against its client's share, or refuse it (503) past the share.
+
+        Why: a worker serves ``limit_concurrency`` connections; one address holding them all
+        (idle connections reopened as each times out, or bodies sent just fast enough) left
+        every other client a 503.  Behind a proxy every client has the proxy's address: those
+        (``GETSTAR_TRUSTED_PROXIES``) are not counted.
+        """
+        limits = self._limits
+        address = (self.client or ("", 0))[0]
+        if not address or not limits.counts(address):
+            return
+        client = client_share(address)
+        counts = _open_connections(self.loop)
+        if counts.get(client, 0) >= limits.max_connections_per_client:
+            self._refuse(503, f"your address has {limits.max_connections_per_client} connections open to this "
+                              "server already: use fewer, or keep-alive")
+            return
+        counts[client] = counts.get(client, 0) + 1
+        self._counted = client
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._counted is not None:
+            counts = _open_connections(self.loop)
+            left = counts.pop(self._counted, 1) - 1
+            if left > 0:
+                counts[self._counted] = left
+            self._counted = None
         self._disarm()
         if self._write_timer is not None:
             self._write_timer.cancel()
@@ -215,13 +319,14 @@ class GuardedHttpTools(HttpToolsProtocol):
         if self._refused:
             return
         self._in_body = True
-        self._arm(self._limits.body_timeout, None, "the request body stalled")
+        self._start_body()
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
         if self._refused:
             return
-        self._arm(self._limits.body_timeout, None, "the request body stalled")
+        self._body_bytes += len(body)
+        self._arm_body()
         super().on_body(body)
 
     def on_message_complete(self) -> None:

@@ -73,7 +73,7 @@ def logs() -> Iterator[Captured]:
 
 @pytest.fixture(scope="module")
 def server(snapshot_dsn: str, settings: Settings, logs: Captured) -> Iterator[LiveServer]:
-    cfg = replace(settings, http_header_timeout=2.0, http_body_timeout=2.0, http_write_timeout=5.0,
+    cfg = replace(settings, http_header_timeout=2.0, http_body_timeout=2.0, http_body_grace=3.0, http_write_timeout=5.0,
                   xmatch_max_rows=50_000, pool_max=10)
     live = LiveServer(snapshot_dsn, cfg)
     live.start()
@@ -615,6 +615,48 @@ def test_an_answer_sent_before_its_request_body_ended_closes_the_connection(serv
     assert time.monotonic() - started < BOUND
 
 
+def _drip(server: LiveServer, head: bytes, piece: bytes, every: float) -> tuple[bytes, float]:
+    """``head``, then ``piece`` every ``every`` seconds until the server answers or closes."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.settimeout(every)
+        s.sendall(head)
+        while time.monotonic() - started < 3 * BOUND:
+            try:
+                s.sendall(piece)
+                return s.recv(200), time.monotonic() - started
+            except (BrokenPipeError, ConnectionResetError):
+                return b"", time.monotonic() - started
+            except TimeoutError:
+                continue
+    raise AssertionError("the dripped body held its connection")
+
+
+def test_a_body_dripped_within_the_body_timeout_is_cut_by_its_rate(server: LiveServer) -> None:
+    """A byte every half second never trips the body timeout (2 s here), but a body must arrive
+    at 500 bytes/s after its grace (3 s here): cut soon after, not at the upload deadline (120 s),
+    as a thousand such connections held every other client out.  A slow but real upload (2 kB/s)
+    is read and answered."""
+    head = b"POST /v1/xmatch HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nname\n"
+    got, took = _drip(server, head, b"S", 0.5)
+    assert got == b"" and 3.0 <= took < 6.0, (got, took)
+    rows = b"name\n" + b"".join(b"HIP %d\n" % (1000 + k) for k in range(1200))
+    head = (b"POST /v1/xmatch?format=csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(rows))
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(head)
+        for k in range(0, len(rows), 1000):  # 2,000 bytes a second, for ~5 s
+            s.sendall(rows[k:k + 1000])
+            time.sleep(0.5)
+        s.settimeout(BOUND)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert time.monotonic() - started > 4.0 and answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    assert answer.count(b"HIP 1") >= 1000
+
+
 def test_a_pipelined_request_whose_body_is_still_coming_is_not_cut(server: LiveServer) -> None:
     """The closing above is for the answered request's own body: a POST pipelined behind a GET,
     its body still arriving when the GET is answered, is read and answered too."""
@@ -771,3 +813,42 @@ def test_getstars_not_found_page_is_not_counted_as_a_server_error(server: LiveSe
     assert r.status_code == 500 and "has not been found" in r.text
     assert _requests_total(server, route, "500") == before[0]
     assert _requests_total(server, route, "500-not-found") == before[1] + 1
+
+
+def test_one_address_cannot_hold_every_connection(snapshot_dsn: str, settings: Settings) -> None:
+    """Past its share of a worker's connections (4 here; 200 by default, of 1,000), an address's
+    next connection is answered 503 with Retry-After at once: idle connections reopened as each
+    times out no longer leave other clients nothing.  A trusted proxy's connections (every client
+    comes through it) are not counted."""
+    ready = b"GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    live = LiveServer(snapshot_dsn, replace(settings, http_max_connections_per_client=4))
+    live.start()
+    held: list[socket.socket] = []
+    try:
+        held = [socket.create_connection(("127.0.0.1", live.port)) for _ in range(4)]
+        time.sleep(0.3)  # accepted
+        got, took = raw(live, ready)
+        assert got.startswith(b"HTTP/1.1 503") and b"\r\nretry-after: 5\r\n" in got and took < 1.0, got
+        # another address (127.0.0.2, loopback too) meanwhile is served
+        with socket.create_connection(("127.0.0.1", live.port), source_address=("127.0.0.2", 0)) as other:
+            other.settimeout(BOUND)
+            other.sendall(ready)
+            assert other.recv(200).startswith(b"HTTP/1.1 200")
+        held.pop().close()
+        time.sleep(0.3)  # its count given back
+        assert raw(live, ready)[0].startswith(b"HTTP/1.1 200")
+    finally:
+        for s in held:
+            s.close()
+        live.stop()
+    proxied = LiveServer(snapshot_dsn, replace(settings, http_max_connections_per_client=4,
+                                               trusted_proxies="10.0.0.0/8, 127.0.0.1"))
+    proxied.start()
+    try:
+        held = [socket.create_connection(("127.0.0.1", proxied.port)) for _ in range(6)]
+        time.sleep(0.3)
+        assert raw(proxied, ready)[0].startswith(b"HTTP/1.1 200")
+    finally:
+        for s in held:
+            s.close()
+        proxied.stop()
