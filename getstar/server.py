@@ -57,7 +57,7 @@ class HttpLimits:
     body_grace: float = 10.0
     write_timeout: float = 60.0
     #: connections one client address (an IPv6 one: its /64) may have open to a worker (0: any)
-    max_connections_per_client: int = 200
+    max_connections_per_client: int = 256
     #: addresses never counted (``GETSTAR_TRUSTED_PROXIES``: every client comes through them)
     uncounted: tuple[str, ...] = ()
 

@@ -816,7 +816,7 @@ def test_getstars_not_found_page_is_not_counted_as_a_server_error(server: LiveSe
 
 
 def test_one_address_cannot_hold_every_connection(snapshot_dsn: str, settings: Settings) -> None:
-    """Past its share of a worker's connections (4 here; 200 by default, of 1,000), an address's
+    """Past its share of a worker's connections (4 here; 256 by default, of 1,000), an address's
     next connection is answered 503 with Retry-After at once: idle connections reopened as each
     times out no longer leave other clients nothing.  A trusted proxy's connections (every client
     comes through it) are not counted."""
