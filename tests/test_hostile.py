@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -852,3 +853,47 @@ def test_one_address_cannot_hold_every_connection(snapshot_dsn: str, settings: S
         for s in held:
             s.close()
         proxied.stop()
+
+
+def _binary(fields: str, raw: bytes, rows: int) -> bytes:
+    stream = f'<BINARY><STREAM encoding="base64">{base64.b64encode(raw * rows).decode()}</STREAM></BINARY>'
+    return votable(fields, stream)
+
+
+def _doubles(n: int) -> bytes:
+    return struct.pack(">i", n) + struct.pack(">d", 1.5) * n
+
+
+@pytest.mark.parametrize("doc", [
+    # fixed cells, by TABLE nrows or by the rows sent: bit[4088] x 32,000 took 1.3 GB to read
+    votable('<FIELD name="b" datatype="bit" arraysize="4088"/>', "<TABLEDATA/>").replace(
+        b"<TABLE>", b'<TABLE nrows="32000">'),
+    _binary('<FIELD name="c" datatype="char" arraysize="4096"/>', b"a" * 4096, 4000),
+    # variable cells, by the values sent: 100,000 double[*] cells of 30 values took 450 MB
+    _binary('<FIELD name="d" datatype="double" arraysize="*"/>', _doubles(30), 100_000),
+    votable('<FIELD name="n" datatype="char" arraysize="*"/><FIELD name="d" datatype="double" arraysize="*"/>',
+            "<TABLEDATA>" + ("<TR><TD>HIP 1</TD><TD>" + " 1.5" * 30 + "</TD></TR>") * 100_000 + "</TABLEDATA>"),
+])
+def test_tables_that_would_take_too_much_memory_to_read_are_refused(doc: bytes) -> None:
+    """The guard reckons what reading a table takes (``bench/upload_memory.py``): 413 before astropy."""
+    from getstar.errors import PayloadTooLarge
+    from getstar.xmatch.votable_guard import check_votable
+
+    with pytest.raises(PayloadTooLarge, match="MB to read"):
+        check_votable(doc, max_rows=100_000, max_cells=500_000)
+
+
+@pytest.mark.parametrize("element", ["BINARY", "TABLEDATA"])
+def test_the_largest_target_lists_are_read(element: str) -> None:
+    """100,000 targets with a char[64] name and five doubles (position, proper motion, epoch):
+    under the reckoned limit, as BINARY or TABLEDATA."""
+    from getstar.xmatch.votable_guard import check_votable
+
+    fields = '<FIELD name="name" datatype="char" arraysize="64"/>' + "".join(
+        f'<FIELD name="{c}" datatype="double"/>' for c in ("ra", "dec", "pmra", "pmdec", "epoch"))
+    if element == "BINARY":
+        doc = _binary(fields, b"HIP 1".ljust(64) + struct.pack(">d", 1.5) * 5, 100_000)
+    else:
+        doc = votable(fields, "<TABLEDATA>" + ("<TR><TD>HIP 1</TD>" + "<TD>1.5</TD>" * 5 + "</TR>") * 100_000
+                      + "</TABLEDATA>")
+    check_votable(doc, max_rows=100_000, max_cells=600_000)

@@ -45,11 +45,13 @@ MAX_ROW_VALUES = 4096
 #: Elements other than TR and TD (INFO, PARAM, GROUP, FIELD, DESCRIPTION...) at most: each
 #: costs astropy a Python object, and a target list needs a few dozen.
 MAX_OTHER_ELEMENTS = 10_000
-#: Declared bytes of a table at most (rows, or TABLE nrows, times the fixed bytes of a row):
-#: astropy allocates that before filling it, and about six times as much with its masks and
-#: copies. 100,000 rows of a ``char[64]`` name are 6.4 MB; text declared ``arraysize="*"``
-#: costs what is sent.
-MAX_TABLE_BYTES = 16 * 1024 * 1024
+#: Memory reading a table may take at most, as ``_MEMORY`` and ``ROW_MEMORY`` reckon it (the
+#: document's size, rows or TABLE nrows times a row's fixed cells, the variable cells' values as
+#: sent: ``bench/upload_memory.py`` prints the reckoning beside the peak memory of reading).  The
+#: largest target lists read in ~160 MB (100,000 rows of a ``char[64]`` name and five doubles,
+#: as BINARY); bounded by declared bytes (16 MiB) instead, 32,000 rows of ``bit[4088]`` took
+#: 1.3 GB and 100,000 ``double[*]`` cells of 30 values 450 MB.
+MAX_TABLE_MEMORY = 224 * 1024 * 1024
 #: Attributes of one element at most (a FIELD has a dozen at most), and of the whole document
 #: (a TD has none; a million on one TD cost astropy 450 MB).
 MAX_ELEMENT_ATTRIBUTES = 100
@@ -91,6 +93,17 @@ def whole_number(text: str) -> int | None:
 #: Bytes per value of each VOTable datatype in BINARY serialization ('bit' is counted apart).
 _SIZES = {"boolean": 1, "unsignedByte": 1, "short": 2, "int": 4, "long": 8, "char": 1, "unicodeChar": 2,
           "float": 4, "double": 8, "floatComplex": 8, "doubleComplex": 16, "bit": 0}
+#: Bytes of memory reading one value of each datatype takes (astropy's array and mask, its copies
+#: as the array grows, the Python value and its list slot in ``reader.read_votable``): the peak
+#: over what was there before, measured on 1,500,000-value tables, BINARY or TABLEDATA whichever
+#: took more (``bench/upload_memory.py``).
+_MEMORY = {"bit": 11, "boolean": 14, "unsignedByte": 14, "char": 19, "unicodeChar": 38, "short": 24, "int": 49,
+           "long": 91, "float": 75, "double": 117, "floatComplex": 150, "doubleComplex": 234}
+#: Bytes of memory a row takes besides its values (the row's list), and a variable cell besides
+#: its values (astropy's array and mask objects for the cell, the Python list).
+ROW_MEMORY = 128
+_VARIABLE_CELL_MEMORY = {"char": 64, "unicodeChar": 64}
+_VARIABLE_CELL_DEFAULT = 500
 
 
 class _Field:
@@ -101,6 +114,8 @@ class _Field:
             raise BadRequest(f"{kind} {name[:40]!r} has an unknown datatype {datatype[:40]!r}")
         self.bit = datatype == "bit"
         self.size = _SIZES[datatype]
+        self.value_memory = _MEMORY[datatype]
+        self.cell_memory = _VARIABLE_CELL_MEMORY.get(datatype, _VARIABLE_CELL_DEFAULT)
         self.variable = False
         self.values = 1  # per count unit when variable, in all when fixed
         if arraysize:
@@ -124,6 +139,7 @@ class _Field:
                 if self.values > MAX_CELL_VALUES:
                     raise PayloadTooLarge(f"{kind} {name[:40]!r} declares arraysize={arraysize[:40]!r}: at most "
                                           f"{MAX_CELL_VALUES} values per cell are read")
+        self.counted_in_text = self.variable and datatype not in _VARIABLE_CELL_MEMORY
 
     @property
     def unit_bytes(self) -> int:
@@ -139,26 +155,37 @@ class _Field:
         return self.unit_bytes
 
     @property
+    def row_memory(self) -> int:
+        """Memory this FIELD takes in every row read: its fixed values, or a variable cell's own
+        cost (its values are counted as they come)."""
+        return self.cell_memory if self.variable else self.values * self.value_memory
+
+    def values_memory(self, count: int) -> int:
+        """Memory of ``count`` units of a variable cell (a unit of ``values`` values)."""
+        return count * self.values * self.value_memory
+
+    @property
     def least_bytes(self) -> int:
         """Bytes this FIELD takes in every BINARY row at least (a variable cell: its count)."""
         return 4 if self.variable else self.fixed_bytes
 
 
-def _count_binary_rows(data: bytes, fields: list[_Field], null_mask: bool, limit: int | None) -> int:
-    """Rows in a decoded BINARY (or BINARY2, with its per-row null mask) stream; stops past ``limit``.
+def _count_binary_rows(data: bytes, fields: list[_Field], null_mask: bool, limit: int | None) -> tuple[int, int]:
+    """Rows in a decoded BINARY (or BINARY2, with its per-row null mask) stream, and the memory of
+    their variable cells' values (``_Field.values_memory``); stops past ``limit`` rows.
 
     astropy reads rows until one read comes short: a row must take bytes, or it reads forever."""
     mask = (len(fields) + 7) // 8 if null_mask else 0
     if not fields:
         if data:
             raise BadRequest("a BINARY stream in a TABLE without FIELDs: its rows would be of no bytes")
-        return 0
+        return 0, 0
     if mask + sum(f.least_bytes for f in fields) <= 0:
         raise BadRequest("a BINARY row of this table would take no bytes: every FIELD must hold a value")
     if not any(f.variable for f in fields):
         row = mask + sum(f.fixed_bytes for f in fields)
-        return -(-len(data) // row) if row else 0
-    rows = pos = 0
+        return (-(-len(data) // row) if row else 0), 0
+    rows = pos = memory = 0
     end = len(data)
     unpack = struct.Struct(">I").unpack_from
     while pos < end:
@@ -166,15 +193,17 @@ def _count_binary_rows(data: bytes, fields: list[_Field], null_mask: bool, limit
         for f in fields:
             if f.variable:
                 if pos + 4 > end:
-                    return rows + 1
+                    return rows + 1, memory
                 (count,) = unpack(data, pos)
+                # what a short last cell holds is what is left of the stream
+                memory += f.values_memory(min(count, (end - pos) // max(1, f.unit_bytes)))
                 pos += 4 + f.nbytes(count)
             else:
                 pos += f.fixed_bytes
         rows += 1
         if limit is not None and rows > limit:
-            return rows
-    return rows
+            break
+    return rows, memory
 
 
 class _Walk:
@@ -186,13 +215,18 @@ class _Walk:
     Python call per element is the whole cost of this pass).
     """
 
-    def __init__(self, parser: Any, max_rows: int | None, max_cells: int | None = None) -> None:
+    def __init__(self, parser: Any, max_rows: int | None, max_cells: int | None = None, body_bytes: int = 0) -> None:
         self.parser = parser
+        #: the document's size, counted in what reading it takes: TABLEDATA text (a ``char *``
+        #: cell's, whose values are not counted) is held as Python strings of about that size
+        self.body_bytes = body_bytes
         self.max_rows = max_rows
         self.max_cells = max_cells
         self.fields: list[_Field] = []
         self.row_values = 1  # values per row of the current table (at least one per row)
-        self.row_bytes = 1  # fixed bytes per row astropy allocates (a variable cell: a pointer)
+        self.row_memory = ROW_MEMORY  # memory a row of the current table takes to read (its fixed cells)
+        self.variable_memory = 0  # memory the current table's variable cells' values take to read
+        self.column = 0  # the TD being read in its TR (counting the values of variable cells' text)
         self.rows = 0
         self.tds = 0
         self.others = 0
@@ -213,10 +247,17 @@ class _Walk:
         rows = max(self.rows, self.declared_rows)
         if self.max_cells is not None and rows * max(1, len(self.fields)) > self.max_cells:
             raise self._too_many_cells()
-        if rows * self.row_bytes > MAX_TABLE_BYTES:
-            raise PayloadTooLarge(f"the table's declared size ({rows} rows of {self.row_bytes} bytes) is over "
-                                  f"{MAX_TABLE_BYTES // 2**20} MiB: declare text columns arraysize=\"*\", or send "
-                                  "fewer rows")
+        memory = self.memory()
+        if memory > MAX_TABLE_MEMORY:
+            raise PayloadTooLarge(f"the table's declared size ({rows} rows, {len(self.fields)} FIELDs, arrays "
+                                  f"included) would take about {memory // 10**6} MB to read, over the limit of "
+                                  f"{MAX_TABLE_MEMORY // 10**6} MB: send fewer or narrower columns (declare text "
+                                  "columns arraysize=\"*\"), or fewer rows")
+
+    def memory(self) -> int:
+        """What reading the current table would take, as reckoned so far (``MAX_TABLE_MEMORY``)."""
+        rows = max(self.rows, self.declared_rows)
+        return self.body_bytes + rows * self.row_memory + self.variable_memory
 
     def _too_many_cells(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"more than {self.max_cells} cells (rows x columns): the limit is "
@@ -238,6 +279,7 @@ class _Walk:
             self._count_attributes(name, attrs)
         if name == "TR":
             self.rows += 1
+            self.column = 0
             self._check()
             return
         self.others += 1
@@ -246,7 +288,7 @@ class _Walk:
                                   "needs a few")
         parent = self._enter(name)
         if name == "TABLE":
-            self.fields, self.row_values, self.row_bytes = [], 1, 1
+            self.fields, self.row_values, self.row_memory, self.variable_memory = [], 1, ROW_MEMORY, 0
             self.declared_rows = self._nrows(attrs.get("nrows"))
             if self.max_rows is not None and self.declared_rows > self.max_rows:
                 raise self._too_many()
@@ -257,7 +299,7 @@ class _Walk:
             field = _Field(label, attrs.get("datatype", ""), attrs.get("arraysize"))
             self.fields.append(field)
             self.row_values = sum(f.values for f in self.fields)
-            self.row_bytes = sum(8 if f.variable else max(1, f.fixed_bytes) for f in self.fields)
+            self.row_memory = ROW_MEMORY + sum(f.row_memory for f in self.fields)
             if self.row_values > MAX_ROW_VALUES:
                 raise PayloadTooLarge(f"a row of more than {MAX_ROW_VALUES} values (all FIELDs' arraysizes "
                                       "together) is not read")
@@ -265,6 +307,8 @@ class _Walk:
         elif name == "PARAM":  # a PARAM's value is allocated at its declared arraysize too
             _Field(attrs.get("name") or attrs.get("ID") or "", attrs.get("datatype", "char"), attrs.get("arraysize"),
                    kind="PARAM")
+        elif name == "TABLEDATA" and any(f.counted_in_text for f in self.fields):
+            self.parser.CharacterDataHandler = self.cell_text  # only then: a call per TD costs
         elif name in ("FITS", "PARQUET"):
             raise BadRequest(f"{name} data inside a VOTable is not read: send TABLEDATA, or BINARY/BINARY2 "
                              "with the data inline (base64)")
@@ -280,6 +324,7 @@ class _Walk:
 
     def _td(self, attrs: dict[str, str]) -> None:
         self.tds += 1
+        self.column += 1
         if self.max_cells is not None and self.tds > self.max_cells:
             raise self._too_many_cells()
         if attrs:
@@ -321,7 +366,8 @@ class _Walk:
             self._end_stream()
         if tag == "TD" or tag == "TR" or tag.rpartition(":")[2] in _ROW_ELEMENTS:
             return
-        self.open.pop()
+        if self.open.pop() == "TABLEDATA":
+            self.parser.CharacterDataHandler = None
 
     def _end_stream(self) -> None:
         self.parser.CharacterDataHandler = None
@@ -332,12 +378,23 @@ class _Walk:
             raise BadRequest(f"the {self.container} STREAM is not valid base64") from None
         self.stream = []
         left = None if self.max_rows is None else self.max_rows - self.rows
-        self.rows += _count_binary_rows(data, self.fields, self.container == "BINARY2", left)
+        rows, memory = _count_binary_rows(data, self.fields, self.container == "BINARY2", left)
+        self.rows += rows
+        self.variable_memory += memory
         self.container = ""
         self._check()
 
     def text(self, data: str) -> None:
         self.stream.append(data.encode("ascii", "replace"))
+
+    def cell_text(self, data: str) -> None:
+        """Text in a TABLEDATA whose table has variable arrays of numbers (or bits): their values
+        counted (astropy reads each as an array of its own, tens of bytes a value)."""
+        if 0 < self.column <= len(self.fields):
+            f = self.fields[self.column - 1]
+            if f.counted_in_text:
+                values = data.count("0") + data.count("1") if f.bit else len(data.split())
+                self.variable_memory += values * f.value_memory
 
 
 def _refuse(what: str) -> Any:
@@ -356,7 +413,7 @@ def check_votable(body: bytes, max_rows: int | None, max_cells: int | None = Non
         raise UnsupportedMediaType(f"the VOTable body declares encoding {declared.group(1)[:40].decode()!r}: "
                                    "send UTF-8")
     parser = xml.parsers.expat.ParserCreate()
-    walk = _Walk(parser, max_rows, max_cells)
+    walk = _Walk(parser, max_rows, max_cells, len(body))
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = _refuse("a DOCTYPE declaration")
     parser.EntityDeclHandler = _refuse("an ENTITY declaration")
