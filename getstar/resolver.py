@@ -119,6 +119,20 @@ LIMIT 50
 # a cone 2": 250-344 -> 31-94 us, 30': 1,000 -> 687 us; the same rows.  Its own test of the
 # distance is strict (a star exactly at the radius was left out), so it is widened by
 # ``skycells.SLACK`` and the distance test below decides, as ``CELL_CONE_SQL``'s does.
+# A star's position moved by its proper motion over ``p.dt`` years: ``coords.propagate`` (a straight
+# line in the tangent plane, on the unit vector), written in SQL, so a cone at an epoch selects
+# and measures the positions ``at_epoch`` then answers.  It was ra + pmra dt / cos(dec): 4.7"
+# off for Kapteyn's star at J2150, so a cone of a few arcseconds at the position a name gave
+# missed it.  A star lacking either component stays where it is, as in ``propagate``.
+_MAS = f"{math.pi / (180.0 * 3_600_000.0)!r}"
+_EAST = f"CASE WHEN s.p_pmra IS NULL OR s.p_pmdec IS NULL THEN 0 ELSE s.p_pmra * p.dt * {_MAS} END"
+_NORTH = f"CASE WHEN s.p_pmra IS NULL OR s.p_pmdec IS NULL THEN 0 ELSE s.p_pmdec * p.dt * {_MAS} END"
+_X = "(cos(r.d) * cos(r.a) - m.e * sin(r.a) - m.n * sin(r.d) * cos(r.a))"
+_Y = "(cos(r.d) * sin(r.a) + m.e * cos(r.a) - m.n * sin(r.d) * sin(r.a))"
+_Z = "(sin(r.d) + m.n * cos(r.d))"
+_MOVED_RA = f"CASE WHEN m.e = 0 AND m.n = 0 THEN s.ra ELSE degrees(atan2({_Y}, {_X})) END"
+_MOVED_DEC = f"CASE WHEN m.e = 0 AND m.n = 0 THEN s.dec ELSE degrees(atan2({_Z}, sqrt({_X} ^ 2 + {_Y} ^ 2))) END"
+
 CONE_SQL = f"""
 WITH p AS (
     SELECT * FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::int[], $6::float8[],
@@ -128,10 +142,10 @@ WITH p AS (
     FROM p CROSS JOIN LATERAL (
         SELECT c.star_id, q3c_dist(c.ra_at_epoch, c.dec_at_epoch, p.ra0, p.dec0) AS dist
         FROM (
-            SELECT s.star_id,
-                   s.ra + coalesce(s.p_pmra, 0) * p.dt / 3600000.0 / greatest(cos(radians(s.dec)), 1e-6) AS ra_at_epoch,
-                   s.dec + coalesce(s.p_pmdec, 0) * p.dt / 3600000.0 AS dec_at_epoch
+            SELECT s.star_id, {_MOVED_RA} AS ra_at_epoch, {_MOVED_DEC} AS dec_at_epoch
             FROM live.star s
+            CROSS JOIN LATERAL (SELECT radians(s.ra) AS a, radians(s.dec) AS d) r
+            CROSS JOIN LATERAL (SELECT {_EAST} AS e, {_NORTH} AS n) m
             WHERE q3c_join(p.ra0, p.dec0, s.ra, s.dec, p.radius + p.margin + {SLACK!r})
         ) c
         WHERE q3c_dist(c.ra_at_epoch, c.dec_at_epoch, p.ra0, p.dec0) <= p.radius
@@ -354,8 +368,11 @@ class Resolver:
         out = []
         for qi, q in enumerate(queries):
             label = f"{q.ra:.6f} {q.dec:+.6f}"
+            epoch = q.epoch
             out.append([
-                Answer(query=label, status="ok", star=r, identifiers=list(r["identifiers"]),
+                Answer(query=label, status="ok", identifiers=list(r["identifiers"]),
+                       # at an epoch: the position the cone was searched at, as a name's is
+                       star=r if epoch is None else at_epoch(r, epoch), epoch=epoch,
                        separation_arcsec=(float(r["separation_arcsec"]) if math.isfinite(r["separation_arcsec"])
                                           else None))
                 for r in by_query.get(qi, [])])

@@ -391,3 +391,20 @@ def test_any_legacy_star_is_answered(live_server, star: str) -> None:  # type: i
         assert "has not been found" in r.text or "missing or invalid" in r.text
 
 
+
+
+@pytest.mark.parametrize("name, epoch", [("HIP 24186", "J2150"), ("Barnard's star", "J1850"), ("HIP 57939", "J2100")])
+def test_a_cone_at_an_epoch_finds_a_fast_mover_where_its_name_puts_it(live_server, name: str,  # type: ignore[no-untyped-def]
+                                                                     epoch: str) -> None:
+    """Kapteyn's star (8.7"/yr, dec -45), Barnard's star, Groombridge 1830: at a far epoch, a cone
+    of 0.05" at the position the name gives holds the star, at that very position (the cone moved
+    stars by ra + pmra dt / cos dec: 4.7" off for Kapteyn's at J2150, and answered J2000 positions)."""
+    (named,) = get(live_server, "/v1/stars", name=name, epoch=epoch).json()["results"]
+    ra, dec = named["properties"]["RA"]["value"], named["properties"]["DEC"]["value"]
+    (found, *_) = get(live_server, "/v1/stars", ra=repr(ra), dec=repr(dec), radius="0.05arcsec",
+                      epoch=epoch).json()["results"]
+    assert found["main_id"] == named["main_id"] and found["separation_arcsec"] < 0.001
+    assert found["epoch"] == named["epoch"]
+    for axis in ("RA", "DEC"):
+        assert found["properties"][axis]["value"] == pytest.approx(named["properties"][axis]["value"], abs=1e-9)
+        assert found["properties"][axis]["origin"] == "computed"
