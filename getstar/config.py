@@ -137,7 +137,7 @@ class Settings:
     xmatch_statement_timeout: float = 120.0
     xmatch_max_cells: int = 500_000
     xmatch_concurrency: int = 1
-    xmatch_queue_timeout: float = 30.0
+    xmatch_queue_timeout: float = 5.0
     xmatch_upload_bytes: int = 128 * 1024 * 1024
     xmatch_body_deadline: float = 120.0
     cache_max_bytes: int = 48 * 1024 * 1024
@@ -228,7 +228,7 @@ class Settings:
             xmatch_statement_timeout=_float("GETSTAR_XMATCH_STATEMENT_TIMEOUT", 120.0),
             xmatch_max_cells=_int("GETSTAR_XMATCH_MAX_CELLS", 500_000),
             xmatch_concurrency=_int("GETSTAR_XMATCH_CONCURRENCY", 1),
-            xmatch_queue_timeout=_float("GETSTAR_XMATCH_QUEUE_TIMEOUT", 30.0),
+            xmatch_queue_timeout=_float("GETSTAR_XMATCH_QUEUE_TIMEOUT", 5.0),
             xmatch_upload_bytes=_int("GETSTAR_XMATCH_UPLOAD_BYTES", 128 * 1024 * 1024),
             xmatch_body_deadline=_float("GETSTAR_XMATCH_BODY_DEADLINE", 120.0),
             cache_max_bytes=_int("GETSTAR_CACHE_MAX_BYTES", 48 * 1024 * 1024),
