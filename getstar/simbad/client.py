@@ -50,7 +50,7 @@ from getstar.simbad.parse import (
     parse_votable,
 )
 from getstar.simbad.ratelimit import RateLimiter, TokenBucket
-from getstar.xmatch.votable_guard import whole_number
+from getstar.wholenumbers import whole_number
 
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 BACKOFF_BASE = 0.25

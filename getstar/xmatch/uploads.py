@@ -7,7 +7,7 @@ import asyncio
 from starlette.requests import ClientDisconnect, Request
 
 from getstar.errors import ClientGone, PayloadTooLarge, RequestTimeout, ServiceUnavailable, UnsupportedMediaType
-from getstar.xmatch.votable_guard import whole_number
+from getstar.wholenumbers import whole_number
 
 __all__ = ["UploadBudget", "read_limited"]
 

@@ -30,9 +30,10 @@ import xml.parsers.expat
 from typing import Any
 
 from getstar.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from getstar.wholenumbers import whole_number
 
-__all__ = ["MAX_ATTRIBUTES", "MAX_CELL_VALUES", "MAX_ELEMENT_ATTRIBUTES", "MAX_TAG_BYTES", "check_votable",
-           "whole_number"]
+__all__ = ["MAX_ATTRIBUTES", "MAX_CELL_VALUES", "MAX_ELEMENT_ATTRIBUTES", "MAX_TABLE_MEMORY", "MAX_TAG_BYTES",
+           "check_votable"]
 
 #: Values in one cell of a fixed-size array FIELD at most (a target list needs a few: a
 #: name, a coordinate pair); ``*`` (variable) cells are bounded by the body size.
@@ -80,15 +81,6 @@ _ROW_ELEMENTS = frozenset({"TR", "TD"})
 #: Encodings a VOTable document may declare (ASCII-compatible, read by expat itself).
 ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"})
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-_DIGITS = re.compile(r"[0-9]+")
-
-
-def whole_number(text: str) -> int | None:
-    """``text`` as a whole number written in ASCII digits (spaces around allowed), else None.
-
-    Why not ``str.isdigit``: it is true of "²" and "٣", which ``int`` then refuses or reads."""
-    text = text.strip()
-    return int(text) if _DIGITS.fullmatch(text) else None
 
 #: Bytes per value of each VOTable datatype in BINARY serialization ('bit' is counted apart).
 _SIZES = {"boolean": 1, "unsignedByte": 1, "short": 2, "int": 4, "long": 8, "char": 1, "unicodeChar": 2,
