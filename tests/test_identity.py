@@ -26,6 +26,18 @@ def test_lettered_components_answer_the_A_component() -> None:
     assert systems["* 61 Cyg"].primary is None  # only B known: no primary to answer
 
 
+def test_double_star_numbers_with_letters_name_their_system() -> None:
+    """'ADS 5423 A' names a component of 'ADS 5423' (spaced letters: ADS, IDS, GJ; attached: CCDM,
+    WDS); a number without letters, or with more than a component's, names no system."""
+    numbers = [(1, "ADS 5423 A"), (2, "ADS 5423 B"), (1, "CCDM J06451-1643A"), (3, "GJ 67 B"), (4, "GJ 1"),
+               (5, "WDS J01376-0924AB"), (6, "WDS J00057+4549Aa,Ab"), (7, "ADS 8197 AB")]
+    systems = _systems([], [], numbers)
+    assert systems["ADS 5423"].primary == 1 and systems["ADS 5423"].components == [1, 2]
+    assert systems["CCDM J06451-1643"].primary == 1 and systems["GJ 67"].primary is None
+    assert systems["WDS J01376-0924"].primary == 5 and systems["ADS 8197"].primary == 7
+    assert set(systems) == {"ADS 5423", "CCDM J06451-1643", "GJ 67", "WDS J01376-0924", "ADS 8197"}
+
+
 def test_numbered_members_make_a_system_only_in_one_wds_system() -> None:
     designations = [(1, "* alf01 Cru"), (2, "* alf02 Cru"), (3, "* tau01 Eri"), (4, "* tau02 Eri")]
     wds = [(1, "12266-6306", "A"), (2, "12266-6306", "B"), (3, "02451-1834", "A"), (4, "02510-2100", "A")]
@@ -134,6 +146,12 @@ SYSTEMS = [
     ("36 Oph", "* 36 Oph", "* 36 Oph A", ["* 36 Oph A", "* 36 Oph B"]),
     ("HIP 84405", "* 36 Oph", "* 36 Oph A", ["* 36 Oph A", "* 36 Oph B"]),
     ("Guniibuu", "* 36 Oph", "* 36 Oph A", ["* 36 Oph A", "* 36 Oph B"]),
+    # double-star catalogue numbers SIMBAD gives with letters only ('ADS 5423 A', 'GJ 244 A')
+    ("GJ 244", "GJ 244", "* alf CMa", ["* alf CMa"]),
+    ("Gliese 244", "GJ 244", "* alf CMa", ["* alf CMa"]),
+    ("ADS 5423", "ADS 5423", "* alf CMa", ["* alf CMa"]),
+    ("CCDM J06451-1643", "CCDM J06451-1643", "* alf CMa", ["* alf CMa"]),
+    ("WDS J06451-1643", "WDS J06451-1643", "* alf CMa", ["* alf CMa"]),
 ]
 
 

@@ -17,7 +17,9 @@ tested over the whole real snapshot (``tests/test_identity.py``):
    SIMBAD knows under other names are kept and counted (``unconfirmed``).
 3. **Multiple systems.**  SIMBAD names the components of a system with letters
    (``* alf Cen A``, ``* alf Cen B``) or numbers its members (``* alf01 Cru``, ``* alf02 Cru``).
-   The designation without them (``* alf Cen``, ``* alf Cru``) names the system:
+   The designation without them (``* alf Cen``, ``* alf Cru``) names the system, and so do the
+   double-star catalogues' numbers SIMBAD gives only with letters (``ADS 5423 A``, ``GJ 244 A``,
+   ``CCDM J06451-1643A``: ``ADS 5423``, ``GJ 244``, ``CCDM J06451-1643`` name Sirius's system):
 
    - components: the stars holding ``<system> <letters>``; else the numbered members, when
      they all belong to one WDS system (a WDS identifier with the same root); numbered stars
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 import collections
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -65,6 +68,10 @@ SIMBAD_AUTHORITY = 9
 _DESIGNATION = re.compile(
     r"\* ([a-z]{2}[a-z.]|[A-Za-z]|[0-9]{1,3})([0-9]{2})? ([A-Z][A-Za-z]{2})(?: ([A-Z][A-Za-z]{0,3}))?")
 _WDS = re.compile(r"WDS J([0-9]{5}[+-][0-9]{4})(.*)")
+# Double-star catalogue numbers with component letters, as SIMBAD writes them ('ADS 5423 A',
+# 'GJ 244 A', 'CCDM J06451-1643A', 'WDS J06451-1643AB'): the number, the letters.
+_LETTERED_NUMBER = re.compile(r"((?:ADS|IDS|GJ) [0-9][0-9.+-]*) ([A-Z][A-Za-z]{0,3})"
+                              r"|((?:CCDM|WDS) J[0-9]{5}[+-][0-9]{4})([A-Z][A-Za-z]{0,3})")
 
 
 @dataclass
@@ -158,9 +165,20 @@ async def settle_names(conn: asyncpg.Connection, schema: str) -> dict[str, int]:
     return counts
 
 
-def _systems(designations: list[tuple[int, str]], wds: list[tuple[int, str, str]]) -> dict[str, System]:
-    """Systems named by SIMBAD's designations (rule 3): canonical name -> System."""
+def _systems(designations: list[tuple[int, str]], wds: list[tuple[int, str, str]],
+             numbers: Sequence[tuple[int, str]] = ()) -> dict[str, System]:
+    """Systems named by SIMBAD's designations and its double-star catalogue numbers with letters
+    (``numbers``: 'ADS 5423 A' -> 'ADS 5423'; rule 3): canonical name -> System."""
     systems: dict[str, System] = {}
+    for star_id, identifier in numbers:
+        m = _LETTERED_NUMBER.fullmatch(identifier)
+        if m is None:
+            continue
+        base, component = (m[1], m[2]) if m[1] is not None else (m[3], m[4])
+        system = systems.setdefault(base, System(base))
+        previous = system.lettered.get(star_id)
+        system.lettered[star_id] = component if previous is None else min(previous, component)
+        system.designation[star_id] = min(system.designation.get(star_id, identifier), identifier)
     for star_id, identifier in designations:
         m = _DESIGNATION.fullmatch(identifier)
         if m is None:
@@ -260,7 +278,10 @@ async def build_systems(conn: asyncpg.Connection, schema: str) -> dict[str, int]
             wds.append((r["star_id"], m[1], m[2]))
     counts: collections.Counter[str] = collections.Counter()
     counts["identifiers_component_letter"] = await _drop_contradicted_letters(conn, s, designations)
-    systems = _systems(designations, wds)
+    numbers = [(r["star_id"], r["id"]) for r in await conn.fetch(
+        f"SELECT star_id, id FROM {s}.ident WHERE source = {SIMBAD} AND (id LIKE 'ADS %' OR id LIKE 'IDS %' "
+        "OR id LIKE 'GJ %' OR id LIKE 'CCDM J%' OR id LIKE 'WDS J%')")]
+    systems = _systems(designations, wds, numbers)
     held = {r["key"] for r in await conn.fetch(
         f"SELECT DISTINCT key FROM {s}.ident WHERE source = {SIMBAD} AND key = any($1::text[])",
         [ident_key(name) for name in systems])}
