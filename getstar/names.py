@@ -555,6 +555,11 @@ def _alternatives(s: str, key: str) -> list[str]:
         return []
     if head == "GAIA" and tail.startswith("EDR3 "):
         return ["GAIA DR3 " + tail[5:]]  # Gaia EDR3 source ids are DR3's
+    if head == "GAIA" and tail.startswith("DR2 "):
+        # most DR2 source ids are kept in DR3 (SIMBAD's bright stars: 7,172 of the 8,246 with
+        # both ids), and none of SIMBAD's 8,616 DR2 ids is another object's DR3 id: the snapshot
+        # holds DR3 ids only, but for SIMBAD's stars
+        return ["GAIA DR3 " + tail[4:]]
     m = _SPACED_COMPONENT.fullmatch(key)
     return [m[1] + m[2]] if m is not None else []  # typed 'HD 48915 A', SIMBAD has 'HD 48915A'
 

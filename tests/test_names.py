@@ -371,6 +371,7 @@ QUERY_KEYS = [
     ("r Leo", ["* r LEO", "V* R LEO"]),
     ("b Vel", ["* b VEL", "* B VEL"]),
     ("B Vel", ["* B VEL", "V* B VEL", "* b VEL"]),
+    ("Gaia DR2 2947050466531873024", ["GAIA DR2 2947050466531873024", "GAIA DR3 2947050466531873024"]),
     ("MU Cep", ["V* MU CEP"]),  # the GCVS variable: never Bayer's mu (SIMBAD's case rule)
     ("NU UMa", ["V* NU UMA"]),
     ("nu Pav", ["* NU. PAV"]),  # Bayer's nu: never the GCVS variable NU Pav

@@ -141,6 +141,7 @@ TYPED = [  # (as typed, SIMBAD's or the snapshot's own spelling of the same star
     ("Gaia EDR3- 2947050466531873024", "Gaia DR3 2947050466531873024"), ("o Cet", "* omi Cet"),
     ("o Leo", "* o Leo"), ("nu UMa", "* nu. UMa"), ("Nu Ursae Majoris", "* nu. UMa"), ("b Vel", "* b Vel"),
     ("B Vel", "* B Vel"), ("Barnard’s Star", "NAME Barnard's star"), ("HD-48915", "HD 48915"),
+    ("Gaia DR2 1866721124773681280", "Gaia DR3 1866721124773681280"),  # a Gaia star SIMBAD's dump lacks
 ]
 
 
