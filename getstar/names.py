@@ -223,7 +223,7 @@ _TYPOGRAPHY = str.maketrans({
     "\u0251": "\u03b1",  # LATIN SMALL LETTER ALPHA, typed for the Greek one ('ɑ CMa')
     **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"),
     **dict.fromkeys("\u00b0\u00ba\u02da", " "),
-    **dict.fromkeys("\u2018\u2019\u201b\u02bc\u00b4\u2032", "'"),
+    **dict.fromkeys("\u2018\u2019\u201b\u02bc\u00b4\u2032\u0060", "'"),
 })
 # Letters without a Unicode decomposition that people write without their stroke.
 _FOLD_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d",
@@ -483,11 +483,18 @@ def canonical(text: str) -> str:
 
 def _upper(c: str) -> str:
     """``c`` upper-cased, but a Latin Bayer letter: SIMBAD has both '* b Vel' and '* B Vel'
-    (Lacaille's and Bayer's letters, 45 such pairs among the bright stars)."""
+    (Lacaille's and Bayer's letters, 45 such pairs among the bright stars); apostrophes dropped."""
     key = c.upper()
     if c[:1] == "*" and len(c) > 3 and c[1] == " " and "a" <= c[2] <= "z" and c[3] in _AFTER_LETTER:
-        return key[:2] + c[2] + key[3:]
-    return key
+        key = key[:2] + c[2] + key[3:]
+    return _without_apostrophes(key) if "'" in key else key
+
+
+def _without_apostrophes(key: str) -> str:
+    """Why: people type 'Barnards star', 'Andrews star', 'Al Sad al Mulk' for SIMBAD's and
+    Stellarium's "Barnard's star", "Andrews' star", "Al Sa'd al Mulk"; no two names differ by
+    an apostrophe alone."""
+    return " ".join(key.replace("'", "").split())
 
 
 def _key_of(c: str) -> str:
@@ -516,7 +523,7 @@ def ident_key(text: str) -> str:
     so the lookup is an exact comparison on an indexed column.
     """
     c = canonical(text)
-    if c.isascii():  # _key_of(c), inlined: the ingest calls this once per identifier
+    if c.isascii() and "'" not in c:  # _key_of(c), inlined: the ingest calls this once per identifier
         if c[:1] == "*" and c[2:3].islower() and len(c) > 3 and c[3] in _AFTER_LETTER and c[1] == " ":
             return "* " + c[2] + c[3:].upper()
         return c.upper()
@@ -629,9 +636,9 @@ def query_keys(text: str) -> list[str]:
         return [_key_of(s)]
     keys = _keys_of(s)
     bare = _untyped(s)
-    if bare != s:  # the punctuation typed around it: the bare name's keys next
+    if bare and bare != s:  # the punctuation typed around it: the bare name's keys next
         keys[1:1] = _keys_of(bare)
-    return list(dict.fromkeys(keys))[:4]
+    return [k for k in dict.fromkeys(keys) if k][:4]  # no empty key: "'" alone names nothing
 
 
 def _keys_of(s: str) -> list[str]:

@@ -269,8 +269,9 @@ CANONICAL = [
 
 
 def expected_key(canonical_form: str) -> str:
-    """The key rule, written out: upper case, but a lower-case Latin Bayer letter ('* b Vel')."""
-    key = " ".join(canonical_form.upper().split())
+    """The key rule, written out: upper case, but a lower-case Latin Bayer letter ('* b Vel');
+    no apostrophe ('Barnards star' is "Barnard's star")."""
+    key = " ".join(canonical_form.upper().replace("'", "").split())
     m = re.match(r"\* ([a-z])(?=[ 0-9])", canonical_form)
     return key[:2] + m[1] + key[3:] if m else key
 
@@ -358,7 +359,8 @@ QUERY_KEYS = [
     ("alf Cen ABD", ["* ALF CEN ABD", "NAME ALF CEN ABD"]),
     ("G Leo", ["* G LEO", "V* G LEO", "* g LEO"]),  # SIMBAD's 'V* G Leo' is 20 Leo
     ("Sirius,", ["SIRIUS,", "SIRIUS", "NAME SIRIUS", "NAME SIRIUS,"]),  # pasted from a list
-    ("'Sirius'", ["'SIRIUS'", "SIRIUS", "NAME SIRIUS"]),
+    ("'Sirius'", ["SIRIUS", "NAME SIRIUS"]),
+    ("Barnards Star", ["BARNARDS STAR", "NAME BARNARDS STAR"]),  # SIMBAD's "NAME Barnard's star"
     ("HD 48915.", ["HD 48915.", "HD 48915", "NAME HD 48915."]),
     ("IRAS06429-1639", ["IRAS06429-1639", "IRAS 06429-1639", "NAME IRAS06429-1639"]),  # the blank left out
     ("IRC+10024", ["IRC+10024", "IRC +10024", "NAME IRC+10024"]),
@@ -663,7 +665,7 @@ def test_invariants(text: str) -> None:
     if key:
         assert keys[0] == key
     else:
-        assert keys == [] and c == ""
+        assert keys == [] and c.replace("'", "").strip() == ""
 
 
 def test_huge_input_is_read_whole() -> None:

@@ -142,6 +142,7 @@ TYPED = [  # (as typed, SIMBAD's or the snapshot's own spelling of the same star
     ("o Leo", "* o Leo"), ("nu UMa", "* nu. UMa"), ("Nu Ursae Majoris", "* nu. UMa"), ("b Vel", "* b Vel"),
     ("B Vel", "* B Vel"), ("Barnard’s Star", "NAME Barnard's star"), ("HD-48915", "HD 48915"),
     ("Gaia DR2 1866721124773681280", "Gaia DR3 1866721124773681280"),  # a Gaia star SIMBAD's dump lacks
+    ("Barnards star", "NAME Barnard's star"), ("Przybylskis Star", "Przybylski's Star"),  # apostrophes left out
 ]
 
 

@@ -54,8 +54,8 @@ import asyncpg
 from getstar.names import canonical, ident_key
 
 #: Version of ``names.ident_key``'s rule, written as the comment of the raw tables holding keys.
-KEY_RULE = ("getstar key rule 3 (diacritics folded, Latin Bayer letters keep their case; full-width forms, "
-            "invisible characters, khi, BS, CP, glued designations)")
+KEY_RULE = ("getstar key rule 4 (diacritics folded, Latin Bayer letters keep their case; full-width forms, "
+            "invisible characters, khi, BS, CP, glued designations; apostrophes dropped)")
 #: Raw tables whose ``key`` column is ``ident_key(id)``.
 KEYED_TABLES = ("raw.stellarium", "raw.simbad_ident", "raw.simbad_learned_ident")
 
