@@ -235,6 +235,8 @@ def _clean(text: str) -> str:
     pasted typography (dashes, minus and degree signs, curly apostrophes) into ASCII."""
     if not text.isascii():
         text = text.translate(_TYPOGRAPHY)
+    elif "`" in text:  # the grave accent typed for an apostrophe (it is in _TYPOGRAPHY too)
+        text = text.replace("`", "'")
     return " ".join(text.replace("_", " ").split())
 
 
@@ -481,13 +483,14 @@ def canonical(text: str) -> str:
     return _parse(s) or s
 
 
-def _upper(c: str) -> str:
+def _upper(c: str, apostrophes: bool = False) -> str:
     """``c`` upper-cased, but a Latin Bayer letter: SIMBAD has both '* b Vel' and '* B Vel'
-    (Lacaille's and Bayer's letters, 45 such pairs among the bright stars); apostrophes dropped."""
+    (Lacaille's and Bayer's letters, 45 such pairs among the bright stars); apostrophes dropped
+    (kept with ``apostrophes``: key rule 3)."""
     key = c.upper()
     if c[:1] == "*" and len(c) > 3 and c[1] == " " and "a" <= c[2] <= "z" and c[3] in _AFTER_LETTER:
         key = key[:2] + c[2] + key[3:]
-    return _without_apostrophes(key) if "'" in key else key
+    return _without_apostrophes(key) if "'" in key and not apostrophes else key
 
 
 def _without_apostrophes(key: str) -> str:
@@ -638,6 +641,8 @@ def query_keys(text: str) -> list[str]:
     bare = _untyped(s)
     if bare and bare != s:  # the punctuation typed around it: the bare name's keys next
         keys[1:1] = _keys_of(bare)
+    if "'" in s and s[0].isalnum():  # a snapshot built before key rule 4 kept apostrophes in its keys
+        keys += [_upper(c, apostrophes=True) for c in (s, "NAME " + s)]
     return [k for k in dict.fromkeys(keys) if k][:4]  # no empty key: "'" alone names nothing
 
 

@@ -361,6 +361,8 @@ QUERY_KEYS = [
     ("Sirius,", ["SIRIUS,", "SIRIUS", "NAME SIRIUS", "NAME SIRIUS,"]),  # pasted from a list
     ("'Sirius'", ["SIRIUS", "NAME SIRIUS"]),
     ("Barnards Star", ["BARNARDS STAR", "NAME BARNARDS STAR"]),  # SIMBAD's "NAME Barnard's star"
+    # and in a snapshot built before key rule 4, its key as it was
+    ("Barnard's Star", ["BARNARDS STAR", "NAME BARNARDS STAR", "BARNARD'S STAR", "NAME BARNARD'S STAR"]),
     ("HD 48915.", ["HD 48915.", "HD 48915", "NAME HD 48915."]),
     ("IRAS06429-1639", ["IRAS06429-1639", "IRAS 06429-1639", "NAME IRAS06429-1639"]),  # the blank left out
     ("IRC+10024", ["IRC+10024", "IRC +10024", "NAME IRC+10024"]),
