@@ -285,8 +285,15 @@ class GuardedHttpTools(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if not self._refused:
-            super().data_received(data)
+        if self._refused:
+            return
+        if self._timer is None and not self._in_body and (self.cycle is None or self.cycle.response_complete):
+            # bytes between requests on a kept-alive connection: uvicorn stops its keep-alive
+            # timer at the first byte, and blank lines ('\r\n') never begin a request, so one
+            # every few seconds, or once, held the connection for good: they must make a
+            # request's headers in time like any
+            self._arm(self._limits.header_timeout, 408, "the request headers did not arrive in time")
+        super().data_received(data)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

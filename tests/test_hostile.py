@@ -897,3 +897,26 @@ def test_the_largest_target_lists_are_read(element: str) -> None:
         doc = votable(fields, "<TABLEDATA>" + ("<TR><TD>HIP 1</TD>" + "<TD>1.5</TD>" * 5 + "</TR>") * 100_000
                       + "</TABLEDATA>")
     check_votable(doc, max_rows=100_000, max_cells=600_000)
+
+
+def test_blank_lines_between_requests_do_not_hold_a_connection(server: LiveServer) -> None:
+    """After an answer, a kept-alive connection that sends only blank lines ('\\r\\n', skipped
+    before a request line) is closed after the header timeout (2 s here): uvicorn stops its
+    keep-alive timer at the first byte, and the connection was held for good."""
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.settimeout(BOUND)
+        s.sendall(b"GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        s.settimeout(0.5)
+        closed = False
+        while not closed and time.monotonic() - started < BOUND:
+            try:
+                s.sendall(b"\r\n")
+                said = s.recv(65536)  # the 408, or nothing: the connection is being closed
+                closed = said == b"" or said.startswith(b"HTTP/1.1 408")
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+        assert closed and time.monotonic() - started < 2.0 + 1.5
