@@ -343,9 +343,20 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._disarm()
         super().on_message_complete()
 
+    def _unsupported_upgrade_warning(self) -> None:
+        """An ``Upgrade`` request (the service speaks no WebSocket): answered as plain HTTP, then
+        the connection is closed (``on_response_complete``: the parser reads nothing after it).
+        uvicorn logged two warnings a request, one telling to install a WebSocket library."""
+        log.debug("an upgrade request, answered as HTTP", extra={"client": (self.client or ("", 0))[0]})
+
     def on_response_complete(self) -> None:
         if isinstance(self.transport, HeadHoldingTransport):
             self.transport.flush()  # a head whose body never came (HEAD): it goes now
+        if self.parser.should_upgrade() and not self.transport.is_closing():
+            super().on_response_complete()
+            self._disarm()
+            self.transport.close()  # after what is written: the answer goes out whole
+            return
         # the body still coming is the answered request's own, not a pipelined next one's
         unread = self._in_body and not self.pipeline
         super().on_response_complete()
@@ -385,6 +396,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     proxies = settings.trusted_proxies
     return {
         "http": protocol,
+        # no WebSocket: an upgrade request is answered as plain HTTP (``GuardedHttpTools``); with
+        # ``websockets`` installed, uvicorn handed the connection to a protocol of its own, with
+        # none of these bounds, whose closing never gave the address's count back
+        "ws": "none",
         "timeout_keep_alive": settings.http_keepalive_timeout,
         "limit_concurrency": settings.http_max_concurrency or None,
         # X-Forwarded-For / -Proto are believed only from the configured proxies (none by default:

@@ -838,6 +838,26 @@ def test_one_address_cannot_hold_every_connection(snapshot_dsn: str, settings: S
         held.pop().close()
         time.sleep(0.3)  # its count given back
         assert raw(live, ready)[0].startswith(b"HTTP/1.1 200")
+        # WebSocket upgrade requests are answered as HTTP and closed, their counts given back (with
+        # the websockets package installed, uvicorn took such a connection over and never did)
+        upgrade = (b"GET /health/ready HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        for _ in range(10):
+            with socket.create_connection(("127.0.0.1", live.port), source_address=("127.0.0.3", 0)) as s:
+                s.settimeout(BOUND)
+                s.sendall(upgrade)
+                answer = b""
+                while chunk := s.recv(65536):  # to the close
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 200") and b"101" not in answer.split(b"\r\n")[0]
+        time.sleep(0.3)
+        more = [socket.create_connection(("127.0.0.1", live.port), source_address=("127.0.0.3", 0))
+                for _ in range(4)]
+        held += more
+        for s in more:
+            s.settimeout(BOUND)
+            s.sendall(ready)
+            assert s.recv(200).startswith(b"HTTP/1.1 200")
     finally:
         for s in held:
             s.close()
