@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -16,12 +15,15 @@ from getstar.formats import Meta, render
 from getstar.formats.model import Answer
 from getstar.httpcache import canonical_query
 from getstar.offload import admitted, off_loop_or_busy
-from getstar.resolver import ConeQuery, Resolver
+from getstar.resolver import COALESCED_CONE_RADIUS, ConeQuery, Resolver
 from getstar.state import get_state
 
 #: Answers with more stars than this are rendered in the CPU lane (``getstar.offload``): a
 #: 2,000-star document takes a few hundred milliseconds, which cached answers must not wait for.
 RENDER_INLINE_MAX = 20
+#: Cones of this radius or less (degrees) are small whatever their limit: the snapshot holds a
+#: few stars in an arcminute (the coalesced cones' radius).
+SMALL_CONE_RADIUS = COALESCED_CONE_RADIUS
 
 
 async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[bytes, str]:
@@ -34,17 +36,14 @@ async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[
 @contextlib.asynccontextmanager
 async def cone_admitted(resolver: Resolver, query: ConeQuery) -> AsyncIterator[list[Answer]]:
     """The cone's answers, held (with their rendering, in the ``with`` block) inside ``admitted``
-    when there are more than ``RENDER_INLINE_MAX`` of them.  A cone's limit does not say how many
-    stars it holds (an SCS MAXREC is 10,000 for a cone of three stars; treating every such cone as
-    big refused a client's sixth parallel cone at once), so a first fetch of ``RENDER_INLINE_MAX``
-    + 1 tells, and only a big cone is fetched whole, once admitted."""
-    first = replace(query, limit=min(query.limit, RENDER_INLINE_MAX + 1))
-    answers = await resolver.cone(first)
-    big = query.limit > first.limit and len(answers) > RENDER_INLINE_MAX
-    if not big:
-        yield answers
+    when the cone may hold many stars: more than ``RENDER_INLINE_MAX`` asked for, in a radius of
+    more than ``SMALL_CONE_RADIUS``.  A limit alone does not make a cone big (an SCS MAXREC is
+    10,000 for a cone of three stars: treated as big, a client's fifth parallel cone of 36" was
+    refused).  Nor does a first fetch tell, as it did for a while: 800 wide cones fetching at
+    once took every database connection, and small cones waited for one past its timeout."""
+    if query.limit <= RENDER_INLINE_MAX or query.radius_deg <= SMALL_CONE_RADIUS:
+        yield await resolver.cone(query)
         return
-    del answers  # not held while waiting for admission
     async with admitted(True):
         yield await resolver.cone(query)
 

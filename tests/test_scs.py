@@ -149,9 +149,10 @@ def test_answers_are_cached_by_the_parameters_as_read(live_server) -> None:  # t
 
 
 def test_small_cones_are_never_refused_as_big(snapshot_dsn: str, settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """A cone is big (``admitted``, a few at once) by the stars it holds, not by its limit: an SCS
-    client's parallel small cones (MAXREC 10,000 by default) are all answered while no big
-    request can get in, and a cone of more than 20 stars is the one that waits (503, Retry-After)."""
+    """A cone is big (``admitted``, a few at once) by the stars it may hold, not by its limit
+    alone: an SCS client's parallel cones of 36" (MAXREC 10,000 by default) are all answered
+    while no big request can get in, and a cone of a degree asking for more than 20 stars is the
+    one that waits (503, Retry-After)."""
     import asyncio
 
     from getstar import offload
