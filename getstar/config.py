@@ -151,7 +151,7 @@ class Settings:
     http_write_timeout: float = 60.0
     http_keepalive_timeout: int = 5
     http_max_concurrency: int = 1000
-    http_max_connections_per_client: int = 256
+    http_max_connections_per_client: int = 64
     #: big requests (renders of > 20 stars, compression of big answers, uploads) one client may have
     #: waiting for or in a worker's CPU lane; more get 503 at once (0: no limit)
     lane_per_client: int = 4
@@ -242,7 +242,7 @@ class Settings:
             http_write_timeout=_float("GETSTAR_HTTP_WRITE_TIMEOUT", 60.0),
             http_keepalive_timeout=_int("GETSTAR_HTTP_KEEPALIVE_TIMEOUT", 5),
             http_max_concurrency=_int("GETSTAR_HTTP_MAX_CONCURRENCY", 1000),
-            http_max_connections_per_client=_int("GETSTAR_HTTP_MAX_CONNECTIONS_PER_CLIENT", 256),
+            http_max_connections_per_client=_int("GETSTAR_HTTP_MAX_CONNECTIONS_PER_CLIENT", 64),
             lane_per_client=_int("GETSTAR_LANE_PER_CLIENT", 4),
             trusted_proxies=os.environ.get("GETSTAR_TRUSTED_PROXIES", "").strip(),
             run_as_user=os.environ.get("GETSTAR_RUN_AS", "nobody").strip(),

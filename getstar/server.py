@@ -56,8 +56,9 @@ class HttpLimits:
     body_min_rate: float = 500.0
     body_grace: float = 10.0
     write_timeout: float = 60.0
-    #: connections one client address (an IPv6 one: its /64) may have open to a worker (0: any)
-    max_connections_per_client: int = 256
+    #: connections one client address (an IPv6 one: its /64) may have open to a worker that has
+    #: over half its ``limit_concurrency`` open (0: any)
+    max_connections_per_client: int = 64
     #: addresses never counted (``GETSTAR_TRUSTED_PROXIES``: every client comes through them)
     uncounted: tuple[str, ...] = ()
 
@@ -251,11 +252,13 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._count_connection()
 
     def _count_connection(self) -> None:
-        """Count the connection against its client's share, or refuse it (503) past the share.
+        """Count the connection against its client's share; past the share while the worker is
+        busy (over half its ``limit_concurrency`` open), refuse it (503).
 
-        Why: a worker serves ``limit_concurrency`` connections; one address holding them all
+        Why: a worker serves ``limit_concurrency`` connections; a few addresses holding them all
         (idle connections reopened as each times out, or bodies sent just fast enough) left
-        every other client a 503.  Behind a proxy every client has the proxy's address: those
+        every other client a 503.  Below half, one client may open as many as it likes (a load
+        test, a portal's pool).  Behind a proxy every client has the proxy's address: those
         (``GETSTAR_TRUSTED_PROXIES``) are not counted.
         """
         limits = self._limits
@@ -264,9 +267,10 @@ class GuardedHttpTools(HttpToolsProtocol):
             return
         client = client_share(address)
         counts = _open_connections(self.loop)
-        if counts.get(client, 0) >= limits.max_connections_per_client:
-            self._refuse(503, f"your address has {limits.max_connections_per_client} connections open to this "
-                              "server already: use fewer, or keep-alive")
+        busy = self.limit_concurrency is None or len(self.connections) > self.limit_concurrency // 2
+        if busy and counts.get(client, 0) >= limits.max_connections_per_client:
+            self._refuse(503, f"the server is busy and your address has {counts[client]} connections open to it "
+                              "already: use fewer, or keep-alive")
             return
         counts[client] = counts.get(client, 0) + 1
         self._counted = client
@@ -324,6 +328,11 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         if self._refused:
+            return
+        limit = self.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            # uvicorn's own answer here (its limit_concurrency) is a 503 without Retry-After
+            self._refuse(503, f"the server has its {limit} connections open: try again shortly")
             return
         self._in_body = True
         self._start_body()
