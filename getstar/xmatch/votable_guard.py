@@ -96,6 +96,8 @@ _MEMORY = {"bit": 11, "boolean": 14, "unsignedByte": 14, "char": 19, "unicodeCha
 ROW_MEMORY = 128
 _VARIABLE_CELL_MEMORY = {"char": 64, "unicodeChar": 64}
 _VARIABLE_CELL_DEFAULT = 500
+#: Bytes of memory a PARAM takes besides its value (astropy's Param object, its attributes).
+_PARAM_MEMORY = 2048
 
 
 class _Field:
@@ -131,6 +133,11 @@ class _Field:
                 if self.values > MAX_CELL_VALUES:
                     raise PayloadTooLarge(f"{kind} {name[:40]!r} declares arraysize={arraysize[:40]!r}: at most "
                                           f"{MAX_CELL_VALUES} values per cell are read")
+            if len(dims) > 1:
+                # read as nested lists: '1x4096' is 4,096 lists of one value, ~70 bytes each (a
+                # 3.3 MiB upload of bit[1x4096] took a worker to 1.8 GB); a target list needs none
+                raise BadRequest(f"{kind} {name[:40]!r} declares arraysize={arraysize[:40]!r}: arrays of more than "
+                                 "one dimension are not read (send each value as a column)")
         self.counted_in_text = self.variable and datatype not in _VARIABLE_CELL_MEMORY
 
     @property
@@ -212,6 +219,8 @@ class _Walk:
         #: the document's size, counted in what reading it takes: TABLEDATA text (a ``char *``
         #: cell's, whose values are not counted) is held as Python strings of about that size
         self.body_bytes = body_bytes
+        #: memory the document's PARAMs take to read (every table's)
+        self.param_memory = 0
         self.max_rows = max_rows
         self.max_cells = max_cells
         self.fields: list[_Field] = []
@@ -249,7 +258,7 @@ class _Walk:
     def memory(self) -> int:
         """What reading the current table would take, as reckoned so far (``MAX_TABLE_MEMORY``)."""
         rows = max(self.rows, self.declared_rows)
-        return self.body_bytes + rows * self.row_memory + self.variable_memory
+        return self.body_bytes + self.param_memory + rows * self.row_memory + self.variable_memory
 
     def _too_many_cells(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"more than {self.max_cells} cells (rows x columns): the limit is "
@@ -297,8 +306,11 @@ class _Walk:
                                       "together) is not read")
             self._check()
         elif name == "PARAM":  # a PARAM's value is allocated at its declared arraysize too
-            _Field(attrs.get("name") or attrs.get("ID") or "", attrs.get("datatype", "char"), attrs.get("arraysize"),
-                   kind="PARAM")
+            param = _Field(attrs.get("name") or attrs.get("ID") or "", attrs.get("datatype", "char"),
+                           attrs.get("arraysize"), kind="PARAM")
+            # its value, read whatever table it is in (3,800 PARAMs of double[4096]: 249 MB)
+            self.param_memory += _PARAM_MEMORY + param.values * param.value_memory
+            self._check()
         elif name == "TABLEDATA" and any(f.counted_in_text for f in self.fields):
             self.parser.CharacterDataHandler = self.cell_text  # only then: a call per TD costs
         elif name in ("FITS", "PARQUET"):
@@ -385,7 +397,8 @@ class _Walk:
         if 0 < self.column <= len(self.fields):
             f = self.fields[self.column - 1]
             if f.counted_in_text:
-                values = data.count("0") + data.count("1") if f.bit else len(data.split())
+                # astropy separates values by blanks or commas ('1,2,3' is three)
+                values = data.count("0") + data.count("1") if f.bit else len(data.replace(",", " ").split())
                 self.variable_memory += values * f.value_memory
 
 
