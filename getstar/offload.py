@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from getstar.errors import ServiceUnavailable
 
 __all__ = ["BIG_AT_ONCE", "LANE_PER_CLIENT", "LANE_WAIT", "SWITCH_INTERVAL", "Lane", "LaneShareExceeded",
-           "admitted", "off_loop", "off_loop_or_busy", "served", "serving", "use_lane_share",
+           "admitted", "current_client", "off_loop", "off_loop_or_busy", "served", "serving", "use_lane_share",
            "use_short_switch_interval"]
 
 P = ParamSpec("P")
@@ -82,6 +82,11 @@ def client_share(address: str) -> str:
 
 def served(token: contextvars.Token[str | None]) -> None:
     _client.reset(token)
+
+
+def current_client() -> str | None:
+    """The client (``client_share``) of the request being served; None outside a request."""
+    return _client.get()
 
 
 class _LaneState:

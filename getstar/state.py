@@ -59,7 +59,9 @@ class State:
         #: batches (POST /v1/xmatch) this worker runs at once; the others wait their turn
         self.batch_slots = asyncio.Semaphore(max(1, settings.xmatch_concurrency))
         #: bytes of upload bodies received and not yet parsed (read before a slot is taken)
-        self.upload_budget = UploadBudget(max(settings.xmatch_upload_bytes, settings.xmatch_max_bytes))
+        total = max(settings.xmatch_upload_bytes, settings.xmatch_max_bytes)
+        # one client: the largest body, or a quarter of all, whichever is more
+        self.upload_budget = UploadBudget(total, per_client=max(settings.xmatch_max_bytes, total // 4))
         self.shared_redis: Any = None  # the fallback's shared rate limit and negative cache
         #: of ``pool``, names' and cones' (made with the first resolver)
         self._coalescers: tuple[LookupCoalescer, LookupCoalescer, LookupCoalescer] | None = None

@@ -388,6 +388,33 @@ def test_upload_budget_and_deadline() -> None:
     asyncio.run(slow_body())
 
 
+def test_one_client_holds_at_most_its_share_of_the_upload_budget() -> None:
+    """Bodies being received are counted by client too: one address past its share (a quarter of
+    the budget, or the largest body) gets 503 at once, another is still received; given back,
+    the share is free again."""
+    from getstar import offload
+    from getstar.errors import ServiceUnavailable
+    from getstar.xmatch.uploads import UploadBudget
+
+    budget = UploadBudget(100, per_client=30)
+
+    def as_client(client: str, act: Any) -> None:
+        token = offload.serving(client)
+        try:
+            act()
+        finally:
+            offload.served(token)
+
+    as_client("10.0.0.1", lambda: budget.take(30))
+    with pytest.raises(ServiceUnavailable, match="one after another"):
+        as_client("10.0.0.1", lambda: budget.take(1))
+    as_client("10.0.0.2", lambda: budget.take(30))  # another client: received
+    assert budget.held == 60 and budget.by_client == {"10.0.0.1": 30, "10.0.0.2": 30}
+    as_client("10.0.0.1", lambda: budget.give(30))
+    as_client("10.0.0.1", lambda: budget.take(25))
+    assert budget.held == 55 and budget.by_client == {"10.0.0.1": 25, "10.0.0.2": 30}
+
+
 def test_a_batch_waiting_too_long_for_its_turn_is_503() -> None:
     import asyncio
 

@@ -7,31 +7,49 @@ import asyncio
 from starlette.requests import ClientDisconnect, Request
 
 from getstar.errors import ClientGone, PayloadTooLarge, RequestTimeout, ServiceUnavailable, UnsupportedMediaType
+from getstar.offload import LaneShareExceeded, current_client
 from getstar.wholenumbers import whole_number
 
 __all__ = ["UploadBudget", "read_limited"]
 
 
 class UploadBudget:
-    """Bytes of request bodies this worker holds before their batch runs.
+    """Bytes of request bodies this worker holds before their batch runs, in all and by client.
 
     Why: a body is read before the batch slot is taken (a client sending one byte every few
     seconds must not hold the slot everyone waits for), so what bounds memory meanwhile is
-    this total: over it, a new upload is 503 with Retry-After at once.
+    this total: over it, a new upload is 503 with Retry-After at once.  And one client (its
+    address, ``offload.client_share``) holds at most ``per_client`` of it: four uploads of
+    32 MiB from one address, each kept just short of its end, held the whole budget and every
+    other client's upload was refused for 90 s.
     """
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, per_client: int | None = None) -> None:
         self.max_bytes = max_bytes
+        self.per_client = max_bytes if per_client is None else per_client
         self.held = 0
+        self.by_client: dict[str, int] = {}
 
     def take(self, n: int) -> None:
         if self.held + n > self.max_bytes:
             raise ServiceUnavailable("the service is receiving too many uploads at once: try again shortly",
                                      retry_after=5)
+        client = current_client()
+        if client is not None:
+            mine = self.by_client.get(client, 0) + n
+            if mine > self.per_client:
+                raise LaneShareExceeded(f"your uploads being received hold {self.per_client} bytes already: send "
+                                        "them one after another", retry_after=5)
+            self.by_client[client] = mine
         self.held += n
 
     def give(self, n: int) -> None:
         self.held = max(0, self.held - n)
+        client = current_client()
+        if client is not None and client in self.by_client:
+            left = self.by_client.pop(client) - n
+            if left > 0:
+                self.by_client[client] = left
 
 
 async def read_limited(request: Request, max_bytes: int, budget: UploadBudget | None = None,
