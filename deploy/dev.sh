@@ -36,12 +36,13 @@ want "postgresql-$PG"; want "postgresql-$PG-q3c"; want postgresql-contrib
 PY=/usr/bin/python3
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || { want python3; want python3-venv; }
 # Stellarium's star names and star catalogues: from Debian, unless the project's shared data has them
+SHARED="${GETSTAR_SHARED_DATA:-../shared/data}"
 if { [ ! -f /usr/share/stellarium/stars/default/cross-id.dat ] || [ ! -f /usr/share/stellarium/stars/default/stars_0_0v0_8.cat ]; } \
-   && { [ ! -f ../shared/data/stellarium/cross-id.dat ] || [ ! -f ../shared/data/stellarium/stars_0_0v0_8.cat ]; }; then
+   && { [ ! -f "$SHARED/stellarium/cross-id.dat" ] || [ ! -f "$SHARED/stellarium/stars_0_0v0_8.cat" ]; }; then
   want stellarium-data
 fi
 # KStars' star list (V, B-V, spectral types): likewise
-if [ ! -f /usr/share/kstars/stars.dat ] && [ ! -f ../shared/data/kstars/stars.dat ]; then
+if [ ! -f /usr/share/kstars/stars.dat ] && [ ! -f "$SHARED/kstars/stars.dat" ]; then
   want kstars-data
 fi
 want_dachs=0

@@ -191,3 +191,20 @@ def test_like_prefix_of_identifier_patterns() -> None:
     assert like_prefix("^ab?c") == "a%"
     assert like_prefix("no anchor") == "%"
     assert like_prefix("^a_b%") == "a\\_b\\%%"
+
+
+def test_a_default_snapshot_without_the_shared_data_says_so(caplog: pytest.LogCaptureFixture,
+                                                           tmp_path: Path) -> None:
+    """A clone away from ../shared without GETSTAR_SHARED_DATA builds a smaller snapshot (no
+    SIMBAD bright stars, no JMDC): the build warns, naming what is missing and where it looked."""
+    import asyncio
+    import logging
+    from dataclasses import replace
+
+    from getstar.config import Settings
+    from getstar.ingest.pipeline import default_sources
+
+    with caplog.at_level(logging.WARNING, logger="getstar.ingest"):
+        plan = asyncio.run(default_sources(replace(Settings.from_env(), shared_data=tmp_path)))
+    assert "simbad-dump" not in [name for name, _ in plan] and "jmdc" not in [name for name, _ in plan]
+    assert any("SIMBAD's bright stars" in r.getMessage() and str(tmp_path) in r.getMessage() for r in caplog.records)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,6 +24,8 @@ from getstar.config import Settings
 from getstar.errors import IngestError
 from getstar.ingest import build, gaia, hipparcos, jmdc, kstars, raw, simbad_dump, stellarium, stellarium_stars
 from getstar.schema import migrate
+
+log = logging.getLogger("getstar.ingest")
 
 Progress = Callable[[str], None]
 
@@ -101,6 +104,11 @@ async def default_sources(settings: Settings) -> list[tuple[str, list[Path]]]:
     path = jmdc.default_path(settings.shared_data)
     if path:
         plan.append(("jmdc", [path]))
+    missing = [name for name, found in (("SIMBAD's bright stars (simbad_bsc/)", folder), ("JMDC (jmdc/)", path))
+               if not found]
+    if missing:  # a clone away from ../shared without GETSTAR_SHARED_DATA: said, not silent
+        log.warning("the default snapshot is built without %s: GETSTAR_SHARED_DATA (%s) does not hold them",
+                    " and ".join(missing), settings.shared_data)
     return plan
 
 
