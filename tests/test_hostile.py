@@ -170,6 +170,10 @@ def test_inline_binary_and_binary2_are_read(server: LiveServer) -> None:
     # nested lists when read: bit[1x4096] x 5,000 rows (3.3 MiB) took a worker to 1.8 GB
     (votable(NAME + '<FIELD name="m" datatype="bit" arraysize="1x4096"/>', "<TABLEDATA/>"), 400, "one dimension"),
     (votable(NAME + '<FIELD name="m" datatype="short" arraysize="2x*"/>', "<TABLEDATA/>"), 400, "one dimension"),
+    # a base64 TD is decoded by astropy, a value a byte (a 31 MiB one took 1.1 GB)
+    (votable(NAME + '<FIELD name="m" datatype="unsignedByte" arraysize="*"/>',
+             '<TABLEDATA><TR><TD>Sirius</TD><TD encoding="base64">AAAAAwcHBw==</TD></TR></TABLEDATA>'),
+     400, "encoding"),
     (votable('<FIELD name="n" datatype="nonsense"/>', "<TABLEDATA/>"), 400, "datatype"),
     (b'<?xml version="1.0"?><!DOCTYPE v [<!ENTITY x SYSTEM "file:///etc/passwd">]><VOTABLE>&x;</VOTABLE>',
      400, "DOCTYPE"),
@@ -946,6 +950,12 @@ def _doubles(n: int) -> bytes:
             "<TABLEDATA>" + ("<TR><TD>" + ",".join(["0"] * 1000) + "</TD></TR>") * 3000 + "</TABLEDATA>"),
     # PARAMs are read too: 3,800 of double[4096] took 249 MB
     votable('<PARAM name="p" datatype="double" arraysize="4096" value="1"/>' * 600 + NAME, "<TABLEDATA/>"),
+    # commas alone are empty values to astropy: one cell of 31 MiB of them took 1.3 GB
+    votable('<FIELD name="d" datatype="double" arraysize="*"/>', "<TABLEDATA><TR><TD>" + "," * 3_000_000
+            + "</TD></TR></TABLEDATA>"),
+    # a variable PARAM holds what its value holds (31 MiB of them: 466 MB)
+    votable(f'<PARAM name="p" datatype="double" arraysize="*" value="{"," * 200_000}"/>' * 12 + NAME,
+            "<TABLEDATA/>"),
 ])
 def test_tables_that_would_take_too_much_memory_to_read_are_refused(doc: bytes) -> None:
     """The guard reckons what reading a table takes (``bench/upload_memory.py``): 413 before astropy."""

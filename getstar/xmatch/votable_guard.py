@@ -308,8 +308,10 @@ class _Walk:
         elif name == "PARAM":  # a PARAM's value is allocated at its declared arraysize too
             param = _Field(attrs.get("name") or attrs.get("ID") or "", attrs.get("datatype", "char"),
                            attrs.get("arraysize"), kind="PARAM")
-            # its value, read whatever table it is in (3,800 PARAMs of double[4096]: 249 MB)
-            self.param_memory += _PARAM_MEMORY + param.values * param.value_memory
+            # its value, read whatever table it is in (3,800 PARAMs of double[4096]: 249 MB); a
+            # variable one holds what its value attribute holds (a value a character at most)
+            values = param.values * (len(attrs.get("value", "")) + 1 if param.variable else 1)
+            self.param_memory += _PARAM_MEMORY + values * param.value_memory
             self._check()
         elif name == "TABLEDATA" and any(f.counted_in_text for f in self.fields):
             self.parser.CharacterDataHandler = self.cell_text  # only then: a call per TD costs
@@ -332,6 +334,9 @@ class _Walk:
         if self.max_cells is not None and self.tds > self.max_cells:
             raise self._too_many_cells()
         if attrs:
+            if "encoding" in attrs:  # astropy decodes it and reads a value a byte: uncounted here
+                raise BadRequest("a TD with an encoding (base64 cell data) is not read: write the values as text, "
+                                 "or send the table as BINARY")
             self._count_attributes("TD", attrs)
 
     def _count_attributes(self, name: str, attrs: dict[str, str]) -> None:
@@ -397,9 +402,12 @@ class _Walk:
         if 0 < self.column <= len(self.fields):
             f = self.fields[self.column - 1]
             if f.counted_in_text:
-                # astropy separates values by blanks or commas ('1,2,3' is three)
-                values = data.count("0") + data.count("1") if f.bit else len(data.replace(",", " ").split())
+                # astropy separates values by blanks or commas ('1,2,3' is three, ',,,,' five empty
+                # ones): at most the blank-separated tokens and the commas between them
+                values = data.count("0") + data.count("1") if f.bit else len(data.split())
+                values += data.count(",")
                 self.variable_memory += values * f.value_memory
+                self._check()  # now: a table of one row has no next TR to check it
 
 
 def _refuse(what: str) -> Any:
