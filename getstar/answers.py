@@ -15,7 +15,7 @@ from getstar.formats import Meta, render
 from getstar.formats.model import Answer
 from getstar.httpcache import canonical_query
 from getstar.offload import admitted, off_loop_or_busy
-from getstar.resolver import COALESCED_CONE_RADIUS, ConeQuery, Resolver
+from getstar.resolver import COALESCED_CONE_RADIUS, MAX_PM_ARCSEC_PER_YEAR, ConeQuery, Resolver
 from getstar.state import get_state
 
 #: Answers with more stars than this are rendered in the CPU lane (``getstar.offload``): a
@@ -24,6 +24,9 @@ RENDER_INLINE_MAX = 20
 #: Cones of this radius or less (degrees) are small whatever their limit: the snapshot holds a
 #: few stars in an arcminute (the coalesced cones' radius).
 SMALL_CONE_RADIUS = COALESCED_CONE_RADIUS
+#: Cones searching wider than this (degrees) cost the database enough to wait for admission
+#: whatever their limit: a quarter of a degree, or an epoch about 80 years from J2000.
+WIDE_SEARCH_RADIUS = 0.25
 
 
 async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[bytes, str]:
@@ -31,6 +34,16 @@ async def render_off_loop(fmt: str, answers: list[Answer], meta: Meta) -> tuple[
     if len(answers) <= RENDER_INLINE_MAX:
         return render(fmt, answers, meta)
     return await off_loop_or_busy(render, fmt, answers, meta)
+
+
+def is_big_cone(query: ConeQuery) -> bool:
+    """Many stars (more than ``RENDER_INLINE_MAX`` asked for beyond ``SMALL_CONE_RADIUS``: their rows
+    and document), or a wide search for the database (beyond ``WIDE_SEARCH_RADIUS``, an epoch's
+    proper-motion margin included: 800 parallel cones of a degree, limit 20, took every database
+    connection and small cones waited past its timeout)."""
+    margin = 0.0 if query.epoch is None else MAX_PM_ARCSEC_PER_YEAR * abs(query.epoch - 2000.0) / 3600.0
+    return (query.limit > RENDER_INLINE_MAX and query.radius_deg > SMALL_CONE_RADIUS) \
+        or query.radius_deg + margin > WIDE_SEARCH_RADIUS
 
 
 @contextlib.asynccontextmanager
@@ -41,7 +54,7 @@ async def cone_admitted(resolver: Resolver, query: ConeQuery) -> AsyncIterator[l
     10,000 for a cone of three stars: treated as big, a client's fifth parallel cone of 36" was
     refused).  Nor does a first fetch tell, as it did for a while: 800 wide cones fetching at
     once took every database connection, and small cones waited for one past its timeout."""
-    if query.limit <= RENDER_INLINE_MAX or query.radius_deg <= SMALL_CONE_RADIUS:
+    if not is_big_cone(query):
         yield await resolver.cone(query)
         return
     async with admitted(True):
