@@ -170,6 +170,9 @@ def test_inline_binary_and_binary2_are_read(server: LiveServer) -> None:
     # nested lists when read: bit[1x4096] x 5,000 rows (3.3 MiB) took a worker to 1.8 GB
     (votable(NAME + '<FIELD name="m" datatype="bit" arraysize="1x4096"/>', "<TABLEDATA/>"), 400, "one dimension"),
     (votable(NAME + '<FIELD name="m" datatype="short" arraysize="2x*"/>', "<TABLEDATA/>"), 400, "one dimension"),
+    # astropy moves to the next cell at any end tag in a row: '<X/>' made a TD of commas another column's
+    (votable('<FIELD name="n" datatype="char" arraysize="*"/><FIELD name="d" datatype="double" arraysize="*"/>',
+             "<TABLEDATA><TR><X/><TD>,,,</TD></TR></TABLEDATA>"), 400, "inside a TR"),
     # a base64 TD is decoded by astropy, a value a byte (a 31 MiB one took 1.1 GB)
     (votable(NAME + '<FIELD name="m" datatype="unsignedByte" arraysize="*"/>',
              '<TABLEDATA><TR><TD>Sirius</TD><TD encoding="base64">AAAAAwcHBw==</TD></TR></TABLEDATA>'),
@@ -952,6 +955,12 @@ def _doubles(n: int) -> bytes:
     votable('<PARAM name="p" datatype="double" arraysize="4096" value="1"/>' * 600 + NAME, "<TABLEDATA/>"),
     # commas alone are empty values to astropy: one cell of 31 MiB of them took 1.3 GB
     votable('<FIELD name="d" datatype="double" arraysize="*"/>', "<TABLEDATA><TR><TD>" + "," * 3_000_000
+            + "</TD></TR></TABLEDATA>"),
+    # astropy splits an array cell's whole text first: 31 MiB of ';' in a double[*] took 505 MB,
+    # of ',' in a double[2] 759 MB
+    votable('<FIELD name="d" datatype="double" arraysize="*"/>', "<TABLEDATA><TR><TD>" + ";" * 8_000_000
+            + "</TD></TR></TABLEDATA>"),
+    votable('<FIELD name="d" datatype="double" arraysize="2"/>', "<TABLEDATA><TR><TD>" + "," * 8_000_000
             + "</TD></TR></TABLEDATA>"),
     # a variable PARAM holds what its value holds (31 MiB of them: 466 MB)
     votable(f'<PARAM name="p" datatype="double" arraysize="*" value="{"," * 200_000}"/>' * 12 + NAME,

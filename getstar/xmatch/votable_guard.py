@@ -98,6 +98,9 @@ _VARIABLE_CELL_MEMORY = {"char": 64, "unicodeChar": 64}
 _VARIABLE_CELL_DEFAULT = 500
 #: Bytes of memory a PARAM takes besides its value (astropy's Param object, its attributes).
 _PARAM_MEMORY = 2048
+#: Bytes of memory a character of an array cell's TABLEDATA text takes at least (a bit[*] cell of
+#: commas: 34 a comma).
+_TEXT_MEMORY = 36
 
 
 class _Field:
@@ -138,7 +141,8 @@ class _Field:
                 # 3.3 MiB upload of bit[1x4096] took a worker to 1.8 GB); a target list needs none
                 raise BadRequest(f"{kind} {name[:40]!r} declares arraysize={arraysize[:40]!r}: arrays of more than "
                                  "one dimension are not read (send each value as a column)")
-        self.counted_in_text = self.variable and datatype not in _VARIABLE_CELL_MEMORY
+        #: an array of numbers (or bits) in TABLEDATA: its cells' text is counted (``_Walk.cell_text``)
+        self.counted_in_text = (self.variable or self.values > 1) and datatype not in _VARIABLE_CELL_MEMORY
 
     @property
     def unit_bytes(self) -> int:
@@ -227,7 +231,8 @@ class _Walk:
         self.row_values = 1  # values per row of the current table (at least one per row)
         self.row_memory = ROW_MEMORY  # memory a row of the current table takes to read (its fixed cells)
         self.variable_memory = 0  # memory the current table's variable cells' values take to read
-        self.column = 0  # the TD being read in its TR (counting the values of variable cells' text)
+        self.column = 0  # the TD being read in its TR (counting the values of array cells' text)
+        self.in_row = self.in_cell = False  # inside a TR, inside a TD
         self.rows = 0
         self.tds = 0
         self.others = 0
@@ -276,11 +281,14 @@ class _Walk:
         if name == "TD":
             self._td(attrs)
             return
+        if self.in_row:  # astropy moves to the next cell at any end tag in a row, so '<X/>' shifted them
+            raise BadRequest(f"<{name[:40]}> inside a TR: a row holds TD elements only, a TD text only")
         if attrs:
             self._count_attributes(name, attrs)
         if name == "TR":
             self.rows += 1
             self.column = 0
+            self.in_row = True
             self._check()
             return
         self.others += 1
@@ -329,6 +337,9 @@ class _Walk:
             self.parser.CharacterDataHandler = self.text
 
     def _td(self, attrs: dict[str, str]) -> None:
+        if self.in_cell:
+            raise BadRequest("a TD inside a TD: a row holds TD elements only, a TD text only")
+        self.in_cell = True
         self.tds += 1
         self.column += 1
         if self.max_cells is not None and self.tds > self.max_cells:
@@ -374,6 +385,10 @@ class _Walk:
         if self.streaming:
             self._end_stream()
         if tag == "TD" or tag == "TR" or tag.rpartition(":")[2] in _ROW_ELEMENTS:
+            if tag.rpartition(":")[2] == "TD":
+                self.in_cell = False
+            else:
+                self.in_row = self.in_cell = False
             return
         if self.open.pop() == "TABLEDATA":
             self.parser.CharacterDataHandler = None
@@ -403,10 +418,15 @@ class _Walk:
             f = self.fields[self.column - 1]
             if f.counted_in_text:
                 # astropy separates values by blanks or commas ('1,2,3' is three, ',,,,' five empty
-                # ones): at most the blank-separated tokens and the commas between them
+                # ones): at most the blank-separated tokens and the commas between them; and it
+                # splits the whole text before it reads (a cell of 31 MiB of ';' took 505 MB, of
+                # ',' in a double[2] 759 MB): at least _TEXT_MEMORY a character
                 values = data.count("0") + data.count("1") if f.bit else len(data.split())
                 values += data.count(",")
-                self.variable_memory += values * f.value_memory
+                memory = max(values * f.value_memory, len(data) * _TEXT_MEMORY)
+                if not f.variable:  # its declared values are counted with the row
+                    memory = max(0, memory - f.values * f.value_memory)
+                self.variable_memory += memory
                 self._check()  # now: a table of one row has no next TR to check it
 
 
