@@ -49,11 +49,10 @@ def is_big_cone(query: ConeQuery) -> bool:
 @contextlib.asynccontextmanager
 async def cone_admitted(resolver: Resolver, query: ConeQuery) -> AsyncIterator[list[Answer]]:
     """The cone's answers, held (with their rendering, in the ``with`` block) inside ``admitted``
-    when the cone may hold many stars: more than ``RENDER_INLINE_MAX`` asked for, in a radius of
-    more than ``SMALL_CONE_RADIUS``.  A limit alone does not make a cone big (an SCS MAXREC is
-    10,000 for a cone of three stars: treated as big, a client's fifth parallel cone of 36" was
-    refused).  Nor does a first fetch tell, as it did for a while: 800 wide cones fetching at
-    once took every database connection, and small cones waited for one past its timeout."""
+    when ``is_big_cone``: decided before the database.  A limit alone does not make a cone big
+    (an SCS MAXREC is 10,000 for a cone of three stars: treated as big, a client's fifth parallel
+    cone of 36" was refused).  Nor does a first fetch tell, as it did for a while: 800 wide cones
+    fetching at once took every database connection, and small cones waited past its timeout."""
     if not is_big_cone(query):
         yield await resolver.cone(query)
         return
