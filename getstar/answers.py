@@ -15,7 +15,7 @@ from getstar.formats import Meta, render
 from getstar.formats.model import Answer
 from getstar.httpcache import canonical_query
 from getstar.offload import admitted, off_loop_or_busy
-from getstar.resolver import COALESCED_CONE_RADIUS, MAX_PM_ARCSEC_PER_YEAR, ConeQuery, Resolver
+from getstar.resolver import COALESCED_CONE_RADIUS, ConeQuery, Resolver
 from getstar.state import get_state
 
 #: Answers with more stars than this are rendered in the CPU lane (``getstar.offload``): a
@@ -41,9 +41,8 @@ def is_big_cone(query: ConeQuery) -> bool:
     and document), or a wide search for the database (beyond ``WIDE_SEARCH_RADIUS``, an epoch's
     proper-motion margin included: 800 parallel cones of a degree, limit 20, took every database
     connection and small cones waited past its timeout)."""
-    margin = 0.0 if query.epoch is None else MAX_PM_ARCSEC_PER_YEAR * abs(query.epoch - 2000.0) / 3600.0
     return (query.limit > RENDER_INLINE_MAX and query.radius_deg > SMALL_CONE_RADIUS) \
-        or query.radius_deg + margin > WIDE_SEARCH_RADIUS
+        or query.radius_deg + query.margin_deg > WIDE_SEARCH_RADIUS
 
 
 @contextlib.asynccontextmanager

@@ -203,6 +203,12 @@ class ConeQuery:
     limit: int
     epoch: float | None
 
+    @property
+    def margin_deg(self) -> float:
+        """What an epoch adds to the search (degrees): the fastest proper motion over the years
+        from J2000 (11"/yr: 3 degrees for 1,000 years)."""
+        return 0.0 if self.epoch is None else MAX_PM_ARCSEC_PER_YEAR * abs(self.epoch - 2000.0) / 3600.0
+
 
 #: Suggestions for one request take at most this many times the per-name budget in all.
 SUGGEST_BUDGET_NAMES = 4
@@ -383,10 +389,10 @@ class Resolver:
         idx = list(range(len(queries)))
         dts = [(q.epoch - 2000.0) if q.epoch is not None else 0.0 for q in queries]
         columns = ([q.ra for q in queries], [q.dec for q in queries], [q.radius_deg for q in queries],
-                   [q.limit for q in queries], dts, [MAX_PM_ARCSEC_PER_YEAR * abs(dt) / 3600.0 for dt in dts])
-        # what is searched is the radius and the margin an epoch adds (11"/yr: 3 degrees for 1,000 years)
-        small = all(q.radius_deg + margin <= COALESCED_CONE_RADIUS and q.limit <= COALESCED_CONE_LIMIT
-                    for q, margin in zip(queries, columns[5], strict=True))
+                   [q.limit for q in queries], dts, [q.margin_deg for q in queries])
+        # what is searched is the radius and the margin an epoch adds
+        small = all(q.radius_deg + q.margin_deg <= COALESCED_CONE_RADIUS and q.limit <= COALESCED_CONE_LIMIT
+                    for q in queries)
         return await self._lookup(self.cone_coalescer, CONE_SQL, "cone", small, idx, *columns)
 
     async def _cell_cones(self, queries: Sequence[ConeQuery]) -> RowsByName | None:

@@ -273,11 +273,9 @@ async def cone_search(request: Request) -> Response:
 async def _answer(request: Request, key: str, query: ConeQuery, verb: int, text: str) -> CachedAnswer:
     state = get_state(request)
     snapshot = state.snapshot
-    if query.radius_deg == 0.0:
-        body = write_scs([], verb, query=text, snapshot=snapshot, overflow=False, metadata_only=True)
-        return CachedAnswer(body, MEDIA_TYPE, 200, etag_for(key))
-    if query.limit == 0:
-        body = write_scs([], verb, query=text, snapshot=snapshot, overflow=False)
+    if query.radius_deg == 0.0 or query.limit == 0:  # SR=0: the metadata; MAXREC=0: no row
+        body = write_scs([], verb, query=text, snapshot=snapshot, overflow=False,
+                         metadata_only=query.radius_deg == 0.0)
         return CachedAnswer(body, MEDIA_TYPE, 200, etag_for(key))
     # one more than asked: is there an overflow?  Many stars: their rows, a few at once (cone_admitted)
     async with cone_admitted(state.resolver, replace(query, limit=query.limit + 1)) as answers:
