@@ -412,8 +412,8 @@ class _Walk:
         self.stream.append(data.encode("ascii", "replace"))
 
     def cell_text(self, data: str) -> None:
-        """Text in a TABLEDATA whose table has variable arrays of numbers (or bits): their values
-        counted (astropy reads each as an array of its own, tens of bytes a value)."""
+        """Text in a TABLEDATA whose table has arrays of numbers (or bits), fixed or variable: their
+        values counted (astropy reads each as an array of its own, tens of bytes a value)."""
         if 0 < self.column <= len(self.fields):
             f = self.fields[self.column - 1]
             if f.counted_in_text:
